@@ -1,0 +1,62 @@
+//! Typed argument parsing that fails with Redis's exact error texts.
+//!
+//! Redis counterpart: `getLongLongFromObjectOrReply` and friends in
+//! `object.c`.
+
+use crate::errors::{self, CmdError};
+use crate::util::numfmt::{parse_f64, parse_i64};
+
+/// Parses an i64 or fails with `ERR value is not an integer or out of range`.
+pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// Parses an i64 with a custom error text on failure.
+pub fn int_or(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
+    parse_i64(arg).ok_or(CmdError::msg(err))
+}
+
+/// Parses a non-negative i64 (`ERR value is out of range, must be positive`).
+pub fn non_negative(arg: &[u8]) -> Result<i64, CmdError> {
+    let v = int(arg)?;
+    if v < 0 {
+        return Err(CmdError::msg(errors::POSITIVE));
+    }
+    Ok(v)
+}
+
+/// Parses a double or fails with `ERR value is not a valid float`.
+pub fn float(arg: &[u8]) -> Result<f64, CmdError> {
+    parse_f64(arg).ok_or(CmdError::NotFloat)
+}
+
+/// Case-insensitive comparison of an argument with a keyword.
+#[inline]
+pub fn is(arg: &[u8], keyword: &str) -> bool {
+    arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// Parses `yes`/`no` (case-insensitive); anything else is a syntax error.
+pub fn yes_no(arg: &[u8]) -> Result<bool, CmdError> {
+    if is(arg, "yes") {
+        Ok(true)
+    } else if is(arg, "no") {
+        Ok(false)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_redis_texts() {
+        assert_eq!(int(b"x").unwrap_err(), CmdError::NotInteger);
+        assert_eq!(float(b"x").unwrap_err(), CmdError::NotFloat);
+        assert_eq!(non_negative(b"-1").unwrap_err().text(), errors::POSITIVE);
+        assert!(is(b"EX", "ex"));
+        assert!(yes_no(b"YES").unwrap());
+    }
+}

@@ -1,0 +1,334 @@
+//! Command dispatch: the table lookup, the table-driven checks Redis runs
+//! before a command (unknown command, arity, auth, pause, ...), and `call`,
+//! which runs the handler and keeps the statistics (commandstats,
+//! errorstats, slowlog, monitor).
+//!
+//! Redis counterpart: `processCommand` and `call` in `server.c`.
+
+pub mod args;
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod spec;
+pub mod string;
+pub mod table;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::errors::{self, CmdError, CmdResult};
+use crate::server::client::{Client, ReplyMode};
+use crate::server::{PauseKind, Server, SlowlogEntry};
+pub use spec::{flags, CommandSpec, Group};
+
+/// What a handler works with: the server, the calling client (detached from
+/// the client table for the duration of the call) and the arguments.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub client: &'a mut Client,
+    pub argv: &'a [&'a [u8]],
+    /// The command (or subcommand) being run.
+    pub cmd: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    /// Argument `i` (0 is the command name).
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        self.argv[i]
+    }
+
+    /// Number of arguments, the command name included.
+    #[inline]
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// The calling client's database.
+    #[inline]
+    pub fn db(&mut self) -> &mut crate::db::Db {
+        &mut self.srv.keyspace.dbs[self.client.db]
+    }
+
+    /// The cached clock in unix ms.
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        self.srv.now_ms
+    }
+
+    /// Records a change to `key` in the client's database.
+    #[inline]
+    pub fn key_modified(&mut self, key: &[u8]) {
+        let db = self.client.db;
+        self.srv.key_modified(db, key);
+    }
+}
+
+/// The command table plus a case-insensitive index.
+pub struct CommandTable {
+    index: HashMap<Vec<u8>, &'static CommandSpec>,
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CommandTable {
+    /// Builds the index over every family's commands.
+    pub fn new() -> Self {
+        let mut index = HashMap::new();
+        for spec in table::all() {
+            index.insert(spec.name.as_bytes().to_vec(), spec);
+        }
+        CommandTable { index }
+    }
+
+    /// Looks a command up by name, any case.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        if name.len() > 64 {
+            return None;
+        }
+        let mut buf = [0u8; 64];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.index.get(&lower[..]).copied()
+    }
+
+    /// Every top-level command.
+    pub fn iter(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.index.values().copied()
+    }
+
+    /// Number of top-level commands.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+/// Finds the subcommand of a container by name.
+pub fn find_subcommand(
+    container: &'static CommandSpec,
+    name: &[u8],
+) -> Option<&'static CommandSpec> {
+    container.subcommands.iter().find(|s| {
+        s.name
+            .split_once('|')
+            .map(|(_, sub)| sub.as_bytes().eq_ignore_ascii_case(name))
+            .unwrap_or(false)
+    })
+}
+
+/// Formats the unknown-command error Redis writes: the name (up to 128
+/// bytes) and the arguments, quoted, until 128 bytes of them are shown.
+fn unknown_command_error(argv: &[&[u8]]) -> String {
+    let mut args = String::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let shown = &a[..a.len().min(room)];
+        args.push('\'');
+        args.push_str(&String::from_utf8_lossy(shown));
+        args.push_str("' ");
+    }
+    let name = &argv[0][..argv[0].len().min(128)];
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        String::from_utf8_lossy(name),
+        args
+    )
+}
+
+/// Outcome of `process_command`.
+pub enum Processed {
+    /// The command ran (or was rejected with an error reply).
+    Done,
+    /// The client must wait (CLIENT PAUSE): re-run the same command later.
+    Paused,
+}
+
+/// Whether a command must wait while clients are paused.
+fn blocked_by_pause(srv: &Server, spec: &CommandSpec) -> bool {
+    match srv.pause {
+        PauseKind::None => false,
+        PauseKind::All => true,
+        PauseKind::Write => spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
+    }
+}
+
+/// Runs one parsed command for `client`: Redis's checks in Redis's order,
+/// then `call`.
+pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) -> Processed {
+    let Some(mut spec) = srv.commands.lookup(argv[0]) else {
+        reject(srv, client, None, &unknown_command_error(argv));
+        return Processed::Done;
+    };
+    if !spec.subcommands.is_empty() && argv.len() >= 2 {
+        match find_subcommand(spec, argv[1]) {
+            Some(sub) => spec = sub,
+            None if spec.handler.is_none() => {
+                let text = errors::unknown_subcommand(argv[1], spec.name)
+                    .text()
+                    .into_owned();
+                reject(srv, client, None, &text);
+                return Processed::Done;
+            }
+            None => {}
+        }
+    }
+    if !spec.arity_ok(argv.len()) || (spec.handler.is_none() && argv.len() < 2) {
+        let text = errors::wrong_arity(spec.name);
+        reject(srv, client, Some(spec), &text);
+        return Processed::Done;
+    }
+    if !client.authenticated && !spec.has(flags::NO_AUTH) {
+        if srv.config.requirepass.is_some() {
+            reject(srv, client, Some(spec), errors::NOAUTH);
+            return Processed::Done;
+        }
+        client.authenticated = true;
+    }
+    if blocked_by_pause(srv, spec) {
+        return Processed::Paused;
+    }
+    call(srv, client, spec, argv);
+    Processed::Done
+}
+
+/// Replies with a rejection error and counts it as Redis does
+/// (`rejected_calls` of the command, `errorstats`).
+fn reject(srv: &mut Server, client: &mut Client, spec: Option<&'static CommandSpec>, text: &str) {
+    if let Some(spec) = spec {
+        srv.stats
+            .commands
+            .entry(spec.name)
+            .or_default()
+            .rejected_calls += 1;
+    }
+    count_error(srv, text);
+    client.reply.error(text);
+    srv.queue_write(client);
+}
+
+fn count_error(srv: &mut Server, text: &str) {
+    srv.stats.total_error_replies += 1;
+    let code = errors::error_code(text);
+    match srv.stats.errors.get_mut(code) {
+        Some(n) => *n += 1,
+        None => {
+            srv.stats.errors.insert(code.to_string(), 1);
+        }
+    }
+}
+
+/// Runs the handler and does the bookkeeping after it.
+pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, argv: &[&[u8]]) {
+    let handler = spec
+        .handler
+        .expect("invariant: dispatch only calls handlers");
+    if !srv.monitors.is_empty() && !spec.has(flags::SKIP_MONITOR) {
+        server::feed_monitors(srv, client, argv);
+    }
+    let reply_start = client.reply.buf.len();
+    if client.reply_mode == ReplyMode::SkipNext {
+        client.reply_mode = ReplyMode::Skip;
+    }
+    let start = Instant::now();
+    let result = {
+        let mut ctx = Ctx {
+            srv,
+            client,
+            argv,
+            cmd: spec,
+        };
+        handler(&mut ctx)
+    };
+    let duration_us = start.elapsed().as_micros() as u64;
+    let stats = srv.stats.commands.entry(spec.name).or_default();
+    stats.calls += 1;
+    stats.usec += duration_us;
+    if let Err(e) = result {
+        stats.failed_calls += 1;
+        let text = e.text();
+        count_error(srv, &text);
+        client.reply.error(&text);
+    }
+    srv.stats.total_commands_processed += 1;
+    client.last_cmd = spec.name;
+    client.last_interaction_ms = srv.now_ms;
+    match client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => client.reply.buf.truncate(reply_start),
+        ReplyMode::Skip => {
+            client.reply.buf.truncate(reply_start);
+            if spec.name != "client|reply" {
+                client.reply_mode = ReplyMode::On;
+            }
+        }
+        ReplyMode::SkipNext => {}
+    }
+    if client.reply.has_pending() {
+        srv.queue_write(client);
+    }
+    let slower_than = srv.config.slowlog_log_slower_than;
+    if slower_than >= 0 && duration_us >= slower_than as u64 && !spec.has(flags::SKIP_SLOWLOG) {
+        slowlog_push(srv, client, argv, duration_us);
+    }
+}
+
+fn slowlog_push(srv: &mut Server, client: &Client, argv: &[&[u8]], duration_us: u64) {
+    const MAX_ARGC: usize = 32;
+    const MAX_ARG_LEN: usize = 128;
+    let mut args: Vec<Vec<u8>> = Vec::new();
+    let shown = argv.len().min(MAX_ARGC);
+    for (i, a) in argv.iter().take(shown).enumerate() {
+        if i == MAX_ARGC - 1 && argv.len() > MAX_ARGC {
+            args.push(format!("... ({} more arguments)", argv.len() - MAX_ARGC + 1).into_bytes());
+        } else if a.len() > MAX_ARG_LEN {
+            let mut v = a[..MAX_ARG_LEN].to_vec();
+            v.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes());
+            args.push(v);
+        } else {
+            args.push(a.to_vec());
+        }
+    }
+    let entry = SlowlogEntry {
+        id: srv.slowlog_next_id,
+        time_secs: srv.now_ms / 1000,
+        duration_us,
+        argv: args,
+        peer: client.addr.clone(),
+        name: client.name.clone().unwrap_or_default(),
+    };
+    srv.slowlog_next_id += 1;
+    srv.slowlog.push_front(entry);
+    while srv.slowlog.len() > srv.config.slowlog_max_len {
+        srv.slowlog.pop_back();
+    }
+}
+
+/// Parses an i64 argument or fails with Redis's integer error.
+pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
+    crate::util::numfmt::parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// Checks that a value is a string.
+pub fn expect_string(v: &crate::types::Value) -> CmdResult {
+    if v.is_string() {
+        Ok(())
+    } else {
+        Err(CmdError::WrongType)
+    }
+}

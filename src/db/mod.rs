@@ -1,0 +1,340 @@
+//! The keyspace: numbered databases, each a `Dict` of values plus an index
+//! of expiry times. This is the only code that touches the map of keys;
+//! every read goes through `lookup_*`, which expires stale keys lazily.
+//!
+//! Redis counterpart: `db.c` (lookupKey*, setKey, dbDelete, expireIfNeeded).
+
+pub mod dict;
+pub mod expire;
+
+use std::collections::HashMap;
+
+use crate::types::{SmallBytes, Value};
+pub use dict::Dict;
+
+/// Expiry times of the keys that have one, addressed by the key's slot in
+/// the `Dict`, with O(1) insert, remove and random sampling.
+#[derive(Default)]
+pub struct ExpireIndex {
+    /// (slot, unix ms) pairs, dense so a random element is one index away.
+    entries: Vec<(u32, i64)>,
+    /// slot → position in `entries`.
+    pos: HashMap<u32, u32, ahash::RandomState>,
+}
+
+impl ExpireIndex {
+    fn get(&self, slot: u32) -> Option<i64> {
+        self.pos.get(&slot).map(|&p| self.entries[p as usize].1)
+    }
+
+    fn set(&mut self, slot: u32, when: i64) {
+        if let Some(&p) = self.pos.get(&slot) {
+            self.entries[p as usize].1 = when;
+        } else {
+            self.pos.insert(slot, self.entries.len() as u32);
+            self.entries.push((slot, when));
+        }
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<i64> {
+        let p = self.pos.remove(&slot)? as usize;
+        let (_, when) = self.entries.swap_remove(p);
+        if p < self.entries.len() {
+            let moved = self.entries[p].0;
+            self.pos.insert(moved, p as u32);
+        }
+        if self.entries.capacity() > 64 && self.entries.len() * 4 < self.entries.capacity() {
+            self.entries.shrink_to(self.entries.len() * 2);
+        }
+        Some(when)
+    }
+
+    /// Number of keys with a TTL.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key has a TTL.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.entries = Vec::new();
+        self.pos = HashMap::default();
+    }
+}
+
+/// One numbered database.
+#[derive(Default)]
+pub struct Db {
+    /// Keys and values. The slot flag bit marks keys with a TTL.
+    pub dict: Dict<Value>,
+    /// Expiry times of the keys that have one.
+    pub expires: ExpireIndex,
+    /// Keys removed because they had expired (lazy and active).
+    pub expired_keys: u64,
+    /// Average TTL estimate kept by the active expiry cycle (ms).
+    pub avg_ttl: i64,
+    /// Where the active expiry cycle resumes sampling.
+    pub expire_cursor: u64,
+    /// Random state for sampling.
+    rng: u64,
+}
+
+/// What a lookup found.
+pub enum Lookup<'a> {
+    Found(&'a Value),
+    Missing,
+}
+
+impl Db {
+    /// An empty database.
+    pub fn new() -> Self {
+        Db {
+            rng: 0x2545_F491_4F6C_DD1D,
+            ..Default::default()
+        }
+    }
+
+    /// Number of keys (including expired ones not yet reclaimed).
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    /// Whether the database holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    /// Slot of a live key, deleting it first if it has expired.
+    #[inline]
+    pub fn find_live(&mut self, key: &[u8], now_ms: i64) -> Option<u32> {
+        let i = self.dict.find(key)?;
+        if self.dict.flag(i) {
+            if let Some(when) = self.expires.get(i) {
+                if when <= now_ms {
+                    self.remove_slot(i);
+                    self.expired_keys += 1;
+                    return None;
+                }
+            }
+        }
+        Some(i)
+    }
+
+    /// The value of a live key.
+    #[inline]
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Value> {
+        let i = self.find_live(key, now_ms)?;
+        Some(self.dict.value_at(i))
+    }
+
+    /// The value of a live key, mutably.
+    #[inline]
+    pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Value> {
+        let i = self.find_live(key, now_ms)?;
+        Some(self.dict.value_at_mut(i))
+    }
+
+    /// Whether a live key exists.
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.find_live(key, now_ms).is_some()
+    }
+
+    /// Sets a key, overwriting any value. With `keep_ttl` an existing TTL
+    /// survives; otherwise it is removed. Returns the old value.
+    #[inline]
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
+        let (i, old) = self.dict.insert(key, value);
+        if old.is_some() && !keep_ttl && self.dict.flag(i) {
+            self.expires.remove(i);
+            self.dict.set_flag(i, false);
+        }
+        old
+    }
+
+    /// Inserts a key that the caller knows is absent (or expired and
+    /// already removed by a lookup).
+    pub fn insert_new(&mut self, key: &[u8], value: Value) -> u32 {
+        self.dict.insert_new(SmallBytes::new(key), value)
+    }
+
+    /// Deletes a key (live or not). Returns the removed value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        let i = self.dict.find(key)?;
+        Some(self.remove_slot(i).1)
+    }
+
+    /// Deletes a live key; false when it did not exist (or had expired).
+    pub fn delete(&mut self, key: &[u8], now_ms: i64) -> Option<Value> {
+        let i = self.find_live(key, now_ms)?;
+        Some(self.remove_slot(i).1)
+    }
+
+    fn remove_slot(&mut self, i: u32) -> (SmallBytes, Value) {
+        if self.dict.flag(i) {
+            self.expires.remove(i);
+        }
+        self.dict.remove_at(i)
+    }
+
+    /// The expiry time (unix ms) of a key, if it has one.
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        let i = self.dict.find(key)?;
+        self.expire_at_slot(i)
+    }
+
+    fn expire_at_slot(&self, i: u32) -> Option<i64> {
+        if self.dict.flag(i) {
+            self.expires.get(i)
+        } else {
+            None
+        }
+    }
+
+    /// Sets the expiry time of an existing key. Returns false if absent.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        let Some(i) = self.dict.find(key) else {
+            return false;
+        };
+        self.expires.set(i, when_ms);
+        self.dict.set_flag(i, true);
+        true
+    }
+
+    /// Removes the TTL of a key. Returns true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        let Some(i) = self.dict.find(key) else {
+            return false;
+        };
+        if self.dict.flag(i) {
+            self.dict.set_flag(i, false);
+            self.expires.remove(i).is_some()
+        } else {
+            false
+        }
+    }
+
+    /// Removes every key; returns the old table so it can be dropped
+    /// elsewhere.
+    pub fn clear(&mut self) -> Dict<Value> {
+        self.expires.clear();
+        self.dict.take()
+    }
+
+    /// A random live key (RANDOMKEY), expiring stale ones it meets.
+    pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
+        // Bounded attempts: if every sampled key has expired, deleting them
+        // makes progress; give up after many tries like Redis does.
+        for _ in 0..100 {
+            let i = self.dict.random_slot(&mut self.rng)?;
+            if let Some(when) = self.expire_at_slot(i) {
+                if when <= now_ms {
+                    self.remove_slot(i);
+                    self.expired_keys += 1;
+                    continue;
+                }
+            }
+            return Some(self.dict.entry_at(i).0.to_vec());
+        }
+        let i = self.dict.random_slot(&mut self.rng)?;
+        Some(self.dict.entry_at(i).0.to_vec())
+    }
+
+    /// A random sample of up to `n` keys with a TTL, as (slot, when).
+    pub fn sample_expires(&mut self, n: usize) -> Vec<(u32, i64)> {
+        let len = self.expires.len();
+        let mut out = Vec::with_capacity(n.min(len));
+        if len == 0 {
+            return out;
+        }
+        for _ in 0..n.min(len) {
+            let r = dict::next_random(&mut self.rng) as usize % len;
+            out.push(self.expires.entries[r]);
+        }
+        out
+    }
+
+    /// Expires the key in slot `i` if it is still due (active expiry).
+    pub fn expire_slot_if_due(&mut self, i: u32, now_ms: i64) -> Option<Vec<u8>> {
+        match self.expire_at_slot(i) {
+            Some(when) if when <= now_ms => {
+                let (k, _) = self.remove_slot(i);
+                self.expired_keys += 1;
+                Some(k.to_vec())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// All databases.
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+}
+
+impl Keyspace {
+    /// `n` empty databases.
+    pub fn new(n: usize) -> Self {
+        Keyspace {
+            dbs: (0..n).map(|_| Db::new()).collect(),
+        }
+    }
+
+    /// Total keys over all databases.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|d| d.len()).sum()
+    }
+
+    /// Total expired keys over all databases.
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired_keys).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_expiry_removes_stale_keys() {
+        let mut db = Db::new();
+        db.set(b"a", Value::string(b"1"), false);
+        db.set_expire(b"a", 100);
+        assert!(db.get(b"a", 99).is_some());
+        assert_eq!(db.expire_of(b"a"), Some(100));
+        assert!(db.get(b"a", 100).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expired_keys, 1);
+        assert!(db.expires.is_empty());
+    }
+
+    #[test]
+    fn overwrite_clears_ttl_unless_kept() {
+        let mut db = Db::new();
+        db.set(b"a", Value::string(b"1"), false);
+        db.set_expire(b"a", 100);
+        db.set(b"a", Value::string(b"2"), true);
+        assert_eq!(db.expire_of(b"a"), Some(100));
+        db.set(b"a", Value::string(b"3"), false);
+        assert_eq!(db.expire_of(b"a"), None);
+        assert!(db.expires.is_empty());
+    }
+
+    #[test]
+    fn expire_index_survives_swap_remove() {
+        let mut db = Db::new();
+        for i in 0..10 {
+            let k = format!("k{}", i);
+            db.set(k.as_bytes(), Value::Int(i), false);
+            db.set_expire(k.as_bytes(), 1000 + i);
+        }
+        db.remove(b"k3");
+        for i in 0..10 {
+            let k = format!("k{}", i);
+            let want = if i == 3 { None } else { Some(1000 + i) };
+            assert_eq!(db.expire_of(k.as_bytes()), want);
+        }
+    }
+}

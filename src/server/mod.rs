@@ -1,0 +1,253 @@
+//! `Server`: the one owner of all state (configuration, keyspace, clients,
+//! statistics), driven by the reactor on a single thread.
+//!
+//! Redis counterpart: `struct redisServer` in `server.h`, `initServer`.
+
+pub mod client;
+pub mod cron;
+pub mod reactor;
+pub mod shutdown;
+pub mod startup;
+
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use slab::Slab;
+
+use crate::commands::CommandTable;
+use crate::config::Config;
+use crate::db::Keyspace;
+use crate::types::Value;
+pub use client::Client;
+
+/// Per-command statistics (`INFO commandstats`).
+#[derive(Debug, Default, Clone)]
+pub struct CommandStats {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// Server-wide counters reported by `INFO stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub rejected_connections: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub expired_stale_perc: f64,
+    pub evicted_keys: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub client_qbuf_limit_disconnections: u64,
+    pub client_outbuf_limit_disconnections: u64,
+    pub io_reads_processed: u64,
+    pub io_writes_processed: u64,
+    /// Per error prefix counts (`INFO errorstats`).
+    pub errors: HashMap<String, u64>,
+    /// Per command name (`container|sub` for subcommands).
+    pub commands: HashMap<&'static str, CommandStats>,
+    /// Instantaneous ops/sec samples.
+    pub ops_samples: [u64; 16],
+    pub ops_sample_idx: usize,
+    pub ops_last_count: u64,
+    pub ops_last_ms: i64,
+}
+
+/// One `SLOWLOG` entry.
+#[derive(Debug, Clone)]
+pub struct SlowlogEntry {
+    pub id: u64,
+    pub time_secs: i64,
+    pub duration_us: u64,
+    pub argv: Vec<Vec<u8>>,
+    pub peer: String,
+    pub name: Vec<u8>,
+}
+
+/// `CLIENT PAUSE` state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseKind {
+    None,
+    Write,
+    All,
+}
+
+/// All server state.
+pub struct Server {
+    /// Configuration in force.
+    pub config: Config,
+    /// The databases.
+    pub keyspace: Keyspace,
+    /// Connected clients; the one running a command is taken out (None)
+    /// for the duration of the call.
+    pub clients: Slab<Option<Box<Client>>>,
+    /// The command table with its name index.
+    pub commands: CommandTable,
+    /// Cached wall clock (unix ms), refreshed once per loop iteration and
+    /// before each command, as Redis caches its time.
+    pub now_ms: i64,
+    /// Cached wall clock in microseconds.
+    pub now_us: i64,
+    /// Monotonic start of the process.
+    pub started: Instant,
+    /// Unix seconds at start.
+    pub start_time_secs: i64,
+    /// Next `CLIENT ID`.
+    pub next_client_id: u64,
+    /// Counters for INFO.
+    pub stats: Stats,
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    pub dirty: u64,
+    /// Unix seconds of the last successful save.
+    pub lastsave: i64,
+    /// 40-hex-char run id.
+    pub run_id: String,
+    /// Clients with output to write in before_sleep.
+    pub pending_writes: Vec<usize>,
+    /// Clients to close in before_sleep.
+    pub to_close: Vec<usize>,
+    /// Slow log, newest first.
+    pub slowlog: std::collections::VecDeque<SlowlogEntry>,
+    pub slowlog_next_id: u64,
+    /// Tokens of MONITOR clients.
+    pub monitors: Vec<usize>,
+    /// `CLIENT PAUSE` kind and end (unix ms).
+    pub pause: PauseKind,
+    pub pause_end_ms: i64,
+    /// Clients whose commands wait for the pause to end.
+    pub paused_clients: Vec<usize>,
+    /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
+    pub shutdown_asap: bool,
+    /// Whether the active expiry cycle runs (`DEBUG SET-ACTIVE-EXPIRE`).
+    pub active_expire_enabled: bool,
+    /// Peak of `used_memory`.
+    pub used_memory_peak: usize,
+    /// Cron ticks run.
+    pub cronloops: u64,
+    /// Listening TCP port actually bound (for INFO).
+    pub tcp_port: u16,
+    /// Executable path (INFO server).
+    pub executable: String,
+    /// Random state for sampling and run ids.
+    pub rng: u64,
+}
+
+/// Current unix time in microseconds.
+pub fn unix_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+impl Server {
+    /// A server with an empty keyspace for `config`.
+    pub fn new(config: Config) -> Self {
+        let now_us = unix_us();
+        let mut rng = (now_us as u64) ^ ((std::process::id() as u64) << 32) ^ 0x9E37_79B9;
+        let run_id: String = (0..40)
+            .map(|_| {
+                let v = crate::db::dict::next_random(&mut rng) % 16;
+                std::char::from_digit(v as u32, 16).unwrap_or('0')
+            })
+            .collect();
+        Server {
+            keyspace: Keyspace::new(config.databases),
+            config,
+            clients: Slab::new(),
+            commands: CommandTable::new(),
+            now_ms: now_us / 1000,
+            now_us,
+            started: Instant::now(),
+            start_time_secs: now_us / 1_000_000,
+            next_client_id: 1,
+            stats: Stats::default(),
+            dirty: 0,
+            lastsave: now_us / 1_000_000,
+            run_id,
+            pending_writes: Vec::new(),
+            to_close: Vec::new(),
+            slowlog: Default::default(),
+            slowlog_next_id: 0,
+            monitors: Vec::new(),
+            pause: PauseKind::None,
+            pause_end_ms: 0,
+            paused_clients: Vec::new(),
+            shutdown_asap: false,
+            active_expire_enabled: true,
+            used_memory_peak: 0,
+            cronloops: 0,
+            tcp_port: 0,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            rng,
+        }
+    }
+
+    /// Refreshes the cached clock.
+    #[inline]
+    pub fn update_time(&mut self) {
+        self.now_us = unix_us();
+        self.now_ms = self.now_us / 1000;
+    }
+
+    /// Looks a key up for reading, counting hits and misses.
+    #[inline]
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
+        let now = self.now_ms;
+        let found = self.keyspace.dbs[db].get(key, now);
+        if found.is_some() {
+            self.stats.keyspace_hits += 1;
+        } else {
+            self.stats.keyspace_misses += 1;
+        }
+        found
+    }
+
+    /// Looks a key up for writing (expiring it if stale).
+    #[inline]
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
+        let now = self.now_ms;
+        self.keyspace.dbs[db].get_mut(key, now)
+    }
+
+    /// Records a change to the dataset (`dirty` for save points; WATCH and
+    /// keyspace notifications hook in here as they land).
+    #[inline]
+    pub fn key_modified(&mut self, _db: usize, _key: &[u8]) {
+        self.dirty += 1;
+    }
+
+    /// Marks a client (by token) for writing in before_sleep.
+    #[inline]
+    pub fn queue_write(&mut self, client: &mut Client) {
+        if !client.has(client::cflags::PENDING_WRITE) {
+            client.flags |= client::cflags::PENDING_WRITE;
+            self.pending_writes.push(client.token);
+        }
+    }
+
+    /// Uptime in seconds.
+    pub fn uptime_secs(&self) -> i64 {
+        self.started.elapsed().as_secs() as i64
+    }
+
+    /// Iterates over every connected client except the one taken out to
+    /// run a command.
+    pub fn other_clients(&self) -> impl Iterator<Item = &Client> {
+        self.clients.iter().filter_map(|(_, c)| c.as_deref())
+    }
+
+    /// Iterates mutably over every connected client except the current one.
+    pub fn other_clients_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.clients
+            .iter_mut()
+            .filter_map(|(_, c)| c.as_deref_mut())
+    }
+}

@@ -1,0 +1,604 @@
+//! The mio event loop: accept, read, parse, dispatch, `before_sleep`
+//! (write replies, close clients), the cron tick, and shutdown. Everything
+//! runs on this one thread; the reactor never does blocking socket I/O.
+//!
+//! Redis counterpart: `ae.c`, `networking.c` (readQueryFromClient,
+//! processInputBuffer, handleClientsWithPendingWrites), `server.c`
+//! (beforeSleep, main).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, UnixListener};
+use mio::{Events, Interest, Poll, Token};
+
+use super::client::{cflags, Client, Conn};
+use super::{cron, PauseKind, Server};
+use crate::commands::{process_command, Processed};
+use crate::resp::parser::{Limits, Parsed};
+use crate::sys;
+
+/// Bytes read from a socket per `read` call.
+const READ_CHUNK: usize = 64 * 1024;
+/// Reads per readable event before yielding to other clients.
+const MAX_READS_PER_EVENT: usize = 16;
+/// Tokens at the top of the range belong to listeners.
+const LISTENER_BASE: usize = usize::MAX - 64;
+
+/// The protected-mode refusal, as Redis sends it.
+const DENIED_PROTECTED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// The event loop and what it owns besides the `Server`.
+pub struct Reactor {
+    poll: Poll,
+    listeners: Vec<Listener>,
+    /// Scratch buffer for socket reads, shared by all clients.
+    read_buf: Vec<u8>,
+    /// Clients that still had input when they used up their read quota.
+    pending_reads: Vec<usize>,
+    next_cron: Instant,
+}
+
+/// Resolves a `bind` entry to a socket address for `port`. The leading
+/// `-` (optional address) is handled by the caller.
+fn bind_addr(addr: &str, port: u16) -> Option<SocketAddr> {
+    let a = match addr {
+        "*" => "0.0.0.0",
+        "::*" => "::",
+        other => other,
+    };
+    let ip: std::net::IpAddr = a.parse().ok()?;
+    Some(SocketAddr::new(ip, port))
+}
+
+fn is_loopback(addr: &SocketAddr) -> bool {
+    match addr {
+        SocketAddr::V4(a) => a.ip().is_loopback(),
+        SocketAddr::V6(a) => {
+            a.ip().is_loopback() || a.ip().to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+fn fmt_addr(a: &SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+        SocketAddr::V6(v) => match v.ip().to_ipv4_mapped() {
+            Some(v4) => format!("{}:{}", v4, v.port()),
+            None => format!("{}:{}", v.ip(), v.port()),
+        },
+    }
+}
+
+impl Reactor {
+    /// Binds the listeners. Errors are the start-up failures Redis logs.
+    pub fn new(srv: &mut Server) -> Result<Reactor, String> {
+        let poll = Poll::new().map_err(|e| e.to_string())?;
+        let mut listeners = Vec::new();
+        let port = srv.config.port;
+        if port != 0 {
+            let binds = srv.config.bind.clone();
+            let mut bound = 0;
+            for b in &binds {
+                let (optional, addr) = match b.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, b.as_str()),
+                };
+                let Some(sa) = bind_addr(addr, port) else {
+                    if optional {
+                        continue;
+                    }
+                    log::warn!(
+                        "Warning: Could not create server TCP listening socket {}:{}: bad address",
+                        addr,
+                        port
+                    );
+                    return Err(format!(
+                        "Failed listening on port {} (TCP), aborting.",
+                        port
+                    ));
+                };
+                match sys::listen_tcp(sa, srv.config.tcp_backlog) {
+                    Ok(l) => {
+                        listeners.push(Listener::Tcp(TcpListener::from_std(l)));
+                        bound += 1;
+                    }
+                    Err(e) => {
+                        if optional
+                            && matches!(
+                                e.raw_os_error(),
+                                Some(libc::EADDRNOTAVAIL)
+                                    | Some(libc::EAFNOSUPPORT)
+                                    | Some(libc::EPROTONOSUPPORT)
+                                    | Some(libc::ESOCKTNOSUPPORT)
+                                    | Some(libc::EINVAL)
+                            )
+                        {
+                            continue;
+                        }
+                        log::warn!(
+                            "Warning: Could not create server TCP listening socket {}:{}: bind: {}",
+                            addr,
+                            port,
+                            e
+                        );
+                        return Err(format!(
+                            "Failed listening on port {} (TCP), aborting.",
+                            port
+                        ));
+                    }
+                }
+            }
+            if bound == 0 {
+                return Err(format!(
+                    "Failed listening on port {} (TCP), aborting.",
+                    port
+                ));
+            }
+            srv.tcp_port = port;
+        }
+        if !srv.config.unixsocket.is_empty() {
+            let path = srv.config.unixsocket.clone();
+            let _ = std::fs::remove_file(&path);
+            match UnixListener::bind(&path) {
+                Ok(l) => {
+                    if srv.config.unixsocketperm != 0 {
+                        use std::os::unix::fs::PermissionsExt;
+                        let _ = std::fs::set_permissions(
+                            &path,
+                            std::fs::Permissions::from_mode(srv.config.unixsocketperm),
+                        );
+                    }
+                    listeners.push(Listener::Unix(l));
+                }
+                Err(e) => {
+                    log::warn!("Failed opening Unix socket: {}", e);
+                    return Err(format!("Failed opening Unix socket: {}", e));
+                }
+            }
+        }
+        for (i, l) in listeners.iter_mut().enumerate() {
+            let token = Token(LISTENER_BASE + i);
+            let r = match l {
+                Listener::Tcp(t) => poll.registry().register(t, token, Interest::READABLE),
+                Listener::Unix(u) => poll.registry().register(u, token, Interest::READABLE),
+            };
+            r.map_err(|e| e.to_string())?;
+        }
+        Ok(Reactor {
+            poll,
+            listeners,
+            read_buf: vec![0u8; READ_CHUNK],
+            pending_reads: Vec::new(),
+            next_cron: Instant::now(),
+        })
+    }
+
+    /// Runs until shutdown. Returns the process exit code.
+    pub fn run(&mut self, srv: &mut Server) -> i32 {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            let mut timeout = self.next_cron.saturating_duration_since(now);
+            if !self.pending_reads.is_empty() {
+                timeout = Duration::ZERO;
+            }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::warn!("poll error: {}", e);
+                }
+            }
+            srv.update_time();
+            for ev in events.iter() {
+                let t = ev.token().0;
+                if t >= LISTENER_BASE {
+                    self.accept_all(srv, t - LISTENER_BASE);
+                    continue;
+                }
+                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                    self.read_client(srv, t);
+                }
+                if ev.is_writable() {
+                    write_client(srv, t);
+                }
+            }
+            let pending = std::mem::take(&mut self.pending_reads);
+            for t in pending {
+                self.read_client(srv, t);
+            }
+            if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
+                srv.pause = PauseKind::None;
+            }
+            if srv.pause == PauseKind::None && !srv.paused_clients.is_empty() {
+                self.resume_paused(srv);
+            }
+            if Instant::now() >= self.next_cron {
+                cron::server_cron(srv);
+                let hz = srv.config.hz.clamp(1, 500) as u64;
+                self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz);
+            }
+            if let Some(sig) = sys::take_shutdown_signal() {
+                let name = if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                log::warn!("Received {} scheduling shutdown...", name);
+                srv.shutdown_asap = true;
+            }
+            before_sleep(srv);
+            if srv.shutdown_asap {
+                if super::shutdown::prepare_shutdown(srv, false, false) {
+                    return 0;
+                }
+                srv.shutdown_asap = false;
+            }
+        }
+    }
+
+    fn accept_all(&mut self, srv: &mut Server, idx: usize) {
+        loop {
+            let accepted = match &self.listeners[idx] {
+                Listener::Tcp(l) => l.accept().map(|(s, a)| {
+                    let _ = s.set_nodelay(true);
+                    let laddr = s.local_addr().map(|l| fmt_addr(&l)).unwrap_or_default();
+                    sys::set_keepalive(&s, srv.config.tcp_keepalive);
+                    (Conn::Tcp(s), fmt_addr(&a), laddr, is_loopback(&a), false)
+                }),
+                Listener::Unix(l) => l.accept().map(|(s, _)| {
+                    (
+                        Conn::Unix(s),
+                        format!("{}:0", srv.config.unixsocket),
+                        srv.config.unixsocket.clone(),
+                        true,
+                        true,
+                    )
+                }),
+            };
+            match accepted {
+                Ok((conn, addr, laddr, local, unix)) => {
+                    self.register_client(srv, conn, addr, laddr, local, unix)
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::debug!("Accepting client connection: {}", e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn register_client(
+        &mut self,
+        srv: &mut Server,
+        mut conn: Conn,
+        addr: String,
+        laddr: String,
+        local: bool,
+        unix: bool,
+    ) {
+        srv.stats.total_connections_received += 1;
+        if srv.clients.len() as u64 >= srv.config.maxclients {
+            let _ = conn.write(b"-ERR max number of clients reached\r\n");
+            srv.stats.rejected_connections += 1;
+            return;
+        }
+        if srv.config.protected_mode
+            && !srv.config.bind_explicit
+            && srv.config.requirepass.is_none()
+            && !local
+        {
+            let _ = conn.write(DENIED_PROTECTED.as_bytes());
+            srv.stats.rejected_connections += 1;
+            return;
+        }
+        let entry = srv.clients.vacant_entry();
+        let token = entry.key();
+        let reg = match &mut conn {
+            Conn::Tcp(s) => self.poll.registry().register(
+                s,
+                Token(token),
+                Interest::READABLE | Interest::WRITABLE,
+            ),
+            Conn::Unix(s) => self.poll.registry().register(
+                s,
+                Token(token),
+                Interest::READABLE | Interest::WRITABLE,
+            ),
+        };
+        if reg.is_err() {
+            return;
+        }
+        let id = srv.next_client_id;
+        srv.next_client_id += 1;
+        let mut c = Client::new(id, token, conn, addr, laddr, srv.now_ms);
+        c.authenticated = srv.config.requirepass.is_none();
+        if local {
+            c.flags |= cflags::LOCAL;
+        }
+        if unix {
+            c.flags |= cflags::UNIX_SOCKET;
+        }
+        log::debug!("Accepted {}", c.addr);
+        entry.insert(Some(Box::new(c)));
+    }
+
+    /// Reads what a client sent and runs the complete commands in it.
+    fn read_client(&mut self, srv: &mut Server, token: usize) {
+        let Some(slot) = srv.clients.get_mut(token) else {
+            return;
+        };
+        let Some(mut client) = slot.take() else {
+            return;
+        };
+        let mut closed = false;
+        let mut reads = 0;
+        loop {
+            if client.has(cflags::CLOSE_ASAP) || client.has(cflags::CLOSE_AFTER_REPLY) {
+                break;
+            }
+            if client.has(cflags::PAUSED) {
+                // Leave the bytes in the socket until the pause ends.
+                break;
+            }
+            if reads == MAX_READS_PER_EVENT {
+                self.pending_reads.push(token);
+                break;
+            }
+            match client.conn.read(&mut self.read_buf) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => {
+                    reads += 1;
+                    client.query.extend_from_slice(&self.read_buf[..n]);
+                    client.net_input_bytes += n as u64;
+                    srv.stats.net_input_bytes += n as u64;
+                    srv.stats.io_reads_processed += 1;
+                    if client.query.len() > srv.config.client_query_buffer_limit {
+                        log::warn!(
+                            "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+                            client.id,
+                            client.addr,
+                            client.query.len()
+                        );
+                        srv.stats.client_qbuf_limit_disconnections += 1;
+                        client.flags |= cflags::CLOSE_ASAP;
+                        break;
+                    }
+                    process_input(srv, &mut client);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        check_output_limits(srv, &mut client);
+        if closed {
+            log::debug!(
+                "Client closed connection id={} addr={}",
+                client.id,
+                client.addr
+            );
+            client.flags |= cflags::CLOSE_ASAP;
+        }
+        let must_close = client.must_close();
+        srv.clients[token] = Some(client);
+        if must_close {
+            srv.to_close.push(token);
+        }
+    }
+
+    fn resume_paused(&mut self, srv: &mut Server) {
+        let paused = std::mem::take(&mut srv.paused_clients);
+        for t in paused {
+            if let Some(Some(c)) = srv.clients.get_mut(t) {
+                c.flags &= !cflags::PAUSED;
+            } else {
+                continue;
+            }
+            let Some(mut client) = srv.clients[t].take() else {
+                continue;
+            };
+            process_input(srv, &mut client);
+            srv.clients[t] = Some(client);
+            // More bytes may be waiting in the socket: read them now.
+            self.read_client(srv, t);
+        }
+    }
+}
+
+/// Parses and runs every complete command in the client's query buffer.
+pub fn process_input(srv: &mut Server, client: &mut Client) {
+    let query = std::mem::take(&mut client.query);
+    let mut pos = client.qpos;
+    let mut cmd_start = if client.parser.in_progress() {
+        client.parser.ranges.first().map_or(pos, |r| r.0)
+    } else {
+        pos
+    };
+    let mut argv: Vec<&[u8]> = Vec::with_capacity(8);
+    loop {
+        if client.has(cflags::CLOSE_ASAP)
+            || client.has(cflags::CLOSE_AFTER_REPLY)
+            || client.has(cflags::PAUSED)
+        {
+            break;
+        }
+        if !client.parser.in_progress() {
+            cmd_start = pos;
+        }
+        let limits = Limits {
+            max_bulk_len: srv.config.proto_max_bulk_len,
+            authenticated: client.authenticated,
+        };
+        let parsed = client.parser.parse(&query, &mut pos, limits);
+        match parsed {
+            Ok(Parsed::Multibulk) => {
+                argv.clear();
+                argv.extend(client.parser.ranges.iter().map(|&(a, b)| &query[a..b]));
+            }
+            Ok(Parsed::Inline) => {
+                let inline = std::mem::take(&mut client.parser.inline_args);
+                let inline_argv: Vec<&[u8]> = inline.iter().map(|a| a.as_slice()).collect();
+                let outcome = run_one(srv, client, &inline_argv);
+                if matches!(outcome, Processed::Paused) {
+                    pos = cmd_start;
+                    client.flags |= cflags::PAUSED;
+                    srv.paused_clients.push(client.token);
+                    break;
+                }
+                continue;
+            }
+            Ok(Parsed::Empty) => continue,
+            Ok(Parsed::Incomplete { hint }) => {
+                if hint > 0 {
+                    client.query_peak = client.query_peak.max(query.len() + hint);
+                }
+                break;
+            }
+            Err(e) => {
+                log::debug!(
+                    "Protocol error ({}) from client: id={} addr={}",
+                    e.0,
+                    client.id,
+                    client.addr
+                );
+                client.reply.error(&format!("ERR Protocol error: {}", e.0));
+                srv.stats.total_error_replies += 1;
+                *srv.stats.errors.entry("ERR".to_string()).or_insert(0) += 1;
+                client.flags |= cflags::CLOSE_AFTER_REPLY;
+                srv.queue_write(client);
+                pos = query.len();
+                break;
+            }
+        }
+        if matches!(run_one(srv, client, &argv), Processed::Paused) {
+            pos = cmd_start;
+            client.flags |= cflags::PAUSED;
+            srv.paused_clients.push(client.token);
+            break;
+        }
+    }
+    drop(argv);
+    // Keep only the unconsumed tail (from the start of an incomplete
+    // command) at the front of the buffer.
+    let mut query = query;
+    let keep_from = if client.parser.in_progress() {
+        cmd_start.min(pos)
+    } else {
+        pos
+    };
+    if keep_from >= query.len() {
+        query.clear();
+        pos = 0;
+        if query.capacity() > 256 * 1024 {
+            query = Vec::new();
+        }
+    } else if keep_from > 0 {
+        query.drain(..keep_from);
+        client.parser.shift(keep_from);
+        pos -= keep_from;
+    }
+    client.query = query;
+    client.qpos = pos;
+}
+
+fn run_one(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) -> Processed {
+    if argv.is_empty() {
+        return Processed::Done;
+    }
+    process_command(srv, client, argv)
+}
+
+/// Enforces `client-output-buffer-limit normal` on a client.
+pub fn check_output_limits(srv: &mut Server, client: &mut Client) {
+    let (hard, soft, soft_secs) = srv.config.obuf_limit_normal;
+    let used = client.reply.pending() as u64;
+    let mut over = hard > 0 && used >= hard;
+    if soft > 0 && used >= soft {
+        if client.obuf_soft_since_ms == 0 {
+            client.obuf_soft_since_ms = srv.now_ms;
+        } else if srv.now_ms - client.obuf_soft_since_ms >= soft_secs as i64 * 1000 {
+            over = true;
+        }
+    } else {
+        client.obuf_soft_since_ms = 0;
+    }
+    if over && !client.has(cflags::CLOSE_ASAP) {
+        log::warn!(
+            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            client.id,
+            client.addr
+        );
+        srv.stats.client_outbuf_limit_disconnections += 1;
+        client.flags |= cflags::CLOSE_ASAP;
+    }
+}
+
+/// Writes a client's pending output (on a writable event).
+fn write_client(srv: &mut Server, token: usize) {
+    let Some(Some(c)) = srv.clients.get_mut(token) else {
+        return;
+    };
+    if !c.reply.has_pending() {
+        return;
+    }
+    let before = c.net_output_bytes;
+    let res = c.flush();
+    srv.stats.net_output_bytes += c.net_output_bytes - before;
+    srv.stats.io_writes_processed += 1;
+    if res.is_err() || c.must_close() {
+        c.flags |= cflags::CLOSE_ASAP;
+        srv.to_close.push(token);
+    }
+}
+
+/// Work done before sleeping in poll: write pending replies, then close
+/// the clients that must go.
+pub fn before_sleep(srv: &mut Server) {
+    let pending = std::mem::take(&mut srv.pending_writes);
+    for t in &pending {
+        if let Some(Some(c)) = srv.clients.get_mut(*t) {
+            c.flags &= !cflags::PENDING_WRITE;
+        }
+        write_client(srv, *t);
+    }
+    let mut recycled = pending;
+    recycled.clear();
+    if srv.pending_writes.is_empty() {
+        srv.pending_writes = recycled;
+    }
+    let to_close = std::mem::take(&mut srv.to_close);
+    for t in to_close {
+        let close = match srv.clients.get(t) {
+            Some(Some(c)) => c.must_close(),
+            _ => false,
+        };
+        if close {
+            free_client(srv, t);
+        }
+    }
+}
+
+/// Removes a client from the server; dropping it closes the socket.
+pub fn free_client(srv: &mut Server, token: usize) {
+    if srv.clients.contains(token) {
+        if let Some(c) = srv.clients.remove(token) {
+            log::debug!("Client closed id={} addr={}", c.id, c.addr);
+        }
+        srv.monitors.retain(|&t| t != token);
+        srv.paused_clients.retain(|&t| t != token);
+    }
+}

@@ -1,0 +1,5 @@
+//! Small algorithms with Redis-compatible behaviour: number formatting,
+//! string quoting, glob matching.
+
+pub mod numfmt;
+pub mod repr;
