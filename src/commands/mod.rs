@@ -14,6 +14,8 @@ pub mod server;
 pub mod spec;
 pub mod string;
 pub mod table;
+#[cfg(test)]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::time::Instant;

@@ -15,6 +15,8 @@ use crate::resp::reply::ReplyBuf;
 pub enum Conn {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// No socket: an in-process client (tests, and later AOF loading).
+    Detached,
 }
 
 impl Conn {
@@ -23,6 +25,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.read(buf),
             Conn::Unix(s) => s.read(buf),
+            Conn::Detached => Ok(0),
         }
     }
 
@@ -31,6 +34,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.write(buf),
             Conn::Unix(s) => s.write(buf),
+            Conn::Detached => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 
@@ -40,6 +44,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.as_raw_fd(),
             Conn::Unix(s) => s.as_raw_fd(),
+            Conn::Detached => -1,
         }
     }
 }

@@ -312,6 +312,7 @@ impl Reactor {
                 Token(token),
                 Interest::READABLE | Interest::WRITABLE,
             ),
+            Conn::Detached => Ok(()),
         };
         if reg.is_err() {
             return;
