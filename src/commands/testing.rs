@@ -66,6 +66,7 @@ impl Harness {
     pub fn advance_ms(&mut self, ms: i64) {
         self.srv.now_ms += ms;
         self.srv.now_us += ms * 1000;
+        self.srv.keyspace.set_clock(self.srv.now_ms);
     }
 }
 

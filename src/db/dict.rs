@@ -24,6 +24,9 @@ struct Slot<V> {
     next: u32,
     /// Low 31 bits: cached hash; top bit: the owner's flag.
     hash_flag: u32,
+    /// Owner-defined access stamp (the keyspace keeps Redis's 24-bit LRU
+    /// clock or LFU counter here, for OBJECT IDLETIME/FREQ).
+    lru: u32,
 }
 
 /// A hash table from byte-string keys to `V`.
@@ -156,6 +159,18 @@ impl<V> Dict<V> {
         }
     }
 
+    /// The access stamp of slot `i`.
+    #[inline]
+    pub fn lru(&self, i: u32) -> u32 {
+        self.slots[i as usize].lru
+    }
+
+    /// Sets the access stamp of slot `i`.
+    #[inline]
+    pub fn set_lru(&mut self, i: u32, v: u32) {
+        self.slots[i as usize].lru = v;
+    }
+
     /// Inserts or replaces; returns the slot index and the previous value.
     pub fn insert(&mut self, key: &[u8], value: V) -> (u32, Option<V>) {
         if let Some(i) = self.find(key) {
@@ -178,6 +193,7 @@ impl<V> Dict<V> {
             s.entry = Some((key, value));
             s.next = head;
             s.hash_flag = h;
+            s.lru = 0;
             i
         } else {
             assert!(self.slots.len() < NIL as usize, "dict full");
@@ -185,6 +201,7 @@ impl<V> Dict<V> {
                 entry: Some((key, value)),
                 next: head,
                 hash_flag: h,
+                lru: 0,
             });
             (self.slots.len() - 1) as u32
         };

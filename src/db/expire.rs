@@ -58,7 +58,7 @@ pub fn active_expire_cycle(
             if expired * 4 <= sampled {
                 break;
             }
-            if rounds % 16 == 0 && start.elapsed() >= budget {
+            if rounds.is_multiple_of(16) && start.elapsed() >= budget {
                 return total;
             }
         }

@@ -80,6 +80,9 @@ pub struct Db {
     pub expire_cursor: u64,
     /// Random state for sampling.
     rng: u64,
+    /// The LRU clock stamped on keys written without a `now` at hand,
+    /// kept current by `Keyspace::set_clock`.
+    now_lru: u32,
 }
 
 /// What a lookup found.
@@ -107,9 +110,24 @@ impl Db {
         self.dict.is_empty()
     }
 
-    /// Slot of a live key, deleting it first if it has expired.
+    /// Slot of a live key without updating its access time (OBJECT,
+    /// TYPE-like inspection, SCAN filters), deleting it if expired.
+    #[inline]
+    pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<u32> {
+        self.find_live_inner(key, now_ms)
+    }
+
+    /// Slot of a live key, deleting it first if it has expired; records the
+    /// access for OBJECT IDLETIME.
     #[inline]
     pub fn find_live(&mut self, key: &[u8], now_ms: i64) -> Option<u32> {
+        let i = self.find_live_inner(key, now_ms)?;
+        self.dict.set_lru(i, lru_clock(now_ms));
+        Some(i)
+    }
+
+    #[inline]
+    fn find_live_inner(&mut self, key: &[u8], now_ms: i64) -> Option<u32> {
         let i = self.dict.find(key)?;
         if self.dict.flag(i) {
             if let Some(when) = self.expires.get(i) {
@@ -147,6 +165,7 @@ impl Db {
     #[inline]
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
         let (i, old) = self.dict.insert(key, value);
+        self.dict.set_lru(i, self.now_lru);
         if old.is_some() && !keep_ttl && self.dict.flag(i) {
             self.expires.remove(i);
             self.dict.set_flag(i, false);
@@ -154,10 +173,24 @@ impl Db {
         old
     }
 
+    /// Seconds since the key in slot `i` was last accessed.
+    pub fn idle_secs(&self, i: u32, now_ms: i64) -> u64 {
+        let now = lru_clock(now_ms);
+        let then = self.dict.lru(i);
+        let diff = if now >= then {
+            now - then
+        } else {
+            now + (LRU_CLOCK_MAX - then)
+        };
+        diff as u64
+    }
+
     /// Inserts a key that the caller knows is absent (or expired and
     /// already removed by a lookup).
     pub fn insert_new(&mut self, key: &[u8], value: Value) -> u32 {
-        self.dict.insert_new(SmallBytes::new(key), value)
+        let i = self.dict.insert_new(SmallBytes::new(key), value);
+        self.dict.set_lru(i, self.now_lru);
+        i
     }
 
     /// Deletes a key (live or not). Returns the removed value.
@@ -269,6 +302,15 @@ impl Db {
     }
 }
 
+/// Largest value of the 24-bit LRU clock (seconds resolution), as Redis.
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// Redis's LRU clock: unix seconds modulo 2^24.
+#[inline]
+pub fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / 1000) as u64 & LRU_CLOCK_MAX as u64) as u32
+}
+
 /// All databases.
 pub struct Keyspace {
     pub dbs: Vec<Db>,
@@ -279,6 +321,18 @@ impl Keyspace {
     pub fn new(n: usize) -> Self {
         Keyspace {
             dbs: (0..n).map(|_| Db::new()).collect(),
+        }
+    }
+
+    /// Keeps every database's LRU clock current (called when the server
+    /// refreshes its cached time).
+    #[inline]
+    pub fn set_clock(&mut self, now_ms: i64) {
+        let c = lru_clock(now_ms);
+        if self.dbs.first().is_some_and(|d| d.now_lru != c) {
+            for d in &mut self.dbs {
+                d.now_lru = c;
+            }
         }
     }
 

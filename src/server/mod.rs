@@ -195,6 +195,7 @@ impl Server {
     pub fn update_time(&mut self) {
         self.now_us = unix_us();
         self.now_ms = self.now_us / 1000;
+        self.keyspace.set_clock(self.now_ms);
     }
 
     /// Looks a key up for reading, counting hits and misses.
