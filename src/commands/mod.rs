@@ -7,8 +7,11 @@
 
 pub mod args;
 pub mod client;
+pub mod command;
 pub mod config;
 pub mod connection;
+pub mod debug;
+pub mod info;
 pub mod keys;
 pub mod server;
 pub mod spec;
@@ -195,6 +198,10 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         reject(srv, client, Some(spec), &text);
         return Processed::Done;
     }
+    if spec.has(flags::PROTECTED) && !protected_allowed(srv, client, spec) {
+        reject(srv, client, Some(spec), errors::DEBUG_DISABLED);
+        return Processed::Done;
+    }
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         if srv.config.requirepass.is_some() {
             reject(srv, client, Some(spec), errors::NOAUTH);
@@ -207,6 +214,16 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
     }
     call(srv, client, spec, argv);
     Processed::Done
+}
+
+/// Whether a protected command (DEBUG) may run for this client, per
+/// `enable-debug-command` (no, yes, local).
+fn protected_allowed(srv: &Server, client: &Client, _spec: &CommandSpec) -> bool {
+    match srv.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => client.has(crate::server::client::cflags::LOCAL),
+        _ => false,
+    }
 }
 
 /// Replies with a rejection error and counts it as Redis does
@@ -247,6 +264,7 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
     if client.reply_mode == ReplyMode::SkipNext {
         client.reply_mode = ReplyMode::Skip;
     }
+    client.last_cmd = spec.name;
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -268,7 +286,6 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
         client.reply.error(&text);
     }
     srv.stats.total_commands_processed += 1;
-    client.last_cmd = spec.name;
     client.last_interaction_ms = srv.now_ms;
     match client.reply_mode {
         ReplyMode::On => {}

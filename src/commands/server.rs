@@ -1,29 +1,150 @@
-//! Server commands: INFO, COMMAND, DEBUG, SLOWLOG, MONITOR, TIME, ...
+//! Server commands: INFO, SLOWLOG, MONITOR, TIME, LASTSAVE, SHUTDOWN,
+//! MEMORY; plus the MONITOR feed.
 //!
-//! Redis counterpart: `server.c`, `debug.c`, `slowlog.c`.
+//! Redis counterpart: `server.c`, `slowlog.c`, `object.c` (MEMORY).
 
-use super::spec::CommandSpec;
-use crate::server::client::Client;
+use super::args;
+use super::client::reply_help;
+use super::spec::{cmd, container, keys, CommandSpec, Group, NO_KEYS};
+use super::Ctx;
+use crate::commands::flags::*;
+use crate::commands::spec::acl;
+use crate::errors::{CmdError, CmdResult};
+use crate::server::client::{cflags, Client};
 use crate::server::Server;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+const SRV: Group = Group::Server;
+const SLOWLOG_FLAGS: u32 = ADMIN | LOADING | STALE;
 
-/// Sends a command to every MONITOR client, Redis's format:
+static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd(
+        "slowlog|get",
+        -2,
+        SLOWLOG_FLAGS,
+        NO_KEYS,
+        SRV,
+        slowlog_get_command,
+    ),
+    cmd(
+        "slowlog|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        SRV,
+        slowlog_help_command,
+    ),
+    cmd(
+        "slowlog|len",
+        2,
+        SLOWLOG_FLAGS,
+        NO_KEYS,
+        SRV,
+        slowlog_len_command,
+    ),
+    cmd(
+        "slowlog|reset",
+        2,
+        SLOWLOG_FLAGS,
+        NO_KEYS,
+        SRV,
+        slowlog_reset_command,
+    ),
+];
+
+static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd("memory|doctor", 2, 0, NO_KEYS, SRV, memory_doctor_command),
+    cmd(
+        "memory|help",
+        2,
+        LOADING | STALE,
+        NO_KEYS,
+        SRV,
+        memory_help_command,
+    ),
+    cmd(
+        "memory|malloc-stats",
+        2,
+        0,
+        NO_KEYS,
+        SRV,
+        memory_malloc_stats_command,
+    ),
+    cmd("memory|purge", 2, 0, NO_KEYS, SRV, memory_purge_command),
+    cmd("memory|stats", 2, 0, NO_KEYS, SRV, memory_stats_command),
+    cmd(
+        "memory|usage",
+        -3,
+        READONLY,
+        keys(2, 2, 1),
+        SRV,
+        memory_usage_command,
+    ),
+];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "info",
+        -1,
+        LOADING | STALE,
+        NO_KEYS,
+        SRV,
+        super::info::info_command,
+    )
+    .acl(acl::DANGEROUS),
+    cmd(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        SRV,
+        lastsave_command,
+    )
+    .acl(acl::ADMIN | acl::DANGEROUS),
+    container("memory", -2, SRV, MEMORY_SUBCOMMANDS),
+    cmd(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NO_KEYS,
+        SRV,
+        monitor_command,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        NO_KEYS,
+        SRV,
+        shutdown_command,
+    ),
+    container("slowlog", -2, SRV, SLOWLOG_SUBCOMMANDS),
+    cmd(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        SRV,
+        time_command,
+    ),
+];
+
+/// Sends a command to every MONITOR client, in Redis's format:
 /// `+<secs>.<usecs> [<db> <addr>] "arg" ...`.
 pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[&[u8]]) {
     let mut line = Vec::with_capacity(64);
     line.push(b'+');
+    let addr = if client.has(cflags::UNIX_SOCKET) {
+        format!("unix:{}", srv.config.unixsocket)
+    } else {
+        client.addr.clone()
+    };
     line.extend_from_slice(
         format!(
             "{}.{:06} [{} {}]",
             srv.now_us / 1_000_000,
             srv.now_us % 1_000_000,
             client.db,
-            if client.has(crate::server::client::cflags::UNIX_SOCKET) {
-                format!("unix:{}", srv.config.unixsocket)
-            } else {
-                client.addr.clone()
-            }
+            addr
         )
         .as_bytes(),
     );
@@ -37,10 +158,322 @@ pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[&[u8]]) {
     for t in monitors {
         if let Some(Some(m)) = srv.clients.get_mut(t) {
             m.reply.raw(&line);
-            if !m.has(crate::server::client::cflags::PENDING_WRITE) {
-                m.flags |= crate::server::client::cflags::PENDING_WRITE;
+            if !m.has(cflags::PENDING_WRITE) {
+                m.flags |= cflags::PENDING_WRITE;
                 srv.pending_writes.push(t);
             }
         }
+    }
+}
+
+/// MONITOR
+fn monitor_command(ctx: &mut Ctx) -> CmdResult {
+    if !ctx.client.has(cflags::MONITOR) {
+        ctx.client.flags |= cflags::MONITOR;
+        ctx.srv.monitors.push(ctx.client.token);
+    }
+    ctx.client.reply.ok();
+    Ok(())
+}
+
+/// TIME
+fn time_command(ctx: &mut Ctx) -> CmdResult {
+    let us = crate::server::unix_us();
+    let r = &mut ctx.client.reply;
+    r.array_len(2);
+    r.bulk_i64(us / 1_000_000);
+    r.bulk_i64(us % 1_000_000);
+    Ok(())
+}
+
+/// LASTSAVE
+fn lastsave_command(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.reply.int(ctx.srv.lastsave);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+fn shutdown_command(ctx: &mut Ctx) -> CmdResult {
+    let (mut nosave, mut save, mut force, mut abort) = (false, false, false, false);
+    for a in &ctx.argv[1..] {
+        if args::is(a, "nosave") {
+            nosave = true;
+        } else if args::is(a, "save") {
+            save = true;
+        } else if args::is(a, "now") {
+        } else if args::is(a, "force") {
+            force = true;
+        } else if args::is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if (abort && ctx.argc() != 2) || (nosave && save) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        return Err(CmdError::msg("ERR No shutdown in progress."));
+    }
+    // Without save points SHUTDOWN does not save unless told to.
+    let skip_save = nosave || (!save && ctx.srv.config.save.is_empty());
+    if crate::server::shutdown::prepare_shutdown(ctx.srv, skip_save, force) {
+        std::process::exit(0);
+    }
+    Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."))
+}
+
+/// SLOWLOG GET [count]
+fn slowlog_get_command(ctx: &mut Ctx) -> CmdResult {
+    let count = match ctx.argc() {
+        2 => 10,
+        3 => {
+            let n = args::int(ctx.argv[2])?;
+            if n < -1 {
+                return Err(CmdError::msg(
+                    "ERR count should be greater than or equal to -1",
+                ));
+            }
+            if n == -1 {
+                usize::MAX
+            } else {
+                n as usize
+            }
+        }
+        _ => return Err(CmdError::WrongArity("slowlog|get".into())),
+    };
+    let entries: Vec<_> = ctx.srv.slowlog.iter().take(count).cloned().collect();
+    let r = &mut ctx.client.reply;
+    r.array_len(entries.len());
+    for e in entries {
+        r.array_len(6);
+        r.int(e.id as i64);
+        r.int(e.time_secs);
+        r.int(e.duration_us as i64);
+        r.array_len(e.argv.len());
+        for a in &e.argv {
+            r.bulk(a);
+        }
+        r.bulk(e.peer.as_bytes());
+        r.bulk(&e.name);
+    }
+    Ok(())
+}
+
+/// SLOWLOG LEN
+fn slowlog_len_command(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.reply.int(ctx.srv.slowlog.len() as i64);
+    Ok(())
+}
+
+/// SLOWLOG RESET
+fn slowlog_reset_command(ctx: &mut Ctx) -> CmdResult {
+    ctx.srv.slowlog.clear();
+    ctx.client.reply.ok();
+    Ok(())
+}
+
+/// SLOWLOG HELP
+fn slowlog_help_command(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+    Ok(())
+}
+
+/// Bytes a key and its value take: the table slot, the bucket, and the
+/// heap bytes of key and value.
+fn key_memory(db: &crate::db::Db, i: u32) -> usize {
+    let (k, v) = db.dict.entry_at(i);
+    let slot = std::mem::size_of::<(crate::types::SmallBytes, crate::types::Value)>() + 12;
+    slot + k.heap_size() + v.heap_size()
+}
+
+/// MEMORY USAGE key [SAMPLES count]
+fn memory_usage_command(ctx: &mut Ctx) -> CmdResult {
+    match ctx.argc() {
+        3 => {}
+        5 if args::is(ctx.argv[3], "samples") => {
+            let n = args::int(ctx.argv[4])?;
+            if n < 0 {
+                return Err(CmdError::Syntax);
+            }
+        }
+        _ => return Err(CmdError::Syntax),
+    }
+    let now = ctx.now_ms();
+    let key = ctx.argv[2];
+    let db = ctx.db();
+    match db.peek(key, now) {
+        Some(i) => {
+            let n = key_memory(db, i) as i64;
+            ctx.client.reply.int(n);
+        }
+        None => ctx.client.reply.null(),
+    }
+    Ok(())
+}
+
+/// MEMORY STATS
+fn memory_stats_command(ctx: &mut Ctx) -> CmdResult {
+    let used = crate::sys::used_memory() as i64;
+    let peak = (ctx.srv.used_memory_peak as i64).max(used);
+    let keys = ctx.srv.keyspace.total_keys() as i64;
+    let mut clients_normal = 0i64;
+    for c in ctx.srv.other_clients() {
+        clients_normal += (c.query.capacity() + c.reply.buf.capacity()) as i64;
+    }
+    let dbs: Vec<(usize, i64, i64)> = ctx
+        .srv
+        .keyspace
+        .dbs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.is_empty())
+        .map(|(i, d)| (i, d.dict.table_bytes() as i64, d.expires.len() as i64 * 24))
+        .collect();
+    let overhead: i64 = clients_normal + dbs.iter().map(|d| d.1 + d.2).sum::<i64>();
+    let dataset = (used - overhead).max(0);
+    let r = &mut ctx.client.reply;
+    r.map_len(14 + dbs.len());
+    let kv = |r: &mut crate::resp::reply::ReplyBuf, k: &str, v: i64| {
+        r.bulk(k.as_bytes());
+        r.int(v);
+    };
+    kv(r, "peak.allocated", peak);
+    kv(r, "total.allocated", used);
+    kv(r, "startup.allocated", 0);
+    kv(r, "replication.backlog", 0);
+    kv(r, "clients.slaves", 0);
+    kv(r, "clients.normal", clients_normal);
+    kv(r, "cluster.links", 0);
+    kv(r, "aof.buffer", 0);
+    kv(r, "lua.caches", 0);
+    kv(r, "functions.caches", 0);
+    kv(r, "overhead.total", overhead);
+    kv(r, "keys.count", keys);
+    kv(
+        r,
+        "keys.bytes-per-key",
+        if keys > 0 { used / keys } else { 0 },
+    );
+    kv(r, "dataset.bytes", dataset);
+    for (i, main, exp) in dbs {
+        r.bulk(format!("db.{}", i).as_bytes());
+        r.map_len(2);
+        kv(r, "overhead.hashtable.main", main);
+        kv(r, "overhead.hashtable.expires", exp);
+    }
+    Ok(())
+}
+
+/// MEMORY DOCTOR
+fn memory_doctor_command(ctx: &mut Ctx) -> CmdResult {
+    let used = crate::sys::used_memory();
+    let text = if used < 5 * 1024 * 1024 {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n".to_string()
+    } else {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n".to_string()
+    };
+    ctx.client.reply.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// MEMORY MALLOC-STATS
+fn memory_malloc_stats_command(ctx: &mut Ctx) -> CmdResult {
+    ctx.client
+        .reply
+        .verbatim("txt", b"Stats not supported for the current allocator");
+    Ok(())
+}
+
+/// MEMORY PURGE
+fn memory_purge_command(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.reply.ok();
+    Ok(())
+}
+
+/// MEMORY HELP
+fn memory_help_command(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        "MEMORY",
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+    use crate::config::Config;
+
+    #[test]
+    fn slowlog_records_slow_commands() {
+        let cfg = Config {
+            slowlog_log_slower_than: 0,
+            ..Config::default()
+        };
+        let mut h = Harness::with_config(cfg);
+        h.run(&["set", "k", "v"]);
+        assert_eq!(h.run_str(&["slowlog", "len"]), ":1\r\n");
+        let got = h.run_str(&["slowlog", "get"]);
+        assert!(got.starts_with("*2\r\n*6\r\n:1\r\n"), "{}", got);
+        assert!(
+            got.contains("*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+            "{}",
+            got
+        );
+        assert_eq!(
+            h.run_str(&["slowlog", "get", "-2"]),
+            "-ERR count should be greater than or equal to -1\r\n"
+        );
+        assert_eq!(h.run_str(&["slowlog", "reset"]), "+OK\r\n");
+        assert_eq!(h.run_str(&["slowlog", "len"]), ":1\r\n");
+    }
+
+    #[test]
+    fn memory_usage_and_errors() {
+        let mut h = Harness::new();
+        h.run(&["set", "k", "v"]);
+        assert!(h.run_str(&["memory", "usage", "k"]).starts_with(':'));
+        assert_eq!(h.run_str(&["memory", "usage", "nokey"]), "$-1\r\n");
+        assert_eq!(
+            h.run_str(&["memory", "usage", "k", "foo", "1"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["memory", "usage", "k", "samples", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(h.run_str(&["shutdown", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run_str(&["time", "x"]),
+            "-ERR wrong number of arguments for 'time' command\r\n"
+        );
     }
 }

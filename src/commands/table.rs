@@ -5,7 +5,7 @@
 //! and the docs all derive from here.
 
 use super::spec::CommandSpec;
-use super::{client, config, connection, keys, server, string};
+use super::{client, command, config, connection, debug, keys, server, string};
 
 /// Every family's rows.
 const FAMILIES: &[&[CommandSpec]] = &[
@@ -14,6 +14,8 @@ const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,
+    command::COMMANDS,
+    debug::COMMANDS,
     config::COMMANDS,
 ];
 

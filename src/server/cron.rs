@@ -12,6 +12,9 @@ use crate::db::expire::active_expire_cycle;
 /// Runs one cron tick.
 pub fn server_cron(srv: &mut Server) {
     srv.update_time();
+    if srv.cron_paused {
+        return;
+    }
     srv.cronloops += 1;
     sample_ops(srv);
     let used = crate::sys::used_memory();

@@ -123,6 +123,8 @@ pub struct Server {
     pub paused_clients: Vec<usize>,
     /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
     pub shutdown_asap: bool,
+    /// `DEBUG PAUSE-CRON`: skip cron ticks while set.
+    pub cron_paused: bool,
     /// Whether the active expiry cycle runs (`DEBUG SET-ACTIVE-EXPIRE`).
     pub active_expire_enabled: bool,
     /// Peak of `used_memory`.
@@ -180,6 +182,7 @@ impl Server {
             paused_clients: Vec::new(),
             shutdown_asap: false,
             active_expire_enabled: true,
+            cron_paused: false,
             used_memory_peak: 0,
             cronloops: 0,
             tcp_port: 0,

@@ -3,3 +3,4 @@
 
 pub mod numfmt;
 pub mod repr;
+pub mod sha1;

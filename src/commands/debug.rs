@@ -1,0 +1,435 @@
+//! DEBUG: the testing subcommands of Redis 7.0 that make sense for what
+//! exists, gated by `enable-debug-command`.
+//!
+//! Redis counterpart: `debug.c`.
+
+use super::args;
+use super::spec::{cmd, CommandSpec, Group, NO_KEYS};
+use super::Ctx;
+use crate::commands::flags::*;
+use crate::db::Db;
+use crate::errors::{CmdError, CmdResult};
+use crate::types::Value;
+use crate::util::sha1::{hex, sha1};
+
+pub static COMMANDS: &[CommandSpec] = &[cmd(
+    "debug",
+    -2,
+    ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
+    NO_KEYS,
+    Group::Server,
+    debug_command,
+)];
+
+fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
+    let h = sha1(data);
+    for (d, x) in digest.iter_mut().zip(h.iter()) {
+        *d ^= x;
+    }
+}
+
+fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+    xor_digest(digest, data);
+    *digest = sha1(&digest[..]);
+}
+
+/// The Redis object type code mixed into digests (OBJ_STRING = 0, ...).
+fn type_code(v: &Value) -> u32 {
+    match v.value_type() {
+        crate::types::ValueType::String => 0,
+        crate::types::ValueType::List => 1,
+        crate::types::ValueType::Set => 2,
+        crate::types::ValueType::ZSet => 3,
+        crate::types::ValueType::Hash => 4,
+        crate::types::ValueType::Stream => 6,
+    }
+}
+
+/// Mixes a value (its type, contents and whether it expires) into
+/// `digest`, as Redis's DEBUG DIGEST does, so digests agree with Redis's.
+fn mix_value(digest: &mut [u8; 20], v: &Value, expires: bool) {
+    mix_digest(digest, &type_code(v).to_be_bytes());
+    mix_digest(digest, &v.to_bytes());
+    if expires {
+        xor_digest(digest, b"!!expire!!");
+    }
+}
+
+/// The digest of a whole keyspace: independent of key order.
+fn dataset_digest(dbs: &[Db]) -> [u8; 20] {
+    let mut fin = [0u8; 20];
+    for (j, db) in dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        mix_digest(&mut fin, &(j as u32).to_be_bytes());
+        for (_, k, v) in db.dict.iter() {
+            let mut d = [0u8; 20];
+            mix_digest(&mut d, k);
+            mix_value(&mut d, v, db.expire_of(k).is_some());
+            xor_digest(&mut fin, &d);
+        }
+    }
+    fin
+}
+
+/// Length of a string in RDB serialization (DEBUG OBJECT's
+/// `serializedlength`), without compression.
+fn rdb_string_len(v: &Value) -> usize {
+    if let Some(n) = v.as_i64() {
+        if v.encoding() == "int" || crate::util::numfmt::i64_to_bytes(n) == v.to_bytes() {
+            if i8::try_from(n).is_ok() {
+                return 2;
+            }
+            if i16::try_from(n).is_ok() {
+                return 3;
+            }
+            if i32::try_from(n).is_ok() {
+                return 5;
+            }
+        }
+    }
+    let len = v.string_len();
+    let hdr = if len < 64 {
+        1
+    } else if len < 16384 {
+        2
+    } else if len <= u32::MAX as usize {
+        5
+    } else {
+        9
+    };
+    hdr + len
+}
+
+/// DEBUG subcommand [args...]
+pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
+    let sub = ctx.argv[1].to_ascii_lowercase();
+    let argc = ctx.argc();
+    match (sub.as_slice(), argc) {
+        (b"help", 2) => help(ctx),
+        (b"sleep", 3) => {
+            let secs = args::float(ctx.argv[2])?;
+            if secs > 0.0 {
+                // Stalling the server is the point of DEBUG SLEEP.
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+            }
+            ctx.srv.update_time();
+            ctx.client.reply.ok();
+        }
+        (b"set-active-expire", 3) => {
+            ctx.srv.active_expire_enabled = args::int(ctx.argv[2])? != 0;
+            ctx.client.reply.ok();
+        }
+        (b"object", 3) => {
+            let now = ctx.now_ms();
+            let key = ctx.argv[2];
+            let db = ctx.db();
+            let Some(i) = db.peek(key, now) else {
+                return Err(CmdError::NoSuchKey);
+            };
+            let v = db.dict.value_at(i);
+            let line = format!(
+                "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                v as *const Value,
+                v.encoding(),
+                rdb_string_len(v),
+                db.dict.lru(i),
+                db.idle_secs(i, now)
+            );
+            ctx.client.reply.simple(line.as_bytes());
+        }
+        (b"digest", 2) => {
+            let d = dataset_digest(&ctx.srv.keyspace.dbs);
+            ctx.client.reply.simple(hex(&d).as_bytes());
+        }
+        (b"digest-value", _) => {
+            let now = ctx.now_ms();
+            let keys: Vec<Vec<u8>> = ctx.argv[2..].iter().map(|k| k.to_vec()).collect();
+            let mut out = Vec::with_capacity(keys.len().min(1024));
+            for k in &keys {
+                let db = ctx.db();
+                let mut d = [0u8; 20];
+                if let Some(i) = db.peek(k, now) {
+                    let expires = db.expire_of(k).is_some();
+                    mix_value(&mut d, db.dict.value_at(i), expires);
+                }
+                out.push(hex(&d));
+            }
+            ctx.client.reply.array_len(out.len());
+            for d in out {
+                ctx.client.reply.simple(d.as_bytes());
+            }
+        }
+        (b"protocol", 3) => protocol(ctx)?,
+        (b"log", 3) => {
+            log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.argv[2]));
+            ctx.client.reply.ok();
+        }
+        (b"error", 3) => {
+            return Err(CmdError::owned(
+                String::from_utf8_lossy(ctx.argv[2]).into_owned(),
+            ));
+        }
+        (b"segfault", 2) => crate::sys::segfault(),
+        (b"panic", 2) => panic!("DEBUG PANIC called at Unix time {}", ctx.now_ms() / 1000),
+        (b"assert", 2) => panic!("ASSERTION FAILED: DEBUG ASSERT"),
+        (b"stringmatch-test", 2) => {
+            ctx.client
+                .reply
+                .simple(b"Apparently Redis did not crash: test passed");
+        }
+        (b"pause-cron", 3) => {
+            ctx.srv.cron_paused = args::int(ctx.argv[2])? != 0;
+            ctx.client.reply.ok();
+        }
+        (b"populate", 3..=5) => populate(ctx)?,
+        (b"htstats", 3) => {
+            let id = args::int(ctx.argv[2])?;
+            let Some(db) = usize::try_from(id)
+                .ok()
+                .and_then(|i| ctx.srv.keyspace.dbs.get(i))
+            else {
+                return Err(CmdError::msg("ERR Out of range database"));
+            };
+            let s = format!(
+                "[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: {}\n number of elements: {}\n[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n",
+                db.dict.bucket_count(),
+                db.len()
+            );
+            ctx.client.reply.verbatim("txt", s.as_bytes());
+        }
+        _ => {
+            return Err(CmdError::owned(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(&crate::errors::truncate_arg(ctx.argv[1]))
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// DEBUG POPULATE count [prefix] [size]
+fn populate(ctx: &mut Ctx) -> CmdResult {
+    let count = args::int(ctx.argv[2])?;
+    if count < 0 {
+        return Err(CmdError::msg("ERR count must be greater or equal to 0"));
+    }
+    let prefix = ctx
+        .argv
+        .get(3)
+        .map(|p| p.to_vec())
+        .unwrap_or(b"key".to_vec());
+    let size = match ctx.argv.get(4) {
+        Some(s) => {
+            let v = args::int(s)?;
+            if v < 0 {
+                return Err(CmdError::msg("ERR size must be greater or equal to 0"));
+            }
+            Some(v as usize)
+        }
+        None => None,
+    };
+    if let Some(sz) = size {
+        if sz as i64 > ctx.srv.config.proto_max_bulk_len {
+            return Err(CmdError::msg(crate::errors::STRING_TOO_LONG));
+        }
+    }
+    let now = ctx.now_ms();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(&prefix);
+        key.push(b':');
+        crate::util::numfmt::push_i64(&mut key, j);
+        if ctx.db().contains(&key, now) {
+            continue;
+        }
+        let mut val = format!("value:{}", j).into_bytes();
+        if let Some(sz) = size {
+            val.resize(sz, 0);
+        }
+        let v = Value::string(&val);
+        ctx.db().insert_new(&key, v);
+    }
+    ctx.client.reply.ok();
+    Ok(())
+}
+
+/// DEBUG PROTOCOL type: a test value of each RESP type.
+fn protocol(ctx: &mut Ctx) -> CmdResult {
+    let t = ctx.argv[2].to_ascii_lowercase();
+    let r = &mut ctx.client.reply;
+    match t.as_slice() {
+        b"string" => r.bulk(b"Hello World"),
+        b"integer" => r.int(12345),
+        b"double" => {
+            if r.resp3 {
+                r.raw(b",3.141\r\n");
+            } else {
+                r.bulk(b"3.141");
+            }
+        }
+        b"bignum" => r.big_number(b"1234567999999999999999999999999999999"),
+        b"null" => r.null(),
+        b"array" => {
+            r.array_len(3);
+            for i in 0..3 {
+                r.int(i);
+            }
+        }
+        b"set" => {
+            r.set_len(3);
+            for i in 0..3 {
+                r.int(i);
+            }
+        }
+        b"map" => {
+            r.map_len(3);
+            for i in 0..3 {
+                r.int(i);
+                r.boolean(i == 1);
+            }
+        }
+        b"attrib" => {
+            if r.resp3 {
+                r.raw(b"|1\r\n");
+                r.bulk(b"key-popularity");
+                r.array_len(2);
+                r.bulk(b"key:123");
+                r.int(90);
+                r.bulk(b"Some real reply following the attribute");
+            } else {
+                r.bulk(b"Some real reply following the attribute");
+            }
+        }
+        b"push" => {
+            if !r.resp3 {
+                return Err(CmdError::msg("ERR RESP2 is not supported by this command"));
+            }
+            r.push_len(2);
+            r.bulk(b"server-cpu-usage");
+            r.int(42);
+            r.bulk(b"Some real reply following the push reply");
+        }
+        b"verbatim" => r.verbatim("txt", b"This is a verbatim\nstring"),
+        b"true" => r.boolean(true),
+        b"false" => r.boolean(false),
+        _ => return Err(CmdError::msg("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")),
+    }
+    Ok(())
+}
+
+fn help(ctx: &mut Ctx) {
+    super::client::reply_help(
+        ctx,
+        "DEBUG",
+        &[
+            "ASSERT",
+            "    Crash by assertion failed.",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
+            "ERROR <string>",
+            "    Return a Redis protocol error with <string> as message. Useful for clients",
+            "    unit tests to simulate Redis errors.",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "HTSTATS <dbid>",
+            "    Return hash table statistics of the specified Redis database.",
+            "OBJECT <key>",
+            "    Show low level info about `key` and associated value.",
+            "PANIC",
+            "    Crash the server simulating a panic.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+            "    it is used instead of the 'key' prefix.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
+            "SEGFAULT",
+            "    Crash the server with sigsegv.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+            "STRINGMATCH-TEST",
+            "    Run a fuzz tester against the stringmatchlen() function.",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+    use crate::config::Config;
+
+    fn debug_harness() -> Harness {
+        let cfg = Config {
+            enable_debug_command: "yes".into(),
+            ..Config::default()
+        };
+        Harness::with_config(cfg)
+    }
+
+    #[test]
+    fn disabled_by_default() {
+        let mut h = Harness::new();
+        assert!(h
+            .run_str(&["debug", "help"])
+            .starts_with("-ERR DEBUG command not allowed."));
+    }
+
+    #[test]
+    fn digests_match_redis() {
+        let mut h = debug_harness();
+        assert_eq!(
+            h.run_str(&["debug", "digest"]),
+            "+0000000000000000000000000000000000000000\r\n"
+        );
+        h.run(&["set", "k", "v"]);
+        // Values taken from Redis 7.0.15 for the same dataset.
+        assert_eq!(
+            h.run_str(&["debug", "digest-value", "k", "nokey"]),
+            "*2\r\n+d79ee9fe5d5ad902d7f6620efc3b07b75ddd742f\r\n+0000000000000000000000000000000000000000\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["debug", "digest"]),
+            "+264ccf65edec66bccfa7cc659414ccca432057d2\r\n"
+        );
+    }
+
+    #[test]
+    fn protocol_and_object() {
+        let mut h = debug_harness();
+        assert_eq!(
+            h.run_str(&["debug", "protocol", "bignum"]),
+            "$37\r\n1234567999999999999999999999999999999\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["debug", "protocol", "map"]),
+            "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n"
+        );
+        h.run(&["set", "k", "v"]);
+        let o = h.run_str(&["debug", "object", "k"]);
+        assert!(
+            o.contains("refcount:1 encoding:embstr serializedlength:2 lru:"),
+            "{}",
+            o
+        );
+        assert_eq!(
+            h.run_str(&["debug", "object", "nokey"]),
+            "-ERR no such key\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["debug", "foo"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP.\r\n"
+        );
+    }
+}
