@@ -404,6 +404,7 @@ fn pause_command(ctx: &mut Ctx) -> CmdResult {
         3 => PauseKind::All,
         4 if args::is(ctx.argv[3], "write") => PauseKind::Write,
         4 if args::is(ctx.argv[3], "all") => PauseKind::All,
+        4 => return Err(CmdError::msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
         _ => return Err(CmdError::Syntax),
     };
     let end = ctx.now_ms().saturating_add(timeout);

@@ -121,7 +121,10 @@ fn write_info(r: &mut ReplyBuf, spec: &CommandSpec) {
     for n in names {
         r.simple(n.as_bytes());
     }
-    r.set_len(0);
+    r.set_len(spec.tips.len());
+    for t in spec.tips {
+        r.bulk(t.as_bytes());
+    }
     if spec.first_key > 0 {
         r.array_len(1);
         r.map_len(3);
@@ -198,7 +201,7 @@ fn info_command(ctx: &mut Ctx) -> CmdResult {
     for s in specs {
         match s {
             Some(spec) => write_info(r, spec),
-            None => r.null_array(),
+            None => r.null(),
         }
     }
     Ok(())
@@ -407,7 +410,7 @@ mod tests {
         assert!(get.starts_with(
             "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n"
         ), "{}", get);
-        assert_eq!(h.run_str(&["command", "info", "nosuch"]), "*1\r\n*-1\r\n");
+        assert_eq!(h.run_str(&["command", "info", "nosuch"]), "*1\r\n$-1\r\n");
     }
 
     #[test]

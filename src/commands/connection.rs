@@ -15,9 +15,17 @@ const AUTH_FLAGS: u32 = NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("auth", -2, AUTH_FLAGS, NO_KEYS, CONN, auth_command),
-    cmd("echo", 2, FAST, NO_KEYS, CONN, echo_command),
+    cmd(
+        "echo",
+        2,
+        LOADING | STALE | FAST,
+        NO_KEYS,
+        CONN,
+        echo_command,
+    ),
     cmd("hello", -1, AUTH_FLAGS, NO_KEYS, CONN, hello_command),
-    cmd("ping", -1, FAST, NO_KEYS, CONN, ping_command),
+    cmd("ping", -1, FAST, NO_KEYS, CONN, ping_command)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd(
         "quit",
         -1,

@@ -228,7 +228,7 @@ fn slowlog_get_command(ctx: &mut Ctx) -> CmdResult {
     let count = match ctx.argc() {
         2 => 10,
         3 => {
-            let n = args::int(ctx.argv[2])?;
+            let n = args::int(ctx.argv[2]).unwrap_or(i64::MIN);
             if n < -1 {
                 return Err(CmdError::msg(
                     "ERR count should be greater than or equal to -1",

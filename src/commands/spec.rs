@@ -211,6 +211,9 @@ pub struct CommandSpec {
     pub summary: &'static str,
     /// The Redis version that introduced the command.
     pub since: &'static str,
+    /// Command tips (`request_policy:...`, `nondeterministic_output`, ...)
+    /// as COMMAND INFO lists them.
+    pub tips: &'static [&'static str],
 }
 
 /// Key positions (first, last, step).
@@ -243,6 +246,7 @@ pub const fn cmd(
         subcommands: &[],
         summary: "",
         since: "1.0.0",
+        tips: &[],
     }
 }
 
@@ -266,6 +270,7 @@ pub const fn container(
         subcommands,
         summary: "",
         since: "1.0.0",
+        tips: &[],
     }
 }
 
@@ -273,6 +278,12 @@ impl CommandSpec {
     /// Adds ACL categories (`@dangerous` for KEYS, FLUSHALL, ...).
     pub const fn acl(mut self, extra: u64) -> Self {
         self.extra_acl |= extra;
+        self
+    }
+
+    /// Sets the command tips.
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
         self
     }
 
