@@ -168,6 +168,13 @@ impl Config {
                         Some(v.into_bytes())
                     }
                 }
+                "unixsocket" => self.unixsocket = v,
+                "unixsocketperm" => {
+                    self.unixsocketperm = u32::from_str_radix(&v, 8)
+                        .ok()
+                        .filter(|p| *p <= 0o777)
+                        .ok_or_else(|| err("Invalid socket file permissions"))?
+                }
                 "logfile" => self.logfile = v,
                 "loglevel" => self.loglevel = v,
                 "pidfile" => self.pidfile = v,

@@ -94,6 +94,12 @@ impl RequestParser {
     /// Shifts recorded ranges after the caller dropped `n` bytes from the
     /// front of the buffer (only bytes before the current command).
     pub fn shift(&mut self, n: usize) {
+        if !self.in_multibulk {
+            // The ranges belong to a finished command and may lie before
+            // the cut: they are stale, not shiftable.
+            self.ranges.clear();
+            return;
+        }
         for r in &mut self.ranges {
             r.0 -= n;
             r.1 -= n;
@@ -398,6 +404,22 @@ mod tests {
             p.parse(b"*11\r\n", &mut pos, lim).unwrap_err().0,
             "unauthenticated multibulk length"
         );
+    }
+
+    #[test]
+    fn shift_past_a_finished_command() {
+        // The reactor drops consumed bytes while the ranges of the last
+        // finished command still point into them.
+        let mut p = RequestParser::default();
+        let mut pos = 0;
+        let buf = b"*1\r\n$4\r\nPING\r\nPI";
+        assert_eq!(p.parse(buf, &mut pos, L).unwrap(), Parsed::Multibulk);
+        assert_eq!(
+            p.parse(buf, &mut pos, L).unwrap(),
+            Parsed::Incomplete { hint: 0 }
+        );
+        p.shift(pos);
+        assert!(!p.in_progress());
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! The `it` integration-test target: a real `ferredis-server` process
+//! driven over TCP and unix sockets by raw RESP, `redis-cli` and the
+//! `redis` crate. The differential tests against `redis-server` live in
+//! the separate `compat` target.
+//!
+//! Redis counterpart: Redis's Tcl test suite (`tests/`), the parts about
+//! the protocol and the server process.
+
+mod common;
+mod protocol;
+mod server;
