@@ -1682,6 +1682,9 @@ mod tests {
         assert_eq!(h.run_str(&["pexpire", "k", "50"]), int(1));
         h.advance_ms(49);
         assert_eq!(h.run_str(&["exists", "k"]), int(1));
+        // Redis expires a key once now is past its time, not at it.
+        h.advance_ms(1);
+        assert_eq!(h.run_str(&["exists", "k"]), int(1));
         h.advance_ms(1);
         assert_eq!(h.run_str(&["exists", "k"]), int(0));
         assert_eq!(h.run_str(&["ttl", "k"]), int(-2));

@@ -317,6 +317,10 @@ impl CommandSpec {
     /// All ACL categories: from flags (write/read/admin/fast/slow/...),
     /// the group, and the row's extras.
     pub fn acl_categories(&self) -> u64 {
+        // A pure container (CONFIG, CLIENT, OBJECT, ...) is only @slow.
+        if self.handler.is_none() {
+            return acl::SLOW;
+        }
         let mut c = self.extra_acl | self.group.acl();
         if self.has(flags::WRITE) {
             c |= acl::WRITE;

@@ -131,7 +131,7 @@ impl Db {
         let i = self.dict.find(key)?;
         if self.dict.flag(i) {
             if let Some(when) = self.expires.get(i) {
-                if when <= now_ms {
+                if when < now_ms {
                     self.remove_slot(i);
                     self.expired_keys += 1;
                     return None;
@@ -263,7 +263,7 @@ impl Db {
         for _ in 0..100 {
             let i = self.dict.random_slot(&mut self.rng)?;
             if let Some(when) = self.expire_at_slot(i) {
-                if when <= now_ms {
+                if when < now_ms {
                     self.remove_slot(i);
                     self.expired_keys += 1;
                     continue;
@@ -292,7 +292,7 @@ impl Db {
     /// Expires the key in slot `i` if it is still due (active expiry).
     pub fn expire_slot_if_due(&mut self, i: u32, now_ms: i64) -> Option<Vec<u8>> {
         match self.expire_at_slot(i) {
-            Some(when) if when <= now_ms => {
+            Some(when) if when < now_ms => {
                 let (k, _) = self.remove_slot(i);
                 self.expired_keys += 1;
                 Some(k.to_vec())
@@ -358,7 +358,8 @@ mod tests {
         db.set_expire(b"a", 100);
         assert!(db.get(b"a", 99).is_some());
         assert_eq!(db.expire_of(b"a"), Some(100));
-        assert!(db.get(b"a", 100).is_none());
+        assert!(db.get(b"a", 100).is_some());
+        assert!(db.get(b"a", 101).is_none());
         assert_eq!(db.len(), 0);
         assert_eq!(db.expired_keys, 1);
         assert!(db.expires.is_empty());

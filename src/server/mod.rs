@@ -158,8 +158,10 @@ impl Server {
                 std::char::from_digit(v as u32, 16).unwrap_or('0')
             })
             .collect();
+        let mut keyspace = Keyspace::new(config.databases);
+        keyspace.set_clock(now_us / 1000);
         Server {
-            keyspace: Keyspace::new(config.databases),
+            keyspace,
             config,
             clients: Slab::new(),
             commands: CommandTable::new(),
