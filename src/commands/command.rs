@@ -344,7 +344,7 @@ fn list_command(ctx: &mut Ctx) -> CmdResult {
                     push_all(&|s| s.acl_categories() & bit != 0);
                 }
             } else if super::args::is(kind, "pattern") {
-                push_all(&|s| name_match(val, s.name.as_bytes()));
+                push_all(&|s| crate::util::glob::glob_match(val, s.name.as_bytes(), true));
             } else {
                 return Err(CmdError::Syntax);
             }
@@ -386,17 +386,6 @@ fn help_command(ctx: &mut Ctx) -> CmdResult {
         ],
     );
     Ok(())
-}
-
-/// Case-insensitive `*`/`?` matching for COMMAND LIST FILTERBY PATTERN.
-fn name_match(pat: &[u8], s: &[u8]) -> bool {
-    match (pat.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => name_match(&pat[1..], s) || (!s.is_empty() && name_match(pat, &s[1..])),
-        (Some(b'?'), Some(_)) => name_match(&pat[1..], &s[1..]),
-        (Some(p), Some(c)) if p.eq_ignore_ascii_case(c) => name_match(&pat[1..], &s[1..]),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
