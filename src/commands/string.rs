@@ -844,7 +844,10 @@ mod tests {
         assert_eq!(h.run_str(&["setex", "k", "1"]), arity("setex"));
         assert_eq!(h.run_str(&["psetex", "k", "1"]), arity("psetex"));
         assert_eq!(h.run_str(&["setnx", "k"]), arity("setnx"));
+        // Redis expires a key once now is past its time.
         h.advance_ms(250);
+        assert_eq!(h.run_str(&["get", "k"]), bulk("c"));
+        h.advance_ms(1);
         assert_eq!(h.run_str(&["get", "k"]), NIL);
     }
 
