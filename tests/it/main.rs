@@ -7,5 +7,6 @@
 //! the protocol and the server process.
 
 mod common;
+mod keyspace;
 mod protocol;
 mod server;
