@@ -317,7 +317,14 @@ impl CommandSpec {
     /// All ACL categories: from flags (write/read/admin/fast/slow/...),
     /// the group, and the row's extras.
     pub fn acl_categories(&self) -> u64 {
-        let mut c = self.extra_acl | self.group.acl();
+        // A pure container (CLIENT, CONFIG, OBJECT...) has no category of
+        // its own in Redis but @slow; its subcommands carry the group's.
+        let group = if self.handler.is_none() {
+            0
+        } else {
+            self.group.acl()
+        };
+        let mut c = self.extra_acl | group;
         if self.has(flags::WRITE) {
             c |= acl::WRITE;
         }
