@@ -25,9 +25,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         help_command,
     ),
     cmd("client|id", 2, SUB, NO_KEYS, CONN, id_command),
-    cmd("client|info", 2, SUB, NO_KEYS, CONN, info_command),
+    cmd("client|info", 2, SUB, NO_KEYS, CONN, info_command).tips(&["nondeterministic_output"]),
     cmd("client|kill", -3, ADMIN | SUB, NO_KEYS, CONN, kill_command),
-    cmd("client|list", -2, ADMIN | SUB, NO_KEYS, CONN, list_command),
+    cmd("client|list", -2, ADMIN | SUB, NO_KEYS, CONN, list_command)
+        .tips(&["nondeterministic_output"]),
     cmd(
         "client|no-evict",
         3,
@@ -241,10 +242,12 @@ fn list_command(ctx: &mut Ctx) -> CmdResult {
         filter_type = Some(parse_type(ctx.argv[3])?);
     } else if ctx.argc() >= 4 && args::is(ctx.argv[2], "id") {
         let mut v = Vec::new();
+        // Any integer is accepted (as Redis does); ids below 1 match
+        // nobody.
         for a in &ctx.argv[3..] {
             match args::int(a) {
-                Ok(n) if n > 0 => v.push(n as u64),
-                _ => return Err(CmdError::msg("ERR Invalid client ID")),
+                Ok(n) => v.push(u64::try_from(n).unwrap_or(0)),
+                Err(_) => return Err(CmdError::msg("ERR Invalid client ID")),
             }
         }
         ids = Some(v);
@@ -395,6 +398,12 @@ fn kill_matching(ctx: &mut Ctx, f: &KillFilter) -> usize {
 
 /// CLIENT PAUSE timeout [WRITE|ALL]
 fn pause_command(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argc() > 4 {
+        return Err(CmdError::owned(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&crate::errors::truncate_arg(ctx.argv[1]))
+        )));
+    }
     let timeout = args::int(ctx.argv[2])
         .map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
     if timeout < 0 {
@@ -404,8 +413,7 @@ fn pause_command(ctx: &mut Ctx) -> CmdResult {
         3 => PauseKind::All,
         4 if args::is(ctx.argv[3], "write") => PauseKind::Write,
         4 if args::is(ctx.argv[3], "all") => PauseKind::All,
-        4 => return Err(CmdError::msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
-        _ => return Err(CmdError::Syntax),
+        _ => return Err(CmdError::msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
     };
     let end = ctx.now_ms().saturating_add(timeout);
     // A stricter pause type wins, and a pause is only ever extended.
@@ -517,5 +525,30 @@ mod tests {
         assert_eq!(h.run_str(&["client", "reply", "skip"]), "");
         assert_eq!(h.run_str(&["ping"]), "");
         assert_eq!(h.run_str(&["ping"]), "+PONG\r\n");
+        // Rejected commands are silenced too, and consume a SKIP.
+        assert_eq!(h.run_str(&["client", "reply", "off"]), "");
+        assert_eq!(h.run_str(&["get"]), "");
+        assert_eq!(h.run_str(&["nosuch"]), "");
+        assert_eq!(h.run_str(&["client", "reply", "on"]), "+OK\r\n");
+        assert_eq!(h.run_str(&["client", "reply", "skip"]), "");
+        assert_eq!(h.run_str(&["get"]), "");
+        assert_eq!(h.run_str(&["ping"]), "+PONG\r\n");
+    }
+
+    #[test]
+    fn list_ids_and_pause_arity_like_redis() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run_str(&["client", "list", "id", "0", "-1"]),
+            "$0\r\n\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["client", "list", "id", "x"]),
+            "-ERR Invalid client ID\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["client", "Pause", "x", "write", "y"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'Pause'. Try CLIENT HELP.\r\n"
+        );
     }
 }

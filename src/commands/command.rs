@@ -28,7 +28,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         docs_command,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"]),
     cmd(
         "command|getkeys",
         -4,
@@ -60,7 +61,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         info_command,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"]),
     cmd(
         "command|list",
         -2,
@@ -68,13 +70,15 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         list_command,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"]),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[{
     let mut c = container("command", -1, CONN, SUBCOMMANDS);
     c.flags = LOADING | STALE;
     c.handler = Some(command_command);
+    c.tips = &["nondeterministic_output_order"];
     c
 }];
 

@@ -102,6 +102,36 @@ fn rdb_string_len(v: &Value) -> usize {
     hdr + len
 }
 
+/// C's `atoi`, which Redis uses for the on/off switches of DEBUG: leading
+/// blanks, an optional sign, then digits up to the first non-digit; 0
+/// when there are none. Never an error.
+fn atoi(arg: &[u8]) -> i64 {
+    let mut it = arg
+        .iter()
+        .skip_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .peekable();
+    let neg = match it.peek() {
+        Some(b'-') => {
+            it.next();
+            true
+        }
+        Some(b'+') => {
+            it.next();
+            false
+        }
+        _ => false,
+    };
+    let mut n: i64 = 0;
+    for b in it.take_while(|b| b.is_ascii_digit()) {
+        n = n.wrapping_mul(10).wrapping_add(i64::from(b - b'0'));
+    }
+    if neg {
+        n.wrapping_neg()
+    } else {
+        n
+    }
+}
+
 /// DEBUG subcommand [args...]
 pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
     let sub = ctx.argv[1].to_ascii_lowercase();
@@ -118,7 +148,7 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             ctx.client.reply.ok();
         }
         (b"set-active-expire", 3) => {
-            ctx.srv.active_expire_enabled = args::int(ctx.argv[2])? != 0;
+            ctx.srv.active_expire_enabled = atoi(ctx.argv[2]) != 0;
             ctx.client.reply.ok();
         }
         (b"object", 3) => {
@@ -180,7 +210,7 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
                 .simple(b"Apparently Redis did not crash: test passed");
         }
         (b"pause-cron", 3) => {
-            ctx.srv.cron_paused = args::int(ctx.argv[2])? != 0;
+            ctx.srv.cron_paused = atoi(ctx.argv[2]) != 0;
             ctx.client.reply.ok();
         }
         (b"populate", 3..=5) => populate(ctx)?,
@@ -403,6 +433,17 @@ mod tests {
             h.run_str(&["debug", "digest"]),
             "+264ccf65edec66bccfa7cc659414ccca432057d2\r\n"
         );
+    }
+
+    #[test]
+    fn switches_parse_like_atoi() {
+        assert_eq!(super::atoi(b"  -12x"), -12);
+        assert_eq!(super::atoi(b"+7"), 7);
+        assert_eq!(super::atoi(b"yes"), 0);
+        assert_eq!(super::atoi(b""), 0);
+        let mut h = debug_harness();
+        assert_eq!(h.run_str(&["debug", "set-active-expire", "no"]), "+OK\r\n");
+        assert_eq!(h.run_str(&["debug", "pause-cron", "0"]), "+OK\r\n");
     }
 
     #[test]

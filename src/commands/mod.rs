@@ -237,7 +237,13 @@ fn reject(srv: &mut Server, client: &mut Client, spec: Option<&'static CommandSp
             .rejected_calls += 1;
     }
     count_error(srv, text);
-    client.reply.error(text);
+    // CLIENT REPLY OFF / SKIP silence rejections too, and a rejected
+    // command is the one a pending SKIP applies to.
+    match client.reply_mode {
+        ReplyMode::On => client.reply.error(text),
+        ReplyMode::SkipNext | ReplyMode::Skip => client.reply_mode = ReplyMode::On,
+        ReplyMode::Off => {}
+    }
     srv.queue_write(client);
 }
 
@@ -257,9 +263,6 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
     let handler = spec
         .handler
         .expect("invariant: dispatch only calls handlers");
-    if !srv.monitors.is_empty() && !spec.has(flags::SKIP_MONITOR) {
-        server::feed_monitors(srv, client, argv);
-    }
     let reply_start = client.reply.buf.len();
     if client.reply_mode == ReplyMode::SkipNext {
         client.reply_mode = ReplyMode::Skip;
@@ -287,6 +290,9 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
     }
     srv.stats.total_commands_processed += 1;
     client.last_interaction_ms = srv.now_ms;
+    if !srv.monitors.is_empty() {
+        server::feed_monitors(srv, client, spec, argv);
+    }
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => client.reply.buf.truncate(reply_start),
@@ -303,17 +309,26 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
     }
     let slower_than = srv.config.slowlog_log_slower_than;
     if slower_than >= 0 && duration_us >= slower_than as u64 && !spec.has(flags::SKIP_SLOWLOG) {
-        slowlog_push(srv, client, argv, duration_us);
+        slowlog_push(srv, client, spec, argv, duration_us);
     }
 }
 
-fn slowlog_push(srv: &mut Server, client: &Client, argv: &[&[u8]], duration_us: u64) {
+fn slowlog_push(
+    srv: &mut Server,
+    client: &Client,
+    spec: &CommandSpec,
+    argv: &[&[u8]],
+    duration_us: u64,
+) {
     const MAX_ARGC: usize = 32;
     const MAX_ARG_LEN: usize = 128;
+    let redacted = server::redacted_args(spec.name, argv);
     let mut args: Vec<Vec<u8>> = Vec::new();
     let shown = argv.len().min(MAX_ARGC);
     for (i, a) in argv.iter().take(shown).enumerate() {
-        if i == MAX_ARGC - 1 && argv.len() > MAX_ARGC {
+        if redacted.contains(&i) {
+            args.push(server::REDACTED.to_vec());
+        } else if i == MAX_ARGC - 1 && argv.len() > MAX_ARGC {
             args.push(format!("... ({} more arguments)", argv.len() - MAX_ARGC + 1).into_bytes());
         } else if a.len() > MAX_ARG_LEN {
             let mut v = a[..MAX_ARG_LEN].to_vec();

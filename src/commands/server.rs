@@ -24,7 +24,8 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         slowlog_get_command,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
     cmd(
         "slowlog|help",
         2,
@@ -40,7 +41,12 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         slowlog_len_command,
-    ),
+    )
+    .tips(&[
+        "request_policy:all_nodes",
+        "response_policy:agg_sum",
+        "nondeterministic_output",
+    ]),
     cmd(
         "slowlog|reset",
         2,
@@ -48,11 +54,19 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         slowlog_reset_command,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+];
+
+/// Tips of commands whose output differs per shard and is merged specially.
+const SHARDS_SPECIAL: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
 ];
 
 static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("memory|doctor", 2, 0, NO_KEYS, SRV, memory_doctor_command),
+    cmd("memory|doctor", 2, 0, NO_KEYS, SRV, memory_doctor_command).tips(SHARDS_SPECIAL),
     cmd(
         "memory|help",
         2,
@@ -68,9 +82,11 @@ static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         memory_malloc_stats_command,
-    ),
-    cmd("memory|purge", 2, 0, NO_KEYS, SRV, memory_purge_command),
-    cmd("memory|stats", 2, 0, NO_KEYS, SRV, memory_stats_command),
+    )
+    .tips(SHARDS_SPECIAL),
+    cmd("memory|purge", 2, 0, NO_KEYS, SRV, memory_purge_command)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("memory|stats", 2, 0, NO_KEYS, SRV, memory_stats_command).tips(SHARDS_SPECIAL),
     cmd(
         "memory|usage",
         -3,
@@ -90,7 +106,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV,
         super::info::info_command,
     )
-    .acl(acl::DANGEROUS),
+    .acl(acl::DANGEROUS)
+    .tips(SHARDS_SPECIAL),
     cmd(
         "lastsave",
         1,
@@ -99,7 +116,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV,
         lastsave_command,
     )
-    .acl(acl::ADMIN | acl::DANGEROUS),
+    .acl(acl::ADMIN | acl::DANGEROUS)
+    .tips(&["nondeterministic_output"]),
     container("memory", -2, SRV, MEMORY_SUBCOMMANDS),
     cmd(
         "monitor",
@@ -125,12 +143,55 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         time_command,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
 ];
 
+/// What Redis shows instead of a secret argument in MONITOR and SLOWLOG.
+pub const REDACTED: &[u8] = b"(redacted)";
+
+/// The positions of the arguments Redis redacts before MONITOR and SLOWLOG
+/// see a command: AUTH's username and password (when AUTH has the right
+/// number of arguments) and the pair after each AUTH option of HELLO (once
+/// the protocol version was accepted).
+pub fn redacted_args(cmd: &str, argv: &[&[u8]]) -> Vec<usize> {
+    match cmd {
+        "auth" if argv.len() <= 3 => (1..argv.len()).collect(),
+        "hello" => {
+            let mut out = Vec::new();
+            let mut j = 1;
+            if argv.len() >= 2 {
+                match crate::util::numfmt::parse_i64(argv[1]) {
+                    Some(2..=3) => j = 2,
+                    _ => return out,
+                }
+            }
+            while j < argv.len() {
+                let more = argv.len() - 1 - j;
+                if args::is(argv[j], "auth") && more >= 2 {
+                    out.extend([j + 1, j + 2]);
+                    j += 3;
+                } else if args::is(argv[j], "setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Sends a command to every MONITOR client, in Redis's format:
-/// `+<secs>.<usecs> [<db> <addr>] "arg" ...`.
-pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[&[u8]]) {
+/// `+<secs>.<usecs> [<db> <addr>] "arg" ...`, after the command ran (so
+/// SELECT shows the new database). Admin commands are not shown and
+/// passwords are redacted, as in Redis.
+pub fn feed_monitors(srv: &mut Server, client: &Client, spec: &CommandSpec, argv: &[&[u8]]) {
+    if spec.has(SKIP_MONITOR) || spec.has(ADMIN) {
+        return;
+    }
+    let redacted = redacted_args(spec.name, argv);
     let mut line = Vec::with_capacity(64);
     line.push(b'+');
     let addr = if client.has(cflags::UNIX_SOCKET) {
@@ -148,7 +209,8 @@ pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[&[u8]]) {
         )
         .as_bytes(),
     );
-    for a in argv {
+    for (i, a) in argv.iter().enumerate() {
+        let a = if redacted.contains(&i) { REDACTED } else { a };
         line.extend_from_slice(b" \"");
         crate::util::repr::push_repr(&mut line, a);
         line.push(b'"');
@@ -454,6 +516,28 @@ mod tests {
         );
         assert_eq!(h.run_str(&["slowlog", "reset"]), "+OK\r\n");
         assert_eq!(h.run_str(&["slowlog", "len"]), ":1\r\n");
+    }
+
+    #[test]
+    fn secrets_are_redacted_as_redis_does() {
+        use super::redacted_args;
+        let v = |a: &[&'static str]| a.iter().map(|s| s.as_bytes()).collect::<Vec<_>>();
+        assert_eq!(redacted_args("auth", &v(&["auth", "pw"])), [1]);
+        assert_eq!(redacted_args("auth", &v(&["auth", "u", "pw"])), [1, 2]);
+        assert!(redacted_args("auth", &v(&["auth", "a", "b", "c"])).is_empty());
+        assert_eq!(
+            redacted_args(
+                "hello",
+                &v(&["hello", "3", "setname", "n", "auth", "u", "p"])
+            ),
+            [5, 6]
+        );
+        assert!(redacted_args("hello", &v(&["hello", "4", "auth", "u", "p"])).is_empty());
+        assert_eq!(
+            redacted_args("hello", &v(&["hello", "2", "auth", "u"])),
+            [0usize; 0]
+        );
+        assert!(redacted_args("set", &v(&["set", "auth", "x"])).is_empty());
     }
 
     #[test]

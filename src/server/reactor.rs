@@ -26,8 +26,8 @@ const MAX_READS_PER_EVENT: usize = 16;
 /// Tokens at the top of the range belong to listeners.
 const LISTENER_BASE: usize = usize::MAX - 64;
 
-/// The protected-mode refusal, as Redis sends it.
-const DENIED_PROTECTED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+/// The protected-mode refusal, as Redis 7.0 sends it (typo included).
+const DENIED_PROTECTED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 enum Listener {
     Tcp(TcpListener),
@@ -360,6 +360,9 @@ impl Reactor {
                 }
                 Ok(n) => {
                     reads += 1;
+                    // Any traffic counts as activity for `timeout`, as in
+                    // Redis (a big command may take a while to arrive).
+                    client.last_interaction_ms = srv.now_ms;
                     client.query.extend_from_slice(&self.read_buf[..n]);
                     client.net_input_bytes += n as u64;
                     srv.stats.net_input_bytes += n as u64;
@@ -558,6 +561,10 @@ fn write_client(srv: &mut Server, token: usize) {
     }
     let before = c.net_output_bytes;
     let res = c.flush();
+    if c.net_output_bytes > before {
+        // So does a big reply that takes a while to drain.
+        c.last_interaction_ms = srv.now_ms;
+    }
     srv.stats.net_output_bytes += c.net_output_bytes - before;
     srv.stats.io_writes_processed += 1;
     if res.is_err() || c.must_close() {

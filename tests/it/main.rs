@@ -6,6 +6,8 @@
 //! Redis counterpart: Redis's Tcl test suite (`tests/`), the parts about
 //! the protocol and the server process.
 
+mod admin;
+mod clients;
 mod common;
 mod keyspace;
 mod protocol;
