@@ -20,12 +20,12 @@ const GEN: Group = Group::Generic;
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("copy", -3, WRITE | DENYOOM, keys(1, 2, 1), GEN, copy_command).doc("Copy a key", "6.2.0"),
-    cmd("dbsize", 1, READONLY | FAST, NO_KEYS, GEN, dbsize_command).doc(
+    cmd("dbsize", 1, READONLY | FAST, NO_KEYS, GEN, dbsize_command).tips(&["request_policy:all_shards", "response_policy:agg_sum"]).doc(
         "Return the number of keys in the selected database",
         "1.0.0",
     ),
-    cmd("del", -2, WRITE, keys(1, -1, 1), GEN, del_command).doc("Delete a key", "1.0.0"),
-    cmd("exists", -2, READONLY | FAST, keys(1, -1, 1), GEN, exists_command)
+    cmd("del", -2, WRITE, keys(1, -1, 1), GEN, del_command).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc("Delete a key", "1.0.0"),
+    cmd("exists", -2, READONLY | FAST, keys(1, -1, 1), GEN, exists_command).tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .doc("Determine if a key exists", "1.0.0"),
     cmd("expire", -3, WRITE | FAST, keys(1, 1, 1), GEN, expire_command)
         .doc("Set a key's time to live in seconds", "1.0.0"),
@@ -37,13 +37,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Get the expiration Unix timestamp for a key",
         "7.0.0",
     ),
-    cmd("flushall", -1, WRITE, NO_KEYS, GEN, flushall_command)
+    cmd("flushall", -1, WRITE, NO_KEYS, GEN, flushall_command).tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .acl(acl::DANGEROUS)
         .doc("Remove all keys from all databases", "1.0.0"),
-    cmd("flushdb", -1, WRITE, NO_KEYS, GEN, flushdb_command)
+    cmd("flushdb", -1, WRITE, NO_KEYS, GEN, flushdb_command).tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .acl(acl::DANGEROUS)
         .doc("Remove all keys from the current database", "1.0.0"),
-    cmd("keys", 2, READONLY, NO_KEYS, GEN, keys_command)
+    cmd("keys", 2, READONLY, NO_KEYS, GEN, keys_command).tips(&["request_policy:all_shards", "nondeterministic_output_order"])
         .acl(acl::DANGEROUS)
         .doc("Find all keys matching the given pattern", "1.0.0"),
     cmd("move", 3, WRITE | FAST, keys(1, 1, 1), GEN, move_command)
@@ -62,29 +62,29 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Get the expiration Unix timestamp for a key in milliseconds",
         "7.0.0",
     ),
-    cmd("pttl", 2, READONLY | FAST, keys(1, 1, 1), GEN, pttl_command)
+    cmd("pttl", 2, READONLY | FAST, keys(1, 1, 1), GEN, pttl_command).tips(&["nondeterministic_output"])
         .doc("Get the time to live for a key in milliseconds", "2.6.0"),
-    cmd("randomkey", 1, READONLY, NO_KEYS, GEN, randomkey_command)
+    cmd("randomkey", 1, READONLY, NO_KEYS, GEN, randomkey_command).tips(&["request_policy:all_shards", "nondeterministic_output"])
         .doc("Return a random key from the keyspace", "1.0.0"),
     cmd("rename", 3, WRITE, keys(1, 2, 1), GEN, rename_command).doc("Rename a key", "1.0.0"),
     cmd("renamenx", 3, WRITE | FAST, keys(1, 2, 1), GEN, renamenx_command).doc(
         "Rename a key, only if the new key does not exist",
         "1.0.0",
     ),
-    cmd("scan", -2, READONLY, NO_KEYS, GEN, scan_command)
+    cmd("scan", -2, READONLY, NO_KEYS, GEN, scan_command).tips(&["nondeterministic_output", "request_policy:special"])
         .doc("Incrementally iterate the keys space", "2.8.0"),
     cmd("swapdb", 3, WRITE | FAST, NO_KEYS, GEN, swapdb_command)
         .acl(acl::DANGEROUS)
         .doc("Swaps two Redis databases", "4.0.0"),
-    cmd("touch", -2, READONLY | FAST, keys(1, -1, 1), GEN, touch_command).doc(
+    cmd("touch", -2, READONLY | FAST, keys(1, -1, 1), GEN, touch_command).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc(
         "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         "3.2.1",
     ),
-    cmd("ttl", 2, READONLY | FAST, keys(1, 1, 1), GEN, ttl_command)
+    cmd("ttl", 2, READONLY | FAST, keys(1, 1, 1), GEN, ttl_command).tips(&["nondeterministic_output"])
         .doc("Get the time to live for a key in seconds", "1.0.0"),
     cmd("type", 2, READONLY | FAST, keys(1, 1, 1), GEN, type_command)
         .doc("Determine the type stored at key", "1.0.0"),
-    cmd("unlink", -2, WRITE | FAST, keys(1, -1, 1), GEN, unlink_command).doc(
+    cmd("unlink", -2, WRITE | FAST, keys(1, -1, 1), GEN, unlink_command).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc(
         "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         "4.0.0",
     ),
@@ -99,6 +99,7 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         GEN,
         object_encoding_command,
     )
+    .tips(&["nondeterministic_output"])
     .doc("Inspect the internal encoding of a Redis object", "2.2.3"),
     cmd(
         "object|freq",
@@ -108,6 +109,7 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         GEN,
         object_freq_command,
     )
+    .tips(&["nondeterministic_output"])
     .doc(
         "Get the logarithmic access frequency counter of a Redis object",
         "4.0.0",
@@ -129,6 +131,7 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         GEN,
         object_idletime_command,
     )
+    .tips(&["nondeterministic_output"])
     .doc(
         "Get the time since a Redis object was last accessed",
         "2.2.3",
@@ -141,6 +144,7 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         GEN,
         object_refcount_command,
     )
+    .tips(&["nondeterministic_output"])
     .doc(
         "Get the number of references to the value of the key",
         "2.2.3",

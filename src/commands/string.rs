@@ -45,11 +45,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Increment the integer value of a key by the given amount", "1.0.0"),
     cmd("incrbyfloat", 3, WD | FAST, KEY, STR, incrbyfloat_command)
         .doc("Increment the float value of a key by the given amount", "2.6.0"),
-    cmd("mget", -2, READONLY | FAST, EVERY_ARG, STR, mget_command)
+    cmd("mget", -2, READONLY | FAST, EVERY_ARG, STR, mget_command).tips(&["request_policy:multi_shard"])
         .doc("Get the values of all the given keys", "1.0.0"),
-    cmd("mset", -3, WD, keys(1, -1, 2), STR, mset_command)
+    cmd("mset", -3, WD, keys(1, -1, 2), STR, mset_command).tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
         .doc("Set multiple keys to multiple values", "1.0.1"),
-    cmd("msetnx", -3, WD, keys(1, -1, 2), STR, msetnx_command)
+    cmd("msetnx", -3, WD, keys(1, -1, 2), STR, msetnx_command).tips(&["request_policy:multi_shard", "response_policy:agg_min"])
         .doc("Set multiple keys to multiple values, only if none of the keys exist", "1.0.1"),
     cmd("psetex", 4, WD, KEY, STR, psetex_command)
         .doc("Set the value and expiration in milliseconds of a key", "2.6.0"),

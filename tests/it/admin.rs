@@ -559,7 +559,6 @@ fn active_expire_toggle(s: &TestServer) {
 }
 
 #[test]
-#[ignore = "needs SET ... PX (string commands work)"]
 fn debug_set_active_expire_stops_the_expiry_cycle() {
     if let Some(reference) = reference(DEBUG_ON) {
         active_expire_toggle(&reference);
