@@ -494,6 +494,11 @@ pub fn process_input(srv: &mut Server, client: &mut Client) {
             srv.paused_clients.push(client.token);
             break;
         }
+        // Enforce the output limit as replies grow, not only per read, so a
+        // pipeline of big replies cannot overshoot it by much.
+        if srv.config.obuf_limit_normal != (0, 0, 0) {
+            check_output_limits(srv, client);
+        }
     }
     drop(argv);
     // Keep only the unconsumed tail (from the start of an incomplete
