@@ -292,9 +292,26 @@ fn port_from_the_command_line() {
     let dir = TempDir::new();
     let port = free_port();
     let p = port.to_string();
-    let srv = Server::start(&["--port", &p, "--save", ""], dir.path(), port);
+    let srv = Server::start(
+        &[
+            "--port",
+            &p,
+            "--save",
+            "",
+            "--rename-command",
+            "get",
+            "myget",
+        ],
+        dir.path(),
+        port,
+    );
     let mut c = srv.client();
     assert_eq!(c.config_get("port"), p);
+    assert_eq!(
+        c.cmd(&["GET", "k"]),
+        "-ERR unknown command 'GET', with args beginning with: 'k' \r\n"
+    );
+    assert_eq!(c.cmd(&["MYGET", "k"]), "$-1\r\n");
     assert_eq!(c.config_get("save"), "");
     assert_eq!(c.config_get("dir"), dir.path().display().to_string());
 }
@@ -344,7 +361,7 @@ fn include_and_dir() {
             port
         ),
     );
-    let srv = Server::start(&[conf.to_str().unwrap()], dir.path(), port);
+    let srv = Server::start(&["main.conf"], dir.path(), port);
     let mut c = srv.client();
     assert_eq!(c.config_get("hz"), "15");
     assert_eq!(c.config_get("timeout"), "9");
@@ -354,6 +371,13 @@ fn include_and_dir() {
     let data = dir.path().join("data");
     assert_eq!(c.config_get("dir"), data.display().to_string());
     assert!(data.join("p.pid").exists());
+    // The config file path was made absolute before `dir` moved the server.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "timeout", "42"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["CONFIG", "REWRITE"]), "+OK\r\n");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(text.contains("include inc.conf\n"), "{}", text);
+    assert!(text.contains("timeout 42\n"), "{}", text);
+    assert!(!data.join("main.conf").exists());
 }
 
 #[test]

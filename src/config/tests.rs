@@ -504,3 +504,26 @@ fn sample_redis_conf_documents_and_loads() {
     c.load_text(text).unwrap();
     assert_eq!(c.config_get(&[b"*"]), Config::default().config_get(&[b"*"]));
 }
+
+#[test]
+fn include_resets_the_reading_file_flag_like_redis() {
+    let dir = std::env::temp_dir().join(format!("ferredis-cfg-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inc = dir.join("inc.conf");
+    std::fs::write(&inc, "timeout 5\nsave 1 1\n").unwrap();
+    // Before the include the first save replaces the defaults and the next
+    // appends; after it (Redis clears its flag) each save replaces.
+    let c = load(&format!(
+        "save 100 1\nsave 200 2\ninclude {}\nsave 300 3\nsave 400 4",
+        inc.display()
+    ))
+    .unwrap();
+    assert_eq!(c.timeout, 5);
+    assert_eq!(c.save, vec![(400, 4)]);
+    let e = load(&format!("include {}/missing.conf", dir.display())).unwrap_err();
+    assert!(e.log_only);
+    assert!(e
+        .reason
+        .starts_with("Fatal error, can't open config file '"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

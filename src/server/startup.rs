@@ -125,7 +125,15 @@ pub fn run(args: &[String]) -> i32 {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }
-    log::info!("Ready to accept connections");
+    if srv.config.port != 0 {
+        log::info!("Ready to accept connections");
+    }
+    if !srv.config.unixsocket.is_empty() {
+        log::info!(
+            "The server is now ready to accept connections at {}",
+            srv.config.unixsocket
+        );
+    }
     if srv.config.maxmemory > 0 && srv.config.maxmemory < 1024 * 1024 {
         log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {} bytes). Are you sure this is what you really want?", srv.config.maxmemory);
     }
