@@ -1317,7 +1317,8 @@ fn parse_number(fmt: NumFmt, arg: &[u8]) -> Result<i64, String> {
     }
     if fmt == NumFmt::Octal {
         if let Some(v) = validate::strtoll_full(arg, 8) {
-            if !arg.is_empty() && v != i64::MAX && v != i64::MIN {
+            // Saturation means strtoll's ERANGE.
+            if v != i64::MAX && v != i64::MIN {
                 return Ok(v);
             }
         }
@@ -1504,13 +1505,17 @@ fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
 }
 
 fn glob_match_case(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
-    glob_rec(pattern, s, nocase, 0)
+    // A step budget keeps hostile patterns (`*?*?*?...`) from backtracking
+    // for ever.
+    let mut budget = 1_000_000usize;
+    glob_rec(pattern, s, nocase, &mut budget)
 }
 
-fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
-    if depth > 1000 {
+fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, budget: &mut usize) -> bool {
+    if *budget == 0 {
         return false;
     }
+    *budget -= 1;
     let eq = |a: u8, b: u8| {
         if nocase {
             a.eq_ignore_ascii_case(&b)
@@ -1528,7 +1533,7 @@ fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
                     return true;
                 }
                 for i in 0..=s.len() {
-                    if glob_rec(&p[1..], &s[i..], nocase, depth + 1) {
+                    if glob_rec(&p[1..], &s[i..], nocase, budget) {
                         return true;
                     }
                 }

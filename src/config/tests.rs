@@ -150,6 +150,7 @@ fn errors_match_redis() {
         ("save 1 -1", "Invalid save parameters"),
         ("unixsocketperm 999", "argument couldn't be parsed as an octal number"),
         ("unixsocketperm 1000", "argument must be between 0 and 777 inclusive"),
+        ("unixsocketperm \"7 \"", "argument couldn't be parsed as an octal number"),
         ("maxmemory-clients 10%x", "argument must be a memory or percent value"),
         ("maxmemory-clients 200%", "percentage argument must be less or equal to 100"),
         (
@@ -365,6 +366,11 @@ fn glob_matcher() {
     assert!(glob_match(b"a\\*", b"a*"));
     assert!(!glob_match(b"a\\*", b"ab"));
     assert!(glob_match(b"**x", b"x"));
+    let hostile = "*?".repeat(200) + "z";
+    assert!(!glob_match(
+        hostile.as_bytes(),
+        b"cluster-allow-pubsubshard-when-down"
+    ));
 }
 
 #[test]
@@ -526,4 +532,10 @@ fn include_resets_the_reading_file_flag_like_redis() {
         .reason
         .starts_with("Fatal error, can't open config file '"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn octal_like_strtoll() {
+    assert_eq!(load("unixsocketperm \"\"").unwrap().unixsocketperm, 0);
+    assert_eq!(load("unixsocketperm \" +7\"").unwrap().unixsocketperm, 7);
 }
