@@ -105,6 +105,23 @@ impl CommandTable {
         self.index.get(&lower[..]).copied()
     }
 
+    /// `rename-command old new`: the command answers to `new` only (an
+    /// empty `new` removes it). Errors are Redis's config-file texts.
+    pub fn rename(&mut self, old: &[u8], new: &[u8]) -> Result<(), &'static str> {
+        let old = old.to_ascii_lowercase();
+        let Some(spec) = self.index.remove(&old) else {
+            return Err("No such command in rename-command");
+        };
+        if !new.is_empty() {
+            let new = new.to_ascii_lowercase();
+            if self.index.contains_key(&new) {
+                return Err("Target command name already exists");
+            }
+            self.index.insert(new, spec);
+        }
+        Ok(())
+    }
+
     /// Every top-level command.
     pub fn iter(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
         self.index.values().copied()

@@ -125,31 +125,55 @@ pub fn localtime(secs: i64) -> (i32, i32, i32, i32, i32, i32) {
     )
 }
 
-/// Raise RLIMIT_NOFILE so that `maxclients` plus reserved descriptors fit.
-/// Returns the limit in force afterwards.
-pub fn raise_nofile_limit(wanted: u64) -> u64 {
+/// Outcome of `raise_nofile_limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct NofileLimit {
+    /// The soft limit before the call.
+    pub original: u64,
+    /// The soft limit in force afterwards.
+    pub current: u64,
+    /// errno of the last refused `setrlimit` (0 if none was refused).
+    pub errno: i32,
+}
+
+/// Raises RLIMIT_NOFILE towards `wanted` the way Redis's
+/// `adjustOpenFilesLimit` does: try `wanted`, then 16 less at a time, never
+/// going below the original limit. None when the limit can't be read.
+pub fn raise_nofile_limit(wanted: u64) -> Option<NofileLimit> {
     // SAFETY: an all-zero rlimit is a valid value.
     let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
     // SAFETY: `lim` is a valid, writable rlimit.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return 1024;
+        return None;
     }
-    if lim.rlim_cur >= wanted {
-        return lim.rlim_cur;
+    let original = lim.rlim_cur;
+    let mut out = NofileLimit {
+        original,
+        current: original,
+        errno: 0,
+    };
+    if original >= wanted {
+        return Some(out);
     }
-    let mut try_limit = wanted;
-    while try_limit > lim.rlim_cur {
+    let mut best = wanted;
+    while best > original {
         let new = libc::rlimit {
-            rlim_cur: try_limit,
-            rlim_max: lim.rlim_max.max(try_limit),
+            rlim_cur: best,
+            rlim_max: best,
         };
         // SAFETY: `new` is a valid rlimit value.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
-            return try_limit;
+            break;
         }
-        try_limit = try_limit.saturating_sub(16);
+        out.errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        if best < 16 {
+            best = original;
+            break;
+        }
+        best -= 16;
     }
-    lim.rlim_cur
+    out.current = best.max(original);
+    Some(out)
 }
 
 /// Set by SIGTERM/SIGINT; the reactor polls it each iteration.
