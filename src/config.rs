@@ -485,7 +485,18 @@ impl Config {
                 if !d.has(dflags::MULTI_ARG) && argv.len() != 2 {
                     return Err(fail("wrong number of arguments".into()));
                 }
-                self.set_directive(idx, &argv[1..], loader.reading_file)
+                // A multi-argument directive given as one non-empty quoted
+                // argument ("normal 1mb 0 0") is split on spaces, as Redis
+                // does.
+                let split;
+                let args: &[Vec<u8>] =
+                    if d.has(dflags::MULTI_ARG) && argv.len() == 2 && !argv[1].is_empty() {
+                        split = split_spaces(&argv[1]);
+                        &split
+                    } else {
+                        &argv[1..]
+                    };
+                self.set_directive(idx, args, loader.reading_file)
                     .map_err(fail)?;
                 continue;
             }

@@ -64,6 +64,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         Group::Server,
         config_set,
     )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
     .doc("Sets configuration parameters in-flight.", "2.0.0"),
 ];
 

@@ -401,9 +401,10 @@ mod tests {
     use crate::config::Config;
 
     fn debug_harness() -> Harness {
-        let cfg = Config {
-            enable_debug_command: "yes".into(),
-            ..Config::default()
+        let cfg = {
+            let mut c = Config::default();
+            c.enable_debug_command = "yes".into();
+            c
         };
         Harness::with_config(cfg)
     }

@@ -496,9 +496,10 @@ mod tests {
 
     #[test]
     fn slowlog_records_slow_commands() {
-        let cfg = Config {
-            slowlog_log_slower_than: 0,
-            ..Config::default()
+        let cfg = {
+            let mut c = Config::default();
+            c.slowlog_log_slower_than = 0;
+            c
         };
         let mut h = Harness::with_config(cfg);
         h.run(&["set", "k", "v"]);

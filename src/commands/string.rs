@@ -970,9 +970,10 @@ mod tests {
 
     #[test]
     fn append_and_setrange_respect_max_len() {
-        let mut h = Harness::with_config(Config {
-            proto_max_bulk_len: 10,
-            ..Config::default()
+        let mut h = Harness::with_config({
+            let mut c = Config::default();
+            c.proto_max_bulk_len = 10;
+            c
         });
         assert_eq!(h.run_str(&["append", "k", "12345678"]), ":8\r\n");
         assert_eq!(h.run_str(&["append", "k", "901"]), TOO_BIG);

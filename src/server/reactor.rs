@@ -202,7 +202,8 @@ impl Reactor {
                     continue;
                 }
                 if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.read_client(srv, t);
+                    let drain = ev.is_read_closed() || ev.is_error();
+                    self.read_client_until(srv, t, drain);
                 }
                 if ev.is_writable() {
                     write_client(srv, t);
@@ -331,8 +332,17 @@ impl Reactor {
         entry.insert(Some(Box::new(c)));
     }
 
-    /// Reads what a client sent and runs the complete commands in it.
+    /// Reads what a client sent and runs the complete commands in it,
+    /// until the socket is drained.
     fn read_client(&mut self, srv: &mut Server, token: usize) {
+        self.read_client_until(srv, token, true);
+    }
+
+    /// Like `read_client`; without `drain`, a short read ends the loop
+    /// (the socket was empty at that point, and on Linux any later arrival
+    /// raises a new edge). `drain` is set when the peer closed its side, so
+    /// the EOF behind the data is seen now.
+    fn read_client_until(&mut self, srv: &mut Server, token: usize, drain: bool) {
         let Some(slot) = srv.clients.get_mut(token) else {
             return;
         };
@@ -379,6 +389,12 @@ impl Reactor {
                         break;
                     }
                     process_input(srv, &mut client);
+                    // A short read drained the socket: on Linux a later
+                    // arrival raises a new edge, so skip the extra read(2)
+                    // that would only return WouldBlock.
+                    if !drain && n < self.read_buf.len() {
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

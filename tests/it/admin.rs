@@ -94,7 +94,6 @@ fn slowlog_records_debug_sleep_under_the_default_threshold() {
 }
 
 #[test]
-#[ignore = "needs `--slowlog-log-slower-than` / `--slowlog-max-len` support in src/config.rs"]
 fn slowlog_threshold_zero_logs_everything_and_max_len_bounds_it() {
     let srv = TestServer::with_args(&["--slowlog-log-slower-than", "0", "--slowlog-max-len", "3"]);
     let mut c = srv.raw();

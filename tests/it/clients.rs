@@ -764,7 +764,6 @@ fn monitor_client_is_flagged_and_unix_clients_show_their_path() {
 // `cargo test -- --ignored` once it does.
 
 #[test]
-#[ignore = "needs `--timeout` support in src/config.rs"]
 fn timeout_closes_idle_clients_only() {
     let srv = TestServer::with_args(&["--timeout", "1"]);
     let mut idle = srv.raw();
@@ -816,7 +815,6 @@ fn timeout_closes_idle_clients_only() {
 }
 
 #[test]
-#[ignore = "needs `--client-output-buffer-limit` support in src/config.rs"]
 fn output_buffer_limit_disconnects_a_slow_reader() {
     let srv = TestServer::with_args(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
     let mut setup = srv.raw();
