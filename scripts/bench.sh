@@ -42,17 +42,8 @@ echo "bench: building release binary..." >&2
 cargo build --release --bin ferredis-server >&2
 FERREDIS=target/release/ferredis-server
 
-# A loopback port nothing listens on.
-free_port() {
-    local p
-    while :; do
-        p=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 # start_server NAME BINARY: starts it pinned to CPU 0; sets PORT_<NAME>
 # and PID_<NAME>.

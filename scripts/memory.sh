@@ -27,16 +27,8 @@ command -v redis-cli >/dev/null || { echo "memory: redis-cli is required" >&2; e
 echo "memory: building release binary..." >&2
 cargo build --release --bin ferredis-server >&2
 
-free_port() {
-    local p
-    while :; do
-        p=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"

@@ -12,8 +12,8 @@ use crate::server::client::cflags;
 use crate::server::{cron, Server};
 use crate::sys;
 
-/// Sections printed by `INFO` / `INFO default`.
-const DEFAULT_SECTIONS: &[&str] = &[
+/// Every section, in the order Redis prints them.
+const ALL_SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
@@ -22,32 +22,35 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "modules",
+    "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
 
-/// Sections added by `INFO all` / `INFO everything`.
+/// Sections only `INFO all` / `INFO everything` (or naming them) print.
 const EXTRA_SECTIONS: &[&str] = &["commandstats", "latencystats"];
+
+/// Sections printed by `INFO` / `INFO default`.
+fn default_sections() -> impl Iterator<Item = String> {
+    ALL_SECTIONS
+        .iter()
+        .filter(|s| !EXTRA_SECTIONS.contains(s))
+        .map(|s| s.to_string())
+}
 
 /// INFO [section [section ...]]
 pub fn info_command(ctx: &mut Ctx) -> CmdResult {
     let mut wanted: Vec<String> = Vec::new();
     if ctx.argc() == 1 {
-        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        wanted.extend(default_sections());
     }
     for a in &ctx.argv[1..] {
         let s = String::from_utf8_lossy(a).to_ascii_lowercase();
         match s.as_str() {
-            "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
-            "all" => {
-                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
-                wanted.extend(EXTRA_SECTIONS.iter().map(|s| s.to_string()));
-            }
-            "everything" => {
-                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
-                wanted.extend(EXTRA_SECTIONS.iter().map(|s| s.to_string()));
-            }
+            "default" => wanted.extend(default_sections()),
+            "all" | "everything" => wanted.extend(ALL_SECTIONS.iter().map(|s| s.to_string())),
             _ => wanted.push(s),
         }
     }
@@ -59,23 +62,8 @@ pub fn info_command(ctx: &mut Ctx) -> CmdResult {
 
 /// Builds the INFO text for the requested sections, in Redis's order.
 pub fn info_string(srv: &Server, wanted: &[String], connected_clients: usize) -> String {
-    let order = [
-        "server",
-        "clients",
-        "memory",
-        "persistence",
-        "stats",
-        "replication",
-        "cpu",
-        "modules",
-        "commandstats",
-        "errorstats",
-        "latencystats",
-        "cluster",
-        "keyspace",
-    ];
     let mut out = String::new();
-    for name in order {
+    for &name in ALL_SECTIONS {
         if !wanted.iter().any(|w| w == name) {
             continue;
         }

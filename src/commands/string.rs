@@ -67,26 +67,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Get a substring of the string stored at a key", "1.0.0"),
 ];
 
-/// The decimal form of `n` in a stack buffer.
-#[inline]
-fn int_str(n: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    let mut u = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
-}
-
 /// Runs `f` on the bytes of a string value (int-encoded ones formatted on
 /// the stack).
 #[inline]
@@ -94,7 +74,7 @@ fn with_bytes<R>(v: &Value, f: impl FnOnce(&[u8]) -> R) -> R {
     match v {
         Value::Int(n) => {
             let mut buf = [0u8; 20];
-            f(int_str(*n, &mut buf))
+            f(crate::util::numfmt::i64_str(*n, &mut buf))
         }
         other => f(other.str_bytes().unwrap_or_default()),
     }

@@ -152,9 +152,8 @@ impl Value {
     pub fn string_len(&self) -> usize {
         match self {
             Value::Int(n) => {
-                let mut tmp = Vec::with_capacity(20);
-                push_i64(&mut tmp, *n);
-                tmp.len()
+                let mut buf = [0u8; 20];
+                crate::util::numfmt::i64_str(*n, &mut buf).len()
             }
             other => other.str_bytes().map_or(0, |b| b.len()),
         }

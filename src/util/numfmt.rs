@@ -4,12 +4,12 @@
 //!
 //! Redis counterpart: `util.c` (`string2ll`, `ll2string`, `d2string`).
 
-/// Appends the decimal form of `v` to `out` without allocating.
-pub fn push_i64(out: &mut Vec<u8>, v: i64) {
-    let mut buf = [0u8; 20];
+/// The decimal form of `n`, written into a stack buffer (20 bytes hold
+/// every i64, `i64::MIN` included).
+#[inline]
+pub fn i64_str(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
+    let mut u = n.unsigned_abs();
     loop {
         i -= 1;
         buf[i] = b'0' + (u % 10) as u8;
@@ -18,10 +18,18 @@ pub fn push_i64(out: &mut Vec<u8>, v: i64) {
             break;
         }
     }
-    if neg {
-        out.push(b'-');
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
     }
-    out.extend_from_slice(&buf[i..]);
+    &buf[i..]
+}
+
+/// Appends the decimal form of `v` to `out` without allocating.
+#[inline]
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; 20];
+    out.extend_from_slice(i64_str(v, &mut buf));
 }
 
 /// Appends the decimal form of `v` to `out`.
