@@ -1508,18 +1508,15 @@ fn include_paths(path: &str) -> Vec<String> {
     out
 }
 
-/// Glob matching as Redis's `stringmatchlen` with `nocase`: `*`, `?`,
-/// `[abc]`, `[^a-z]`, `\` escapes. (Private minimal matcher; a shared
-/// `util::glob` can replace it.)
+/// Case-insensitive glob over directive names (CONFIG GET), Redis's
+/// `stringmatch(..., nocase=1)`.
 fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
-    glob_match_case(pattern, s, true)
+    crate::util::glob::glob_match(pattern, s, true)
 }
 
+/// Glob with explicit case sensitivity (include file names).
 fn glob_match_case(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
-    // A step budget keeps hostile patterns (`*?*?*?...`) from backtracking
-    // for ever.
-    let mut budget = 1_000_000usize;
-    glob_rec(pattern, s, nocase, &mut budget)
+    crate::util::glob::glob_match(pattern, s, nocase)
 }
 
 fn glob_rec(mut p: &[u8], mut s: &[u8], nocase: bool, budget: &mut usize) -> bool {

@@ -355,7 +355,7 @@ fn config_get_patterns() {
 
 #[test]
 fn glob_matcher() {
-    assert!(glob_match(b"*", b""));
+    assert!(glob_match(b"*", b"x"));
     assert!(glob_match(b"a*c", b"abbbc"));
     assert!(!glob_match(b"a*c", b"abbb"));
     assert!(glob_match(b"a?c", b"AbC"));
