@@ -12,3 +12,4 @@ mod common;
 mod keyspace;
 mod protocol;
 mod server;
+mod tidy;
