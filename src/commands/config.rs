@@ -98,6 +98,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         .config
         .config_set(&pairs, protected_ok)
         .map_err(CmdError::owned)?;
+    ctx.srv.apply_config();
     ctx.client.reply.ok();
     Ok(())
 }

@@ -158,6 +158,7 @@ const EXPIRE_NX_CONFLICT: &str =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
 const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 /// Redis's refcount of its shared objects (`OBJ_SHARED_REFCOUNT`).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Integers below this are Redis's shared integer objects.
@@ -871,6 +872,9 @@ pub fn object_refcount_command(ctx: &mut Ctx) -> CmdResult {
 pub fn object_idletime_command(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now_ms();
     if let Some(slot) = object_lookup(ctx) {
+        if ctx.db().policy.lfu {
+            return Err(CmdError::msg(LFU_SELECTED));
+        }
         let idle = ctx.db().idle_secs(slot, now);
         ctx.client.reply.int(idle as i64);
     }
@@ -879,9 +883,13 @@ pub fn object_idletime_command(ctx: &mut Ctx) -> CmdResult {
 
 /// OBJECT FREQ key
 pub fn object_freq_command(ctx: &mut Ctx) -> CmdResult {
-    // No LFU maxmemory policy exists yet, so frequency is never tracked.
-    if object_lookup(ctx).is_some() {
-        return Err(CmdError::msg(LFU_NOT_SELECTED));
+    let now = ctx.now_ms();
+    if let Some(slot) = object_lookup(ctx) {
+        if !ctx.db().policy.lfu {
+            return Err(CmdError::msg(LFU_NOT_SELECTED));
+        }
+        let freq = ctx.db().frequency(slot, now);
+        ctx.client.reply.int(freq as i64);
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //!
 //! Redis counterpart: `db.c` (lookupKey*, setKey, dbDelete, expireIfNeeded).
 
+pub mod access;
 pub mod dict;
 pub mod expire;
 
@@ -83,6 +84,10 @@ pub struct Db {
     /// The LRU clock stamped on keys written without a `now` at hand,
     /// kept current by `Keyspace::set_clock`.
     now_lru: u32,
+    /// Unix seconds, kept current by `Keyspace::set_clock` (LFU stamps).
+    now_secs: i64,
+    /// LRU or LFU stamps, from `maxmemory-policy`.
+    pub policy: access::AccessPolicy,
 }
 
 /// What a lookup found.
@@ -122,8 +127,35 @@ impl Db {
     #[inline]
     pub fn find_live(&mut self, key: &[u8], now_ms: i64) -> Option<u32> {
         let i = self.find_live_inner(key, now_ms)?;
-        self.dict.set_lru(i, lru_clock(now_ms));
+        self.touch(i, now_ms);
         Some(i)
+    }
+
+    /// Records an access to the key in slot `i`.
+    #[inline]
+    fn touch(&mut self, i: u32, now_ms: i64) {
+        if self.policy.lfu {
+            let r = (dict::next_random(&mut self.rng) >> 11) as f64 / (1u64 << 53) as f64;
+            let stamp = access::lfu_touch(self.dict.lru(i), now_ms / 1000, self.policy, r);
+            self.dict.set_lru(i, stamp);
+        } else {
+            self.dict.set_lru(i, lru_clock(now_ms));
+        }
+    }
+
+    /// The stamp a newly written key gets.
+    #[inline]
+    fn fresh_stamp(&self) -> u32 {
+        if self.policy.lfu {
+            access::lfu_new(self.now_secs)
+        } else {
+            self.now_lru
+        }
+    }
+
+    /// The LFU counter of slot `i` after decay (OBJECT FREQ).
+    pub fn frequency(&self, i: u32, now_ms: i64) -> u32 {
+        access::lfu_decayed(self.dict.lru(i), now_ms / 1000, self.policy)
     }
 
     #[inline]
@@ -165,7 +197,11 @@ impl Db {
     #[inline]
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
         let (i, old) = self.dict.insert(key, value);
-        self.dict.set_lru(i, self.now_lru);
+        // An overwrite keeps the key's LFU history, as Redis does.
+        if old.is_none() || !self.policy.lfu {
+            let stamp = self.fresh_stamp();
+            self.dict.set_lru(i, stamp);
+        }
         if old.is_some() && !keep_ttl && self.dict.flag(i) {
             self.expires.remove(i);
             self.dict.set_flag(i, false);
@@ -189,7 +225,8 @@ impl Db {
     /// already removed by a lookup).
     pub fn insert_new(&mut self, key: &[u8], value: Value) -> u32 {
         let i = self.dict.insert_new(SmallBytes::new(key), value);
-        self.dict.set_lru(i, self.now_lru);
+        let stamp = self.fresh_stamp();
+        self.dict.set_lru(i, stamp);
         i
     }
 
@@ -328,11 +365,21 @@ impl Keyspace {
     /// refreshes its cached time).
     #[inline]
     pub fn set_clock(&mut self, now_ms: i64) {
-        let c = lru_clock(now_ms);
-        if self.dbs.first().is_some_and(|d| d.now_lru != c) {
+        let secs = now_ms / 1000;
+        if self.dbs.first().is_some_and(|d| d.now_secs != secs) {
+            let c = lru_clock(now_ms);
             for d in &mut self.dbs {
                 d.now_lru = c;
+                d.now_secs = secs;
             }
+        }
+    }
+
+    /// Applies the access-tracking policy (from `maxmemory-policy`,
+    /// `lfu-log-factor`, `lfu-decay-time`) to every database.
+    pub fn set_access_policy(&mut self, policy: access::AccessPolicy) {
+        for d in &mut self.dbs {
+            d.policy = policy;
         }
     }
 

@@ -160,7 +160,7 @@ impl Server {
             .collect();
         let mut keyspace = Keyspace::new(config.databases);
         keyspace.set_clock(now_us / 1000);
-        Server {
+        let mut srv = Server {
             keyspace,
             config,
             clients: Slab::new(),
@@ -192,7 +192,26 @@ impl Server {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             rng,
-        }
+        };
+        srv.apply_config();
+        srv
+    }
+
+    /// Pushes configuration that lives outside `Config` into the parts of
+    /// the server that act on it (called at start and after CONFIG SET).
+    pub fn apply_config(&mut self) {
+        let policy = crate::db::access::AccessPolicy {
+            lfu: self.config.get_enum("maxmemory-policy").ends_with("-lfu"),
+            log_factor: self
+                .config
+                .get_i64("lfu-log-factor")
+                .clamp(0, i32::MAX as i64) as u32,
+            decay_minutes: self
+                .config
+                .get_i64("lfu-decay-time")
+                .clamp(0, i32::MAX as i64) as u32,
+        };
+        self.keyspace.set_access_policy(policy);
     }
 
     /// Refreshes the cached clock.
