@@ -49,11 +49,9 @@ fn minutes_since(stamp: u32, now_secs: i64) -> u32 {
 /// The counter after decaying it by the periods elapsed (OBJECT FREQ).
 pub fn lfu_decayed(stamp: u32, now_secs: i64, policy: AccessPolicy) -> u32 {
     let counter = stamp & 0xFF;
-    let periods = if policy.decay_minutes > 0 {
-        minutes_since(stamp, now_secs) / policy.decay_minutes
-    } else {
-        0
-    };
+    let periods = minutes_since(stamp, now_secs)
+        .checked_div(policy.decay_minutes)
+        .unwrap_or(0);
     counter.saturating_sub(periods)
 }
 
