@@ -10,7 +10,7 @@ use crate::commands::flags::*;
 use crate::db::Db;
 use crate::errors::{CmdError, CmdResult};
 use crate::types::Value;
-use crate::util::sha1::{hex, sha1};
+use crate::util::sha1::{hex, mix_digest, xor_digest};
 
 pub static COMMANDS: &[CommandSpec] = &[cmd(
     "debug",
@@ -20,18 +20,6 @@ pub static COMMANDS: &[CommandSpec] = &[cmd(
     Group::Server,
     debug_command,
 )];
-
-fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
-    let h = sha1(data);
-    for (d, x) in digest.iter_mut().zip(h.iter()) {
-        *d ^= x;
-    }
-}
-
-fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
-    xor_digest(digest, data);
-    *digest = sha1(&digest[..]);
-}
 
 /// The Redis object type code mixed into digests (OBJ_STRING = 0, ...).
 fn type_code(v: &Value) -> u32 {
@@ -49,7 +37,13 @@ fn type_code(v: &Value) -> u32 {
 /// `digest`, as Redis's DEBUG DIGEST does, so digests agree with Redis's.
 fn mix_value(digest: &mut [u8; 20], v: &Value, expires: bool) {
     mix_digest(digest, &type_code(v).to_be_bytes());
-    mix_digest(digest, &v.to_bytes());
+    match v {
+        Value::List(l) => l.mix_digest(digest),
+        Value::Hash(h) => h.mix_digest(digest),
+        Value::Set(s) => s.mix_digest(digest),
+        Value::ZSet(z) => z.mix_digest(digest),
+        _ => mix_digest(digest, &v.to_bytes()),
+    }
     if expires {
         xor_digest(digest, b"!!expire!!");
     }

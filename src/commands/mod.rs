@@ -11,14 +11,18 @@ pub mod command;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
 pub mod spec;
 pub mod string;
 pub mod table;
 #[cfg(test)]
 pub mod testing;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -373,6 +377,16 @@ fn slowlog_push(
 /// Parses an i64 argument or fails with Redis's integer error.
 pub fn parse_int(arg: &[u8]) -> Result<i64, CmdError> {
     crate::util::numfmt::parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// Checks that a value has the wanted type (WRONGTYPE otherwise).
+#[inline]
+pub fn expect_type(v: &crate::types::Value, t: crate::types::ValueType) -> CmdResult {
+    if v.value_type() == t {
+        Ok(())
+    } else {
+        Err(CmdError::WrongType)
+    }
 }
 
 /// Checks that a value is a string.

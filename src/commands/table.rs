@@ -5,12 +5,18 @@
 //! and the docs all derive from here.
 
 use super::spec::CommandSpec;
-use super::{client, command, config, connection, debug, keys, server, string};
+use super::{
+    client, command, config, connection, debug, hash, keys, list, server, set, string, zset,
+};
 
 /// Every family's rows.
 const FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     string::COMMANDS,
+    list::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
+    hash::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,

@@ -5,6 +5,11 @@
 //! `strEncoding`).
 
 pub mod bytes;
+pub mod hash;
+pub mod list;
+pub mod listpack;
+pub mod set;
+pub mod zset;
 
 pub use bytes::SmallBytes;
 
@@ -27,6 +32,14 @@ pub enum Value {
     /// A string that was modified in place (APPEND, SETRANGE): `raw`,
     /// with spare capacity for further growth.
     Raw(Box<Vec<u8>>),
+    /// A list.
+    List(Box<list::List>),
+    /// A hash.
+    Hash(Box<hash::Hash>),
+    /// A set.
+    Set(Box<set::Set>),
+    /// A sorted set.
+    ZSet(Box<zset::ZSet>),
 }
 
 /// The Redis types, as `TYPE` and `SCAN ... TYPE` name them.
@@ -105,6 +118,10 @@ impl Value {
             Value::Int(_) | Value::Inline { .. } | Value::Heap(_) | Value::Raw(_) => {
                 ValueType::String
             }
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -115,6 +132,10 @@ impl Value {
             Value::Inline { .. } => "embstr",
             Value::Heap(b) if b.len() <= EMBSTR_MAX => "embstr",
             Value::Heap(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -129,7 +150,7 @@ impl Value {
             Value::Inline { len, buf } => Some(&buf[..*len as usize]),
             Value::Heap(b) => Some(b),
             Value::Raw(v) => Some(v),
-            Value::Int(_) => None,
+            _ => None,
         }
     }
 
@@ -187,6 +208,10 @@ impl Value {
             Value::Int(_) | Value::Inline { .. } => 0,
             Value::Heap(b) => b.len(),
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
+            Value::List(l) => std::mem::size_of::<list::List>() + l.heap_size(),
+            Value::Hash(h) => std::mem::size_of::<hash::Hash>() + h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<set::Set>() + s.heap_size(),
+            Value::ZSet(z) => std::mem::size_of::<zset::ZSet>() + z.heap_size(),
         }
     }
 }

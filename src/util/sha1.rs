@@ -52,6 +52,25 @@ pub fn sha1(data: &[u8]) -> [u8; 20] {
     out
 }
 
+/// A DEBUG DIGEST accumulator.
+pub type Digest = [u8; 20];
+
+/// XORs the SHA-1 of `data` into `digest`: order-independent "addition"
+/// of unordered elements (set members, hash pairs, keys).
+pub fn xor_digest(digest: &mut Digest, data: &[u8]) {
+    let h = sha1(data);
+    for (d, x) in digest.iter_mut().zip(h.iter()) {
+        *d ^= x;
+    }
+}
+
+/// Mixes `data` into `digest` so order matters (list elements, a key then
+/// its value): XOR its SHA-1 in, then replace the digest by its own SHA-1.
+pub fn mix_digest(digest: &mut Digest, data: &[u8]) {
+    xor_digest(digest, data);
+    *digest = sha1(&digest[..]);
+}
+
 /// Lowercase hex of a digest.
 pub fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{:02x}", b)).collect()
