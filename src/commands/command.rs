@@ -282,7 +282,9 @@ fn keys_of(ctx: &Ctx) -> Result<(&'static CommandSpec, Vec<usize>), CmdError> {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = spec.key_positions(args.len());
+    let keys = spec
+        .keys_of(args)
+        .ok_or(CmdError::msg("ERR Invalid arguments specified for command"))?;
     if keys.is_empty() {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }

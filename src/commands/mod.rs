@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod getkeys;
 pub mod hash;
 pub mod info;
 pub mod keys;

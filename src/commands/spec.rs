@@ -8,6 +8,11 @@
 use super::Ctx;
 use crate::errors::CmdResult;
 
+/// Finds the key positions of a command whose keys move (`numkeys`
+/// arguments: LMPOP, ZUNIONSTORE, ...); None when the arguments are
+/// invalid.
+pub type GetKeys = fn(&[&[u8]]) -> Option<Vec<usize>>;
+
 /// A command handler: parses `ctx.argv`, does the work, writes the reply
 /// (or returns the error to reply with).
 pub type Handler = fn(&mut Ctx) -> CmdResult;
@@ -214,6 +219,8 @@ pub struct CommandSpec {
     /// Command tips (`request_policy:...`, `nondeterministic_output`, ...)
     /// as COMMAND INFO lists them.
     pub tips: &'static [&'static str],
+    /// Key finder for commands with movable keys (`MOVABLE_KEYS` flag).
+    pub get_keys: Option<GetKeys>,
 }
 
 /// Key positions (first, last, step).
@@ -247,6 +254,7 @@ pub const fn cmd(
         summary: "",
         since: "1.0.0",
         tips: &[],
+        get_keys: None,
     }
 }
 
@@ -271,6 +279,7 @@ pub const fn container(
         summary: "",
         since: "1.0.0",
         tips: &[],
+        get_keys: None,
     }
 }
 
@@ -278,6 +287,14 @@ impl CommandSpec {
     /// Adds ACL categories (`@dangerous` for KEYS, FLUSHALL, ...).
     pub const fn acl(mut self, extra: u64) -> Self {
         self.extra_acl |= extra;
+        self
+    }
+
+    /// Marks the command's keys as movable and gives the function that
+    /// finds them.
+    pub const fn movable(mut self, f: GetKeys) -> Self {
+        self.get_keys = Some(f);
+        self.flags |= flags::MOVABLE_KEYS;
         self
     }
 
@@ -344,6 +361,16 @@ impl CommandSpec {
             c |= acl::SLOW;
         }
         c
+    }
+
+    /// The key argument positions for a full command line: the movable-key
+    /// finder when the command has one, else first/last/step. None when a
+    /// movable-key command's arguments are invalid.
+    pub fn keys_of(&self, argv: &[&[u8]]) -> Option<Vec<usize>> {
+        match self.get_keys {
+            Some(f) => f(argv),
+            None => Some(self.key_positions(argv.len())),
+        }
     }
 
     /// The key argument positions for `argv` (first/last/step semantics).
