@@ -47,6 +47,25 @@ pub fn yes_no(arg: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
+/// Parses a blocking command's timeout in seconds (fractions allowed) and
+/// returns the unix ms deadline, 0 meaning "forever", with Redis's errors.
+pub fn block_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
+    let secs = parse_f64(arg).ok_or(CmdError::msg("ERR timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(CmdError::msg("ERR timeout is out of range"));
+    }
+    if ms < 0.0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    let ms = ms as i64;
+    if ms == 0 {
+        return Ok(0);
+    }
+    ms.checked_add(now_ms)
+        .ok_or(CmdError::msg("ERR timeout is out of range"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +77,20 @@ mod tests {
         assert_eq!(non_negative(b"-1").unwrap_err().text(), errors::POSITIVE);
         assert!(is(b"EX", "ex"));
         assert!(yes_no(b"YES").unwrap());
+        assert_eq!(block_timeout(b"0", 1000).unwrap(), 0);
+        assert_eq!(block_timeout(b"0.0015", 1000).unwrap(), 1002);
+        assert_eq!(block_timeout(b"2", 1000).unwrap(), 3000);
+        assert_eq!(
+            block_timeout(b"-1", 0).unwrap_err().text(),
+            "ERR timeout is negative"
+        );
+        assert_eq!(
+            block_timeout(b"abc", 0).unwrap_err().text(),
+            "ERR timeout is not a float or out of range"
+        );
+        assert_eq!(
+            block_timeout(b"1e300", 0).unwrap_err().text(),
+            "ERR timeout is out of range"
+        );
     }
 }

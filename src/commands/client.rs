@@ -48,6 +48,14 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     cmd("client|reply", 3, SUB, NO_KEYS, CONN, reply_command),
     cmd("client|setname", 3, SUB, NO_KEYS, CONN, setname_command),
     cmd(
+        "client|unblock",
+        -3,
+        ADMIN | SUB,
+        NO_KEYS,
+        CONN,
+        unblock_command,
+    ),
+    cmd(
         "client|unpause",
         2,
         ADMIN | SUB,
@@ -427,6 +435,57 @@ fn pause_command(ctx: &mut Ctx) -> CmdResult {
         ctx.srv.pause_end_ms = ctx.srv.pause_end_ms.max(end);
     }
     ctx.client.reply.ok();
+    Ok(())
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+fn unblock_command(ctx: &mut Ctx) -> CmdResult {
+    let id = args::int(ctx.argv[2])?;
+    let as_error = match ctx.argc() {
+        3 => false,
+        4 if args::is(ctx.argv[3], "timeout") => false,
+        4 if args::is(ctx.argv[3], "error") => true,
+        4 => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+        _ => return Err(CmdError::Syntax),
+    };
+    let target = ctx
+        .srv
+        .clients
+        .iter()
+        .find(|(_, c)| {
+            c.as_ref()
+                .is_some_and(|c| c.id as i64 == id && c.blocked.is_some())
+        })
+        .map(|(t, _)| t);
+    let Some(token) = target else {
+        ctx.client.reply.int(0);
+        return Ok(());
+    };
+    let srv = &mut *ctx.srv;
+    if let Some(Some(c)) = srv.clients.get_mut(token) {
+        if let Some(state) = c.blocked.take() {
+            if as_error {
+                c.reply
+                    .error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            } else {
+                match state.timeout_reply {
+                    crate::db::blocking::TimeoutReply::NullArray => c.reply.null_array(),
+                    crate::db::blocking::TimeoutReply::NullBulk => c.reply.null(),
+                }
+            }
+            srv.blocking.unblock(token, c.id, &state);
+            srv.blocking.unblocked.push(token);
+            if !c.has(cflags::PENDING_WRITE) {
+                c.flags |= cflags::PENDING_WRITE;
+                srv.pending_writes.push(token);
+            }
+        }
+    }
+    ctx.client.reply.int(1);
     Ok(())
 }
 

@@ -175,7 +175,7 @@ fn clients_section(srv: &Server, out: &mut String, connected: usize) {
     field!(out, "maxclients", "{}", srv.config.maxclients);
     field!(out, "client_recent_max_input_buffer", "{}", max_in);
     field!(out, "client_recent_max_output_buffer", "{}", max_out);
-    field!(out, "blocked_clients", "0");
+    field!(out, "blocked_clients", "{}", srv.blocking.count());
     field!(out, "tracking_clients", "0");
     field!(out, "clients_in_timeout_table", "0");
 }

@@ -68,6 +68,22 @@ impl Ctx<'_> {
         self.srv.now_ms
     }
 
+    /// Asks to block the client on `keys` until one of them is written or
+    /// `deadline_ms` (unix ms, 0 = never) passes; the handler replies
+    /// nothing now. When a key is ready the command is run again.
+    pub fn block(
+        &mut self,
+        keys: Vec<Vec<u8>>,
+        deadline_ms: i64,
+        timeout_reply: crate::db::blocking::TimeoutReply,
+    ) {
+        self.client.block_request = Some(crate::db::blocking::BlockRequest {
+            keys,
+            deadline_ms,
+            timeout_reply,
+        });
+    }
+
     /// Records a change to `key` in the client's database.
     #[inline]
     pub fn key_modified(&mut self, key: &[u8]) {
@@ -280,8 +296,16 @@ fn count_error(srv: &mut Server, text: &str) {
     }
 }
 
-/// Runs the handler and does the bookkeeping after it.
-pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, argv: &[&[u8]]) {
+/// Runs the handler and does the bookkeeping after it. Returns whether the
+/// handler asked to block the client (it is then blocked, or stays blocked
+/// when this was a retry).
+pub fn call(
+    srv: &mut Server,
+    client: &mut Client,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> bool {
+    let mut wants_block = false;
     let handler = spec
         .handler
         .expect("invariant: dispatch only calls handlers");
@@ -326,6 +350,21 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
         }
         ReplyMode::SkipNext => {}
     }
+    if let Some(req) = client.block_request.take() {
+        // A retry that still finds nothing keeps its place in the queues.
+        if client.blocked.is_none() {
+            let state = crate::db::blocking::BlockedState {
+                db: client.db,
+                keys: req.keys,
+                deadline_ms: req.deadline_ms,
+                argv: argv.iter().map(|a| a.to_vec()).collect(),
+                timeout_reply: req.timeout_reply,
+            };
+            srv.blocking.block(client.token, client.id, &state);
+            client.blocked = Some(Box::new(state));
+        }
+        wants_block = true;
+    }
     if client.reply.has_pending() {
         srv.queue_write(client);
     }
@@ -333,6 +372,7 @@ pub fn call(srv: &mut Server, client: &mut Client, spec: &'static CommandSpec, a
     if slower_than >= 0 && duration_us >= slower_than as u64 && !spec.has(flags::SKIP_SLOWLOG) {
         slowlog_push(srv, client, spec, argv, duration_us);
     }
+    wants_block
 }
 
 fn slowlog_push(

@@ -5,6 +5,7 @@
 //! Redis counterpart: `db.c` (lookupKey*, setKey, dbDelete, expireIfNeeded).
 
 pub mod access;
+pub mod blocking;
 pub mod dict;
 pub mod expire;
 

@@ -124,6 +124,10 @@ pub struct Client {
     pub net_input_bytes: u64,
     /// Total bytes written to this client.
     pub net_output_bytes: u64,
+    /// Set while the client waits on keys (BLPOP and friends).
+    pub blocked: Option<Box<crate::db::blocking::BlockedState>>,
+    /// A handler's request to block, taken by `call` after the handler.
+    pub block_request: Option<crate::db::blocking::BlockRequest>,
 }
 
 impl Client {
@@ -158,6 +162,8 @@ impl Client {
             obuf_soft_since_ms: 0,
             net_input_bytes: 0,
             net_output_bytes: 0,
+            blocked: None,
+            block_request: None,
         }
     }
 
@@ -217,6 +223,9 @@ impl Client {
         }
         if self.has(cflags::NO_EVICT) {
             s.push('e');
+        }
+        if self.blocked.is_some() {
+            s.push('b');
         }
         if s.is_empty() {
             s.push('N');

@@ -121,6 +121,8 @@ pub struct Server {
     pub pause_end_ms: i64,
     /// Clients whose commands wait for the pause to end.
     pub paused_clients: Vec<usize>,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::db::blocking::BlockedClients,
     /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
     pub shutdown_asap: bool,
     /// `DEBUG PAUSE-CRON`: skip cron ticks while set.
@@ -182,6 +184,7 @@ impl Server {
             pause: PauseKind::None,
             pause_end_ms: 0,
             paused_clients: Vec::new(),
+            blocking: Default::default(),
             shutdown_asap: false,
             active_expire_enabled: true,
             cron_paused: false,
@@ -245,8 +248,9 @@ impl Server {
     /// Records a change to the dataset (`dirty` for save points; WATCH and
     /// keyspace notifications hook in here as they land).
     #[inline]
-    pub fn key_modified(&mut self, _db: usize, _key: &[u8]) {
+    pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.dirty += 1;
+        self.blocking.signal(db, key);
     }
 
     /// Marks a client (by token) for writing in before_sleep.

@@ -186,6 +186,10 @@ impl Reactor {
         loop {
             let now = Instant::now();
             let mut timeout = self.next_cron.saturating_duration_since(now);
+            if let Some(deadline) = srv.blocking.next_deadline() {
+                let left = (deadline - super::unix_us() / 1000).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(left));
+            }
             if !self.pending_reads.is_empty() {
                 timeout = Duration::ZERO;
             }
@@ -219,6 +223,7 @@ impl Reactor {
             if srv.pause == PauseKind::None && !srv.paused_clients.is_empty() {
                 self.resume_paused(srv);
             }
+            handle_block_timeouts(srv);
             if Instant::now() >= self.next_cron {
                 cron::server_cron(srv);
                 let hz = srv.config.hz.clamp(1, 500) as u64;
@@ -453,6 +458,7 @@ pub fn process_input(srv: &mut Server, client: &mut Client) {
         if client.has(cflags::CLOSE_ASAP)
             || client.has(cflags::CLOSE_AFTER_REPLY)
             || client.has(cflags::PAUSED)
+            || client.blocked.is_some()
         {
             break;
         }
@@ -597,6 +603,7 @@ fn write_client(srv: &mut Server, token: usize) {
 /// Work done before sleeping in poll: write pending replies, then close
 /// the clients that must go.
 pub fn before_sleep(srv: &mut Server) {
+    serve_blocked_clients(srv);
     let pending = std::mem::take(&mut srv.pending_writes);
     for t in &pending {
         if let Some(Some(c)) = srv.clients.get_mut(*t) {
@@ -621,11 +628,91 @@ pub fn before_sleep(srv: &mut Server) {
     }
 }
 
+/// Re-runs the commands of clients blocked on keys that were written, in
+/// FIFO order per key, until the data runs out (Redis's
+/// `handleClientsBlockedOnKeys`). Serving a client can make more keys
+/// ready (BLMOVE pushes), so this loops until nothing is ready.
+pub fn serve_blocked_clients(srv: &mut Server) {
+    for token in std::mem::take(&mut srv.blocking.unblocked) {
+        if let Some(Some(mut client)) = srv.clients.get_mut(token).map(Option::take) {
+            if client.blocked.is_none() {
+                process_input(srv, &mut client);
+            }
+            srv.clients[token] = Some(client);
+        }
+    }
+    while srv.blocking.has_ready() {
+        for dk in srv.blocking.take_ready() {
+            for token in srv.blocking.waiters(&dk) {
+                let Some(Some(mut client)) = srv.clients.get_mut(token).map(Option::take) else {
+                    continue;
+                };
+                retry_blocked(srv, &mut client);
+                srv.clients[token] = Some(client);
+            }
+        }
+    }
+}
+
+/// Runs a blocked client's command again; unblocks it unless it must keep
+/// waiting, then runs whatever it pipelined behind the blocking command.
+fn retry_blocked(srv: &mut Server, client: &mut Client) {
+    let Some(state) = client.blocked.as_ref().map(|s| (**s).clone()) else {
+        return;
+    };
+    let argv: Vec<&[u8]> = state.argv.iter().map(|a| a.as_slice()).collect();
+    let Some(mut spec) = srv.commands.lookup(argv[0]) else {
+        return;
+    };
+    if !spec.subcommands.is_empty() && argv.len() >= 2 {
+        if let Some(sub) = crate::commands::find_subcommand(spec, argv[1]) {
+            spec = sub;
+        }
+    }
+    let still_waiting = crate::commands::call(srv, client, spec, &argv);
+    if !still_waiting {
+        unblock_client(srv, client);
+    }
+}
+
+/// Takes a client off the blocked lists and lets it run its pending input.
+pub fn unblock_client(srv: &mut Server, client: &mut Client) {
+    if let Some(state) = client.blocked.take() {
+        srv.blocking.unblock(client.token, client.id, &state);
+    }
+    srv.queue_write(client);
+    process_input(srv, client);
+}
+
+/// Answers blocked clients whose timeout passed with their command's
+/// timeout reply.
+pub fn handle_block_timeouts(srv: &mut Server) {
+    if srv.blocking.next_deadline().is_none_or(|d| d > srv.now_ms) {
+        return;
+    }
+    for token in srv.blocking.expired(srv.now_ms) {
+        let Some(Some(mut client)) = srv.clients.get_mut(token).map(Option::take) else {
+            continue;
+        };
+        if let Some(state) = client.blocked.as_ref() {
+            match state.timeout_reply {
+                crate::db::blocking::TimeoutReply::NullArray => client.reply.null_array(),
+                crate::db::blocking::TimeoutReply::NullBulk => client.reply.null(),
+            }
+            unblock_client(srv, &mut client);
+        }
+        srv.clients[token] = Some(client);
+    }
+}
+
 /// Removes a client from the server; dropping it closes the socket.
 pub fn free_client(srv: &mut Server, token: usize) {
     if srv.clients.contains(token) {
         if let Some(c) = srv.clients.remove(token) {
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
+            if let Some(state) = &c.blocked {
+                srv.blocking.unblock(token, c.id, state);
+            }
         }
         srv.monitors.retain(|&t| t != token);
         srv.paused_clients.retain(|&t| t != token);
