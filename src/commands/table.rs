@@ -30,11 +30,65 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     FAMILIES.iter().flat_map(|f| f.iter())
 }
 
+/// Renders docs/commands.md: every command and subcommand with its arity,
+/// flags and key positions, grouped as Redis's documentation groups them.
+pub fn render_docs() -> String {
+    let mut rows: Vec<&'static CommandSpec> = Vec::new();
+    for s in all() {
+        rows.push(s);
+        rows.extend(s.subcommands.iter());
+    }
+    rows.sort_by_key(|s| (s.group.name(), s.name));
+    let mut out = String::from(
+        "# Commands\n\nGenerated from the command table (`src/commands/table.rs`) by\n`cargo test` (set `UPDATE_DOCS=1` to rewrite it); do not edit by hand.\n",
+    );
+    let mut group = "";
+    for s in rows {
+        if s.group.name() != group {
+            group = s.group.name();
+            out.push_str(&format!(
+                "\n## {}\n\n| command | arity | flags | keys (first, last, step) | summary |\n|---|---:|---|---|---|\n",
+                group
+            ));
+        }
+        let keys = if s.get_keys.is_some() {
+            "movable".to_string()
+        } else if s.first_key > 0 {
+            format!("{}, {}, {}", s.first_key, s.last_key, s.step)
+        } else {
+            "-".to_string()
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            s.name.replace('|', "\\|"),
+            s.arity,
+            s.flag_names().join(", "),
+            keys,
+            s.summary
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::commands::flags;
     use std::collections::HashSet;
+
+    #[test]
+    fn docs_commands_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md");
+        let want = render_docs();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("write docs/commands.md");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/commands.md is stale: run `UPDATE_DOCS=1 cargo test --lib docs_commands_md`"
+        );
+    }
 
     #[test]
     fn table_is_consistent() {
