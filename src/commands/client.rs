@@ -15,7 +15,8 @@ const CONN: Group = Group::Connection;
 const SUB: u32 = NOSCRIPT | LOADING | STALE;
 
 static SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("client|getname", 2, SUB, NO_KEYS, CONN, getname_command),
+    cmd("client|getname", 2, SUB, NO_KEYS, CONN, getname_command)
+        .doc("Get the current connection name", "2.6.9"),
     cmd(
         "client|help",
         2,
@@ -23,11 +24,20 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         help_command,
-    ),
-    cmd("client|id", 2, SUB, NO_KEYS, CONN, id_command),
-    cmd("client|info", 2, SUB, NO_KEYS, CONN, info_command).tips(&["nondeterministic_output"]),
-    cmd("client|kill", -3, ADMIN | SUB, NO_KEYS, CONN, kill_command),
+    )
+    .doc("Show helpful text about the different subcommands", "5.0.0"),
+    cmd("client|id", 2, SUB, NO_KEYS, CONN, id_command)
+        .doc("Returns the client ID for the current connection", "5.0.0"),
+    cmd("client|info", 2, SUB, NO_KEYS, CONN, info_command)
+        .doc(
+            "Returns information about the current client connection.",
+            "6.2.0",
+        )
+        .tips(&["nondeterministic_output"]),
+    cmd("client|kill", -3, ADMIN | SUB, NO_KEYS, CONN, kill_command)
+        .doc("Kill the connection of a client", "2.4.0"),
     cmd("client|list", -2, ADMIN | SUB, NO_KEYS, CONN, list_command)
+        .doc("Get the list of client connections", "2.4.0")
         .tips(&["nondeterministic_output"]),
     cmd(
         "client|no-evict",
@@ -36,6 +46,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         no_evict_command,
+    )
+    .doc(
+        "Set client eviction mode for the current connection",
+        "7.0.0",
     ),
     cmd(
         "client|pause",
@@ -44,9 +58,15 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         pause_command,
+    )
+    .doc(
+        "Stop processing commands from clients for some time",
+        "2.9.50",
     ),
-    cmd("client|reply", 3, SUB, NO_KEYS, CONN, reply_command),
-    cmd("client|setname", 3, SUB, NO_KEYS, CONN, setname_command),
+    cmd("client|reply", 3, SUB, NO_KEYS, CONN, reply_command)
+        .doc("Instruct the server whether to reply to commands", "3.2.0"),
+    cmd("client|setname", 3, SUB, NO_KEYS, CONN, setname_command)
+        .doc("Set the current connection name", "2.6.9"),
     cmd(
         "client|unblock",
         -3,
@@ -54,6 +74,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         unblock_command,
+    )
+    .doc(
+        "Unblock a client blocked in a blocking command from a different connection",
+        "5.0.0",
     ),
     cmd(
         "client|unpause",
@@ -62,10 +86,12 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         unpause_command,
-    ),
+    )
+    .doc("Resume processing of clients that were paused", "6.2.0"),
 ];
 
-pub static COMMANDS: &[CommandSpec] = &[container("client", -2, CONN, SUBCOMMANDS)];
+pub static COMMANDS: &[CommandSpec] = &[container("client", -2, CONN, SUBCOMMANDS)
+    .doc("A container for client connection commands", "2.4.0")];
 
 /// Client names may only contain printable characters without spaces
 /// (`'!'..='~'`).

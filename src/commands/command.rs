@@ -20,7 +20,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         count_command,
-    ),
+    )
+    .doc("Get total number of Redis commands", "2.8.13"),
     cmd(
         "command|docs",
         -2,
@@ -29,6 +30,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         CONN,
         docs_command,
     )
+    .doc("Get array of specific Redis command documentation", "7.0.0")
     .tips(&["nondeterministic_output_order"]),
     cmd(
         "command|getkeys",
@@ -37,7 +39,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         getkeys_command,
-    ),
+    )
+    .doc("Extract keys given a full Redis command", "2.8.13"),
     cmd(
         "command|getkeysandflags",
         -4,
@@ -45,6 +48,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         getkeysandflags_command,
+    )
+    .doc(
+        "Extract keys and access flags given a full Redis command",
+        "7.0.0",
     ),
     cmd(
         "command|help",
@@ -53,7 +60,8 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         help_command,
-    ),
+    )
+    .doc("Show helpful text about the different subcommands", "5.0.0"),
     cmd(
         "command|info",
         -2,
@@ -61,6 +69,10 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         info_command,
+    )
+    .doc(
+        "Get array of specific Redis command details, or all when no argument is given.",
+        "2.8.13",
     )
     .tips(&["nondeterministic_output_order"]),
     cmd(
@@ -71,11 +83,13 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         CONN,
         list_command,
     )
+    .doc("Get an array of Redis command names", "7.0.0")
     .tips(&["nondeterministic_output_order"]),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[{
-    let mut c = container("command", -1, CONN, SUBCOMMANDS);
+    let mut c = container("command", -1, CONN, SUBCOMMANDS)
+        .doc("Get array of Redis command details", "2.8.13");
     c.flags = LOADING | STALE;
     c.handler = Some(command_command);
     c.tips = &["nondeterministic_output_order"];

@@ -14,7 +14,8 @@ const CONN: Group = Group::Connection;
 const AUTH_FLAGS: u32 = NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("auth", -2, AUTH_FLAGS, NO_KEYS, CONN, auth_command),
+    cmd("auth", -2, AUTH_FLAGS, NO_KEYS, CONN, auth_command)
+        .doc("Authenticate to the server", "1.0.0"),
     cmd(
         "echo",
         2,
@@ -22,9 +23,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         echo_command,
-    ),
-    cmd("hello", -1, AUTH_FLAGS, NO_KEYS, CONN, hello_command),
+    )
+    .doc("Echo the given string", "1.0.0"),
+    cmd("hello", -1, AUTH_FLAGS, NO_KEYS, CONN, hello_command).doc("Handshake with Redis", "6.0.0"),
     cmd("ping", -1, FAST, NO_KEYS, CONN, ping_command)
+        .doc("Ping the server", "1.0.0")
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd(
         "quit",
@@ -33,7 +36,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         quit_command,
-    ),
+    )
+    .doc("Close the connection", "1.0.0"),
     cmd(
         "reset",
         1,
@@ -41,7 +45,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         reset_command,
-    ),
+    )
+    .doc("Reset the connection", "6.2.0"),
     cmd(
         "select",
         2,
@@ -49,6 +54,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         CONN,
         select_command,
+    )
+    .doc(
+        "Change the selected database for the current connection",
+        "1.0.0",
     ),
 ];
 

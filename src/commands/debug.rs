@@ -19,7 +19,8 @@ pub static COMMANDS: &[CommandSpec] = &[cmd(
     NO_KEYS,
     Group::Server,
     debug_command,
-)];
+)
+.doc("A container for debugging commands", "1.0.0")];
 
 /// The Redis object type code mixed into digests (OBJ_STRING = 0, ...).
 fn type_code(v: &Value) -> u32 {

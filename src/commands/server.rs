@@ -25,6 +25,7 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         SRV,
         slowlog_get_command,
     )
+    .doc("Get the slow log's entries", "2.2.12")
     .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
     cmd(
         "slowlog|help",
@@ -33,7 +34,8 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         slowlog_help_command,
-    ),
+    )
+    .doc("Show helpful text about the different subcommands", "6.2.0"),
     cmd(
         "slowlog|len",
         2,
@@ -42,6 +44,7 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         SRV,
         slowlog_len_command,
     )
+    .doc("Get the slow log's length", "2.2.12")
     .tips(&[
         "request_policy:all_nodes",
         "response_policy:agg_sum",
@@ -55,6 +58,7 @@ static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
         SRV,
         slowlog_reset_command,
     )
+    .doc("Clear all entries from the slow log", "2.2.12")
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
 ];
 
@@ -66,7 +70,9 @@ const SHARDS_SPECIAL: &[&str] = &[
 ];
 
 static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("memory|doctor", 2, 0, NO_KEYS, SRV, memory_doctor_command).tips(SHARDS_SPECIAL),
+    cmd("memory|doctor", 2, 0, NO_KEYS, SRV, memory_doctor_command)
+        .doc("Outputs memory problems report", "4.0.0")
+        .tips(SHARDS_SPECIAL),
     cmd(
         "memory|help",
         2,
@@ -74,7 +80,8 @@ static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         memory_help_command,
-    ),
+    )
+    .doc("Show helpful text about the different subcommands", "4.0.0"),
     cmd(
         "memory|malloc-stats",
         2,
@@ -83,10 +90,14 @@ static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
         SRV,
         memory_malloc_stats_command,
     )
+    .doc("Show allocator internal stats", "4.0.0")
     .tips(SHARDS_SPECIAL),
     cmd("memory|purge", 2, 0, NO_KEYS, SRV, memory_purge_command)
+        .doc("Ask the allocator to release memory", "4.0.0")
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
-    cmd("memory|stats", 2, 0, NO_KEYS, SRV, memory_stats_command).tips(SHARDS_SPECIAL),
+    cmd("memory|stats", 2, 0, NO_KEYS, SRV, memory_stats_command)
+        .doc("Show memory usage details", "4.0.0")
+        .tips(SHARDS_SPECIAL),
     cmd(
         "memory|usage",
         -3,
@@ -94,7 +105,8 @@ static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
         keys(2, 2, 1),
         SRV,
         memory_usage_command,
-    ),
+    )
+    .doc("Estimate the memory usage of a key", "4.0.0"),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -106,6 +118,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV,
         super::info::info_command,
     )
+    .doc("Get information and statistics about the server", "1.0.0")
     .acl(acl::DANGEROUS)
     .tips(SHARDS_SPECIAL),
     cmd(
@@ -116,9 +129,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV,
         lastsave_command,
     )
+    .doc(
+        "Get the UNIX time stamp of the last successful save to disk",
+        "1.0.0",
+    )
     .acl(acl::ADMIN | acl::DANGEROUS)
     .tips(&["nondeterministic_output"]),
-    container("memory", -2, SRV, MEMORY_SUBCOMMANDS),
+    container("memory", -2, SRV, MEMORY_SUBCOMMANDS)
+        .doc("A container for memory diagnostics commands", "4.0.0"),
     cmd(
         "monitor",
         1,
@@ -126,6 +144,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         monitor_command,
+    )
+    .doc(
+        "Listen for all requests received by the server in real time",
+        "1.0.0",
     ),
     cmd(
         "shutdown",
@@ -134,8 +156,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         NO_KEYS,
         SRV,
         shutdown_command,
+    )
+    .doc(
+        "Synchronously save the dataset to disk and then shut down the server",
+        "1.0.0",
     ),
-    container("slowlog", -2, SRV, SLOWLOG_SUBCOMMANDS),
+    container("slowlog", -2, SRV, SLOWLOG_SUBCOMMANDS)
+        .doc("A container for slow log commands", "2.2.12"),
     cmd(
         "time",
         1,
@@ -144,6 +171,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV,
         time_command,
     )
+    .doc("Return the current server time", "2.6.0")
     .tips(&["nondeterministic_output"]),
 ];
 
