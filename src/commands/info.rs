@@ -296,8 +296,13 @@ fn memory_section(srv: &Server, out: &mut String) {
     field!(out, "mem_aof_buffer", "0");
     field!(out, "mem_allocator", "{}", sys::MEM_ALLOCATOR);
     field!(out, "active_defrag_running", "0");
-    field!(out, "lazyfree_pending_objects", "0");
-    field!(out, "lazyfreed_objects", "0");
+    field!(
+        out,
+        "lazyfree_pending_objects",
+        "{}",
+        srv.lazyfree.pending()
+    );
+    field!(out, "lazyfreed_objects", "{}", srv.lazyfree.freed());
 }
 
 fn persistence_section(srv: &Server, out: &mut String) {

@@ -163,12 +163,6 @@ const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time n
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Integers below this are Redis's shared integer objects.
 const SHARED_INTEGERS: i64 = 10_000;
-/// Tables with more keys than this are freed off the reactor thread even
-/// by a synchronous flush.
-const FREE_OFF_THREAD_MIN: usize = 65_536;
-/// Below this many keys an ASYNC flush frees inline: cheaper than a thread
-/// (Redis's `LAZYFREE_THRESHOLD` plays the same role).
-const FREE_ASYNC_MIN: usize = 64;
 
 /// An argument as C string functions see it: up to its first NUL. Redis
 /// compares option keywords with `strcasecmp`, so `"nx\0junk"` reads as NX.
@@ -227,39 +221,28 @@ fn keys_modified_once(ctx: &mut Ctx, keys: &[(usize, &[u8])]) {
         .saturating_sub(keys.len().saturating_sub(1) as u64);
 }
 
-/// Frees tables a flush removed. Dropping millions of values takes long
-/// enough to stall every client, so a FLUSH ... ASYNC (or a big table) is
-/// freed on a short-lived thread instead of the reactor.
-fn free_tables(tables: Vec<Dict<Value>>, asynchronous: bool) {
-    let keys: usize = tables.iter().map(|t| t.len()).sum();
-    if !(asynchronous && keys > FREE_ASYNC_MIN || keys > FREE_OFF_THREAD_MIN) {
-        return;
-    }
-    // If the thread cannot be started the closure, and the tables with it,
-    // are dropped right here instead.
-    let _ = std::thread::Builder::new()
-        .name("ferredis-free".into())
-        .spawn(move || drop(tables));
-}
-
 /// DEL key [key ...]
 pub fn del_command(ctx: &mut Ctx) -> CmdResult {
-    delete_keys(ctx)
+    let lazy = ctx.srv.config.get_bool("lazyfree-lazy-user-del");
+    delete_keys(ctx, lazy)
 }
 
 /// UNLINK key [key ...]
 pub fn unlink_command(ctx: &mut Ctx) -> CmdResult {
-    // Only strings exist so far: freeing one is cheap, so UNLINK frees
-    // inline exactly like DEL.
-    delete_keys(ctx)
+    delete_keys(ctx, true)
 }
 
-fn delete_keys(ctx: &mut Ctx) -> CmdResult {
+/// Deletes the argument keys; with `lazy`, big values are freed on the
+/// lazy-free thread instead of the reactor.
+fn delete_keys(ctx: &mut Ctx, lazy: bool) -> CmdResult {
     let argv = ctx.argv;
     let now = ctx.now_ms();
     let mut deleted = 0;
     for &key in &argv[1..] {
-        if ctx.db().delete(key, now).is_some() {
+        if let Some(old) = ctx.db().delete(key, now) {
+            if lazy {
+                ctx.srv.lazyfree.free_value(old);
+            }
             ctx.key_modified(key);
             deleted += 1;
         }
@@ -630,8 +613,7 @@ pub fn swapdb_command(ctx: &mut Ctx) -> CmdResult {
 /// Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC; true for ASYNC.
 fn flush_mode(ctx: &Ctx) -> Result<bool, CmdError> {
     match ctx.argc() {
-        // lazyfree-lazy-user-flush defaults to no.
-        1 => Ok(false),
+        1 => Ok(ctx.srv.config.get_bool("lazyfree-lazy-user-flush")),
         2 if kw(ctx.arg(1), "sync") => Ok(false),
         2 if kw(ctx.arg(1), "async") => Ok(true),
         _ => Err(CmdError::Syntax),
@@ -651,7 +633,7 @@ pub fn flushdb_command(ctx: &mut Ctx) -> CmdResult {
     let asynchronous = flush_mode(ctx)?;
     let old = clear_db(ctx.db());
     ctx.srv.dirty += old.len() as u64;
-    free_tables(vec![old], asynchronous);
+    ctx.srv.lazyfree.free_table(old, asynchronous);
     ctx.client.reply.ok();
     Ok(())
 }
@@ -664,7 +646,9 @@ pub fn flushall_command(ctx: &mut Ctx) -> CmdResult {
     // One more for the flush itself, as Redis counts it. (Redis also
     // writes an RDB here when save points are configured.)
     ctx.srv.dirty += removed as u64 + 1;
-    free_tables(old, asynchronous);
+    for t in old {
+        ctx.srv.lazyfree.free_table(t, asynchronous);
+    }
     ctx.client.reply.ok();
     Ok(())
 }

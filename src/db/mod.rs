@@ -8,6 +8,7 @@ pub mod access;
 pub mod blocking;
 pub mod dict;
 pub mod expire;
+pub mod lazyfree;
 
 use std::collections::HashMap;
 

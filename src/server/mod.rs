@@ -121,6 +121,8 @@ pub struct Server {
     pub pause_end_ms: i64,
     /// Clients whose commands wait for the pause to end.
     pub paused_clients: Vec<usize>,
+    /// Frees big values and tables off the reactor thread.
+    pub lazyfree: crate::db::lazyfree::LazyFree,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::db::blocking::BlockedClients,
     /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
@@ -185,6 +187,7 @@ impl Server {
             pause_end_ms: 0,
             paused_clients: Vec::new(),
             blocking: Default::default(),
+            lazyfree: Default::default(),
             shutdown_asap: false,
             active_expire_enabled: true,
             cron_paused: false,

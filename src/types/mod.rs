@@ -201,6 +201,19 @@ impl Value {
         }
     }
 
+    /// How many allocations freeing this value costs, roughly (Redis's
+    /// `lazyfreeGetFreeEffort`): 1 for strings, the element count for
+    /// collections.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+            _ => 1,
+        }
+    }
+
     /// Heap bytes this value owns beyond its 24-byte slot (for
     /// `MEMORY USAGE`).
     pub fn heap_size(&self) -> usize {

@@ -1,0 +1,122 @@
+//! `LazyFree`: frees big values and whole tables on a background thread so
+//! the reactor never stalls on a huge deallocation (UNLINK, FLUSHALL ASYNC,
+//! the `lazyfree-lazy-*` directives). The thread only ever receives values
+//! that were already removed from the keyspace: it never sees live data.
+//!
+//! Redis counterpart: `lazyfree.c` (`dbAsyncDelete`, `emptyDbAsync`,
+//! `LAZYFREE_THRESHOLD`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
+
+use super::Dict;
+use crate::types::Value;
+
+/// Values whose freeing costs more than this many allocations go to the
+/// background thread (Redis's `LAZYFREE_THRESHOLD`).
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
+/// Something to drop on the lazy-free thread (held only to be dropped).
+enum Job {
+    #[allow(dead_code)]
+    Value(Value),
+    Table(Dict<Value>),
+}
+
+/// The handle the reactor uses to free things off-thread.
+#[derive(Default)]
+pub struct LazyFree {
+    tx: Option<Sender<Job>>,
+    /// Objects handed over and not freed yet.
+    pending: Arc<AtomicU64>,
+    /// Objects freed by the thread so far.
+    freed: Arc<AtomicU64>,
+}
+
+impl LazyFree {
+    /// Objects waiting to be freed (`lazyfree_pending_objects`).
+    pub fn pending(&self) -> u64 {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Objects freed in the background (`lazyfreed_objects`).
+    pub fn freed(&self) -> u64 {
+        self.freed.load(Ordering::Relaxed)
+    }
+
+    fn send(&mut self, job: Job, objects: u64) {
+        if self.tx.is_none() {
+            let (tx, rx) = channel::<Job>();
+            let pending = Arc::clone(&self.pending);
+            let freed = Arc::clone(&self.freed);
+            let spawned = std::thread::Builder::new()
+                .name("ferredis-lazyfree".into())
+                .spawn(move || {
+                    for job in rx {
+                        let n = match &job {
+                            Job::Value(_) => 1,
+                            Job::Table(t) => t.len().max(1) as u64,
+                        };
+                        drop(job);
+                        pending.fetch_sub(n, Ordering::Relaxed);
+                        freed.fetch_add(n, Ordering::Relaxed);
+                    }
+                });
+            if spawned.is_err() {
+                // No thread: free inline, as Redis would without bio.
+                drop(job);
+                return;
+            }
+            self.tx = Some(tx);
+        }
+        self.pending.fetch_add(objects, Ordering::Relaxed);
+        if let Some(tx) = &self.tx {
+            if let Err(e) = tx.send(job) {
+                self.pending.fetch_sub(objects, Ordering::Relaxed);
+                drop(e.0);
+            }
+        }
+    }
+
+    /// Frees a removed value: inline when cheap, else in the background.
+    pub fn free_value(&mut self, v: Value) {
+        if v.free_effort() > LAZYFREE_THRESHOLD {
+            self.send(Job::Value(v), 1);
+        }
+    }
+
+    /// Frees a whole table removed by a flush: in the background when
+    /// `asynchronous` and it is not tiny, or when it is big enough that
+    /// freeing it inline would stall clients.
+    pub fn free_table(&mut self, t: Dict<Value>, asynchronous: bool) {
+        let n = t.len();
+        if (asynchronous && n > LAZYFREE_THRESHOLD) || n > 65_536 {
+            self.send(Job::Table(t), n.max(1) as u64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_tables_are_freed_in_the_background() {
+        let mut lf = LazyFree::default();
+        let mut d: Dict<Value> = Dict::new();
+        for i in 0..1000 {
+            d.insert(format!("k{}", i).as_bytes(), Value::Int(i));
+        }
+        lf.free_table(d, true);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while lf.freed() < 1000 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert_eq!(lf.freed(), 1000);
+        assert_eq!(lf.pending(), 0);
+        // Small things are freed inline and never counted.
+        lf.free_value(Value::Int(1));
+        assert_eq!(lf.freed(), 1000);
+    }
+}
