@@ -606,6 +606,10 @@ pub fn swapdb_command(ctx: &mut Ctx) -> CmdResult {
     // Clients keep their db number, so they now see the other dataset.
     ctx.srv.keyspace.dbs.swap(a, b);
     ctx.srv.dirty += 1;
+    // Clients blocked in either db may now find data (Redis's
+    // scanDatabaseForReadyKeys after SWAPDB).
+    ctx.srv.blocking.signal_db(a);
+    ctx.srv.blocking.signal_db(b);
     ctx.client.reply.ok();
     Ok(())
 }
