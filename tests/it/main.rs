@@ -11,4 +11,5 @@ mod clients;
 mod common;
 mod keyspace;
 mod protocol;
+mod rdb;
 mod server;
