@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod errors;
 pub mod logging;
+pub mod persistence;
 pub mod resp;
 pub mod server;
 pub mod sys;

@@ -318,13 +318,23 @@ fn persistence_section(srv: &Server, out: &mut String) {
     field!(out, "rdb_changes_since_last_save", "{}", srv.dirty);
     field!(out, "rdb_bgsave_in_progress", "0");
     field!(out, "rdb_last_save_time", "{}", srv.lastsave);
-    field!(out, "rdb_last_bgsave_status", "ok");
+    field!(
+        out,
+        "rdb_last_bgsave_status",
+        "{}",
+        if srv.persistence.last_bgsave_ok {
+            "ok"
+        } else {
+            "err"
+        }
+    );
     field!(out, "rdb_last_bgsave_time_sec", "-1");
     field!(out, "rdb_current_bgsave_time_sec", "-1");
-    field!(out, "rdb_saves", "0");
+    field!(out, "rdb_saves", "{}", srv.persistence.rdb_saves);
     field!(out, "rdb_last_cow_size", "0");
-    field!(out, "rdb_last_load_keys_expired", "0");
-    field!(out, "rdb_last_load_keys_loaded", "0");
+    let load = srv.persistence.last_load;
+    field!(out, "rdb_last_load_keys_expired", "{}", load.keys_expired);
+    field!(out, "rdb_last_load_keys_loaded", "{}", load.keys_loaded);
     field!(out, "aof_enabled", "0");
     field!(out, "aof_rewrite_in_progress", "0");
     field!(out, "aof_rewrite_scheduled", "0");

@@ -1,7 +1,8 @@
-//! Server commands: INFO, SLOWLOG, MONITOR, TIME, LASTSAVE, SHUTDOWN,
-//! MEMORY; plus the MONITOR feed.
+//! Server commands: INFO, SLOWLOG, MONITOR, TIME, LASTSAVE, SAVE,
+//! SHUTDOWN, MEMORY; plus the MONITOR feed.
 //!
-//! Redis counterpart: `server.c`, `slowlog.c`, `object.c` (MEMORY).
+//! Redis counterpart: `server.c`, `slowlog.c`, `object.c` (MEMORY),
+//! `rdb.c` (SAVE).
 
 use super::args;
 use super::client::reply_help;
@@ -150,6 +151,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
     ),
     cmd(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        NO_KEYS,
+        SRV,
+        save_command,
+    ),
+    cmd(
         "shutdown",
         -1,
         ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
@@ -282,6 +291,17 @@ fn lastsave_command(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// SAVE
+fn save_command(ctx: &mut Ctx) -> CmdResult {
+    if crate::persistence::save(ctx.srv) {
+        ctx.client.reply.ok();
+        Ok(())
+    } else {
+        // Redis replies a bare `-ERR` (its shared.err) when the save fails.
+        Err(CmdError::msg("ERR"))
+    }
+}
+
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 fn shutdown_command(ctx: &mut Ctx) -> CmdResult {
     let (mut nosave, mut save, mut force, mut abort) = (false, false, false, false);
@@ -305,9 +325,12 @@ fn shutdown_command(ctx: &mut Ctx) -> CmdResult {
     if abort {
         return Err(CmdError::msg("ERR No shutdown in progress."));
     }
-    // Without save points SHUTDOWN does not save unless told to.
-    let skip_save = nosave || (!save && ctx.srv.config.save.is_empty());
-    if crate::server::shutdown::prepare_shutdown(ctx.srv, skip_save, force) {
+    let flags = crate::server::shutdown::ShutdownFlags {
+        nosave,
+        save,
+        force,
+    };
+    if crate::server::shutdown::prepare_shutdown(ctx.srv, flags) {
         std::process::exit(0);
     }
     Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."))

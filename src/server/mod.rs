@@ -105,6 +105,8 @@ pub struct Server {
     pub dirty: u64,
     /// Unix seconds of the last successful save.
     pub lastsave: i64,
+    /// RDB save/load counters and status (`INFO persistence`).
+    pub persistence: crate::persistence::State,
     /// 40-hex-char run id.
     pub run_id: String,
     /// Clients with output to write in before_sleep.
@@ -177,6 +179,7 @@ impl Server {
             stats: Stats::default(),
             dirty: 0,
             lastsave: now_us / 1_000_000,
+            persistence: Default::default(),
             run_id,
             pending_writes: Vec::new(),
             to_close: Vec::new(),

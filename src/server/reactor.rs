@@ -240,7 +240,7 @@ impl Reactor {
             }
             before_sleep(srv);
             if srv.shutdown_asap {
-                if super::shutdown::prepare_shutdown(srv, false, false) {
+                if super::shutdown::prepare_shutdown(srv, Default::default()) {
                     return 0;
                 }
                 srv.shutdown_asap = false;

@@ -1,20 +1,42 @@
 //! Orderly shutdown: what SHUTDOWN and SIGTERM/SIGINT do before exiting.
+//! With save points configured (or SHUTDOWN SAVE) the dataset is saved
+//! first, and a failed save aborts the shutdown unless FORCE is given.
 //!
 //! Redis counterpart: `prepareForShutdown` and `finishShutdown` in
 //! `server.c`.
 
 use super::Server;
 
-/// Prepares to exit: saves when save points are configured (and `nosave`
-/// is not given), removes the pid file and the unix socket. Returns false
-/// when the shutdown must be aborted (a failed save without `force`).
-pub fn prepare_shutdown(srv: &mut Server, nosave: bool, _force: bool) -> bool {
+/// SHUTDOWN's options (all false for a signal).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShutdownFlags {
+    /// NOSAVE: do not save even with save points.
+    pub nosave: bool,
+    /// SAVE: save even without save points.
+    pub save: bool,
+    /// FORCE: exit even if the save fails.
+    pub force: bool,
+}
+
+/// Prepares to exit: saves when save points are configured (or SAVE was
+/// given) and NOSAVE was not, removes the pid file and the unix socket.
+/// Returns false when the shutdown must be aborted (a failed save without
+/// FORCE); the server then keeps running.
+pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
     log::warn!("User requested shutdown...");
-    if !nosave && !srv.config.save.is_empty() {
-        // RDB persistence lands with the persistence issue; until then
-        // there is nothing to save and nothing that can fail.
+    if (!srv.config.save.is_empty() && !flags.nosave) || flags.save {
         log::info!("Saving the final RDB snapshot before exiting.");
-        log::info!("DB saved on disk");
+        if !crate::persistence::save(srv) {
+            if flags.force {
+                log::warn!("Error trying to save the DB. Exit anyway.");
+            } else {
+                log::warn!("Error trying to save the DB, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return false;
+            }
+        }
     }
     if !srv.config.pidfile.is_empty() {
         log::info!("Removing the pid file.");

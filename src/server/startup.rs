@@ -1,6 +1,6 @@
 //! Start-up: `--version` / `--help`, configuration (fatal errors exit 1),
 //! daemonizing, logging, the open-files limit, the listeners, the pid file,
-//! the log lines Redis prints, then the reactor.
+//! the log lines Redis prints, the RDB load, then the reactor.
 //!
 //! Redis counterpart: `main` in `server.c` (with `version`, `usage`,
 //! `createPidFile`, `redisAsciiArt`).
@@ -122,6 +122,10 @@ pub fn run(args: &[String]) -> i32 {
     }
     log::warn!("Server initialized");
     if !load_modules(&srv.config) {
+        remove_pid_file(&srv.config.pidfile);
+        return 1;
+    }
+    if !crate::persistence::load_at_startup(&mut srv) {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }

@@ -11,5 +11,6 @@ mod clients;
 mod common;
 mod keyspace;
 mod protocol;
+mod rdb;
 mod server;
 mod tidy;
