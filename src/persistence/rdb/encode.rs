@@ -156,6 +156,14 @@ impl<W: Write> RdbWriter<W> {
     pub fn write_value(&mut self, v: &Value) -> io::Result<()> {
         match v {
             Value::Int(n) => self.write_int_string(*n),
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {
+                // Collections are saved once their codec lands; until then
+                // a save fails loudly rather than dropping data.
+                Err(io::Error::other(format!(
+                    "saving {} values is not supported yet",
+                    v.value_type().name()
+                )))
+            }
             other => self.write_string(other.str_bytes().unwrap_or_default()),
         }
     }
@@ -189,6 +197,10 @@ impl<W: Write> RdbWriter<W> {
 pub fn value_type_byte(v: &Value) -> u8 {
     match v {
         Value::Int(_) | Value::Inline { .. } | Value::Heap(_) | Value::Raw(_) => rdb_type::STRING,
+        Value::List(_) => rdb_type::LIST,
+        Value::Set(_) => rdb_type::SET,
+        Value::ZSet(_) => rdb_type::ZSET_2,
+        Value::Hash(_) => rdb_type::HASH,
     }
 }
 
