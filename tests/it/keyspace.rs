@@ -27,7 +27,8 @@ fn active_expiry_reclaims_untouched_keys() {
             .expect("SET PX");
     }
     let _: () = con.set("keeper", "v").expect("SET");
-    assert_eq!(dbsize(&mut con), 2001);
+    // No exact count here: on a loaded machine some keys may already be
+    // gone. Only the active cycle can remove them: DBSIZE touches no key.
     // DBSIZE does not touch keys, so only the active cycle can shrink it.
     let gone = wait_until(Duration::from_secs(10), || dbsize(&mut con) == 1);
     assert!(
