@@ -444,9 +444,13 @@ impl List {
             match self.nodes.back_mut() {
                 Some(n) if n.allows(total, fill) => n.grow(total),
                 Some(_) => {}
-                None => self
-                    .nodes
-                    .push_back(Node::with_capacity(total.min(SAFETY_LIMIT))),
+                None => {
+                    // One node slot, not VecDeque's default four: most
+                    // lists are small.
+                    self.nodes.reserve_exact(1);
+                    self.nodes
+                        .push_back(Node::with_capacity(total.min(SAFETY_LIMIT)))
+                }
             }
         }
         for b in items {
@@ -457,6 +461,9 @@ impl List {
     /// Pushes one element at one end.
     pub fn push(&mut self, end: End, e: Elem<'_>, fill: i64) {
         let n = e.enc_len();
+        if self.nodes.capacity() == 0 {
+            self.nodes.reserve_exact(1);
+        }
         match end {
             End::Tail => match self.nodes.back_mut() {
                 Some(node) if node.allows(n, fill) => node.push_back(e),
@@ -481,9 +488,10 @@ impl List {
     /// Pops the element at one end, handing it to `f` before it is
     /// removed (no copy for replies).
     pub fn pop_with<R>(&mut self, end: End, f: impl FnOnce(Elem<'_>) -> R) -> Option<R> {
+        let last = self.nodes.len().checked_sub(1)?;
         let (ni, node) = match end {
             End::Head => (0, self.nodes.front_mut()?),
-            End::Tail => (self.nodes.len() - 1, self.nodes.back_mut()?),
+            End::Tail => (last, self.nodes.back_mut()?),
         };
         let (start, stop, r) = match end {
             End::Head => {
@@ -1015,5 +1023,114 @@ mod tests {
             mix_digest(&mut e, s.as_bytes());
         }
         assert_eq!(d, e);
+    }
+
+    /// Random operations against a `VecDeque` model, with tiny nodes so
+    /// every path crosses node boundaries.
+    #[test]
+    fn random_ops_match_a_model() {
+        let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n.max(1)
+        };
+        for fill in [1i64, 3, -1, -2] {
+            let mut l = List::new();
+            let mut m: VecDeque<Vec<u8>> = VecDeque::new();
+            for step in 0..4000 {
+                let v: Vec<u8> = match next(4) {
+                    0 => next(50).to_string().into_bytes(),
+                    1 => format!("s{}", next(20)).into_bytes(),
+                    2 => vec![b'x'; next(3000) as usize],
+                    _ => (next(1 << 40) as i64 - (1 << 39)).to_string().into_bytes(),
+                };
+                match next(9) {
+                    0 => {
+                        l.push(End::Head, Elem::from_bytes(&v), fill);
+                        m.push_front(v);
+                    }
+                    1 | 2 => {
+                        l.push(End::Tail, Elem::from_bytes(&v), fill);
+                        m.push_back(v);
+                    }
+                    3 => assert_eq!(l.pop(End::Head).map(|e| e.into_bytes()), m.pop_front()),
+                    4 => assert_eq!(l.pop(End::Tail).map(|e| e.into_bytes()), m.pop_back()),
+                    5 if !m.is_empty() => {
+                        let i = next(m.len() as u64) as usize;
+                        assert!(l.set(i, Elem::from_bytes(&v), fill));
+                        m[i] = v;
+                    }
+                    6 if !m.is_empty() => {
+                        let i = next(m.len() as u64) as usize;
+                        let pivot = m[i].clone();
+                        let at = m.iter().position(|x| *x == pivot).unwrap_or(0);
+                        let after = next(2) == 1;
+                        assert!(l.insert_at_pivot(
+                            &Needle::new(&pivot),
+                            after,
+                            Elem::from_bytes(&v),
+                            fill
+                        ));
+                        m.insert(at + after as usize, v);
+                    }
+                    7 if !m.is_empty() => {
+                        let i = next(m.len() as u64) as usize;
+                        let target = m[i].clone();
+                        let count = next(5) as i64 - 2;
+                        let got = l.remove_matching(&Needle::new(&target), count);
+                        let mut idx: Vec<usize> =
+                            (0..m.len()).filter(|&k| m[k] == target).collect();
+                        if count > 0 {
+                            idx.truncate(count as usize);
+                        } else if count < 0 {
+                            let keep = idx.len().saturating_sub((-count) as usize);
+                            idx.drain(..keep);
+                        }
+                        for &k in idx.iter().rev() {
+                            m.remove(k);
+                        }
+                        assert_eq!(got, idx.len());
+                    }
+                    8 if m.len() > 20 => {
+                        let a = next(5) as usize;
+                        let b = next(5) as usize;
+                        l.remove_from(End::Head, a);
+                        l.remove_from(End::Tail, b);
+                        m.drain(..a);
+                        m.truncate(m.len() - b);
+                    }
+                    _ => {}
+                }
+                if step % 97 == 0 {
+                    check(&l);
+                    assert_eq!(items(&l), m.iter().cloned().collect::<Vec<_>>());
+                    if !m.is_empty() {
+                        let i = next(m.len() as u64) as usize;
+                        assert_eq!(
+                            l.get(i).map(|e| e.with_bytes(|b| b.to_vec())).as_ref(),
+                            m.get(i)
+                        );
+                        let tail: Vec<Vec<u8>> = l
+                            .iter_from(i)
+                            .map(|e| e.with_bytes(|b| b.to_vec()))
+                            .collect();
+                        assert_eq!(tail, m.iter().skip(i).cloned().collect::<Vec<_>>());
+                    }
+                }
+            }
+            check(&l);
+            assert_eq!(items(&l), m.iter().cloned().collect::<Vec<_>>());
+            for n in &l.nodes {
+                assert!(
+                    n.fits(fill),
+                    "fill {} node of {} bytes, {} entries",
+                    fill,
+                    n.buf.len(),
+                    n.count
+                );
+            }
+        }
     }
 }
