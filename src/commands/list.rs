@@ -4,6 +4,8 @@
 //!
 //! Redis counterpart: `t_list.c` (the command half).
 
+use std::sync::OnceLock;
+
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, Ctx};
 use crate::commands::flags::*;
@@ -64,10 +66,15 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// `list-max-listpack-size`, read at command time so CONFIG SET applies
-/// to the next node decision.
+/// to the next node decision (the directive's table index is looked up
+/// once: a by-name lookup costs more than an RPUSH).
 #[inline]
 fn fill(ctx: &Ctx) -> i64 {
-    ctx.srv.config.get_i64("list-max-listpack-size")
+    static IDX: OnceLock<Option<usize>> = OnceLock::new();
+    match *IDX.get_or_init(|| crate::config::table::index_of("list-max-listpack-size")) {
+        Some(i) => ctx.srv.config.get_i64_at(i),
+        None => -2,
+    }
 }
 
 /// Writes one element as a bulk string.
@@ -900,6 +907,10 @@ mod tests {
         );
         for i in 0..50 {
             h.run(&["rpush", "l", &i.to_string()]);
+        }
+        match h.srv.keyspace.dbs[0].dict.get(b"l") {
+            Some(crate::types::Value::List(l)) => assert_eq!(l.node_count(), 13),
+            _ => panic!("no list"),
         }
         assert_eq!(h.run_str(&["lindex", "l", "37"]), "$2\r\n37\r\n");
         assert_eq!(h.run_str(&["linsert", "l", "before", "20", "x"]), ":51\r\n");
