@@ -506,6 +506,7 @@ impl List {
         };
         if node.count == 1 {
             self.nodes.remove(ni);
+            self.shrink_nodes();
         } else if end == End::Tail {
             node.buf.truncate(start);
             node.count -= 1;
@@ -712,6 +713,7 @@ impl List {
         }
         if removed > 0 {
             self.nodes.retain(|n| n.count > 0);
+            self.shrink_nodes();
             self.len -= removed;
         }
         removed
@@ -748,6 +750,15 @@ impl List {
             node.count -= n as u32;
             node.shrink();
             n = 0;
+        }
+        self.shrink_nodes();
+    }
+
+    /// Gives back node slots after a big list shrank.
+    fn shrink_nodes(&mut self) {
+        let cap = self.nodes.capacity();
+        if cap > 16 && self.nodes.len() * 4 < cap {
+            self.nodes.shrink_to(self.nodes.len() * 2);
         }
     }
 
