@@ -10,6 +10,7 @@ mod admin;
 mod clients;
 mod common;
 mod keyspace;
+mod list;
 mod protocol;
 mod rdb;
 mod server;
