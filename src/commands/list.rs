@@ -37,7 +37,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Get the length of a list", "1.0.0"),
     cmd("lmove", 5, WD, TWO_KEYS, LST, lmove_command)
         .doc("Pop an element from a list, push it to another list and return it", "6.2.0"),
-    cmd("lmpop", -4, WRITE | MOVABLE_KEYS, keys(0, 0, 0), LST, lmpop_command)
+    cmd("lmpop", -4, WRITE, keys(0, 0, 0), LST, lmpop_command)
+        .movable(super::getkeys::numkeys_first)
         .doc("Pop elements from a list", "7.0.0"),
     cmd("lpop", -2, WRITE | FAST, KEY, LST, lpop_command)
         .doc("Remove and get the first elements in a list", "1.0.0"),
