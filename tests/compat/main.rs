@@ -210,6 +210,18 @@ impl Outcome {
 
 fn read_outcome(c: &mut RawConn) -> Outcome {
     match c.try_read_reply() {
+        // A RESP3 push is out of band: the command's own reply follows it,
+        // so read that too and compare both (DEBUG PROTOCOL push, and
+        // later pub/sub messages).
+        Ok(f) if f.kind == b'>' => match read_outcome(c) {
+            Outcome::Reply(mut next) => {
+                let mut raw = f.raw;
+                raw.extend_from_slice(&next.raw);
+                next.raw = raw;
+                Outcome::Reply(next)
+            }
+            other => other,
+        },
         Ok(f) => Outcome::Reply(f),
         Err(e) => match e.kind() {
             io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => Outcome::Closed,
