@@ -46,6 +46,11 @@ pub fn numkeys_first(argv: &[&[u8]]) -> Option<Vec<usize>> {
     numkeys(argv, 1, false)
 }
 
+/// `CMD timeout numkeys key [key ...] ...` (BLMPOP, BZMPOP).
+pub fn numkeys_second(argv: &[&[u8]]) -> Option<Vec<usize>> {
+    numkeys(argv, 2, false)
+}
+
 /// `CMD destination numkeys key [key ...] ...` (ZUNIONSTORE,
 /// ZINTERSTORE, ZDIFFSTORE).
 pub fn dest_numkeys(argv: &[&[u8]]) -> Option<Vec<usize>> {

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::db::blocking::TimeoutReply;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::{Aggregate, ReplyBuf};
 use crate::server::Server;
@@ -29,6 +30,17 @@ const WD: u32 = WRITE | DENYOOM;
 /// from first/last/step.
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
+    cmd("blmove", 6, WD | NOSCRIPT | BLOCKING, keys(1, 2, 1), LST, blmove_command)
+        .doc("Pop an element from a list, push it to another list and return it; or block until one is available", "6.2.0"),
+    cmd("blmpop", -5, WRITE | BLOCKING, keys(0, 0, 0), LST, blmpop_command)
+        .movable(super::getkeys::numkeys_second)
+        .doc("Pop elements from a list, or block until one is available", "7.0.0"),
+    cmd("blpop", -3, WRITE | NOSCRIPT | BLOCKING, keys(1, -2, 1), LST, blpop_command)
+        .doc("Remove and get the first element in a list, or block until one is available", "2.0.0"),
+    cmd("brpop", -3, WRITE | NOSCRIPT | BLOCKING, keys(1, -2, 1), LST, brpop_command)
+        .doc("Remove and get the last element in a list, or block until one is available", "2.0.0"),
+    cmd("brpoplpush", 4, WD | NOSCRIPT | BLOCKING, keys(1, 2, 1), LST, brpoplpush_command)
+        .doc("Pop an element from a list, push it to another list and return it; or block until one is available", "2.2.0"),
     cmd("lindex", 3, READONLY, KEY, LST, lindex_command)
         .doc("Get an element from a list by its index", "1.0.0"),
     cmd("linsert", 5, WD, KEY, LST, linsert_command)
@@ -556,11 +568,17 @@ pub fn rpoplpush_command(ctx: &mut Ctx) -> CmdResult {
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 pub fn lmpop_command(ctx: &mut Ctx) -> CmdResult {
-    let numkeys = match crate::util::numfmt::parse_i64(ctx.argv[1]) {
+    mpop_generic(ctx, 1, None)
+}
+
+/// LMPOP and BLMPOP (`lmpopGenericCommand`): `numkeys` is at `first`;
+/// with a deadline the client blocks when every list is empty.
+fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult {
+    let numkeys = match crate::util::numfmt::parse_i64(ctx.argv[first]) {
         Some(n) if n > 0 => n as u64,
         _ => return Err(CmdError::msg("ERR numkeys should be greater than 0")),
     };
-    let where_idx = 2u64.saturating_add(numkeys);
+    let where_idx = (first as u64 + 1).saturating_add(numkeys);
     if where_idx >= ctx.argc() as u64 {
         return Err(CmdError::Syntax);
     }
@@ -581,7 +599,7 @@ pub fn lmpop_command(ctx: &mut Ctx) -> CmdResult {
         j += 2;
     }
     let count = count.unwrap_or(1);
-    for k in 2..where_idx {
+    for k in first + 1..where_idx {
         let key = ctx.argv[k];
         let r = &mut ctx.client.reply;
         let db = ctx.client.db;
@@ -597,8 +615,83 @@ pub fn lmpop_command(ctx: &mut Ctx) -> CmdResult {
         ctx.key_modified(key);
         return Ok(());
     }
-    ctx.client.reply.null_array();
+    match deadline {
+        Some(d) => {
+            let keys = ctx.argv[first + 1..where_idx]
+                .iter()
+                .map(|k| k.to_vec())
+                .collect();
+            ctx.block(keys, d, TimeoutReply::NullArray);
+        }
+        None => ctx.client.reply.null_array(),
+    }
     Ok(())
+}
+
+/// BLPOP/BRPOP (`blockingPopGenericCommand`): pops from the first
+/// non-empty list, else blocks on all of them.
+fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
+    let deadline = args::block_timeout(ctx.argv[ctx.argc() - 1], ctx.now_ms())?;
+    let keys = &ctx.argv[1..ctx.argc() - 1];
+    for &key in keys {
+        let db = ctx.client.db;
+        let r = &mut ctx.client.reply;
+        match ctx.srv.lookup_write(db, key) {
+            None => continue,
+            Some(Value::List(l)) => {
+                r.array_len(2);
+                r.bulk(key);
+                l.pop_with(end, |e| reply_elem(r, e));
+                drop_if_empty(ctx, key);
+                ctx.key_modified(key);
+                return Ok(());
+            }
+            Some(_) => return Err(CmdError::WrongType),
+        }
+    }
+    let keys = keys.iter().map(|k| k.to_vec()).collect();
+    ctx.block(keys, deadline, TimeoutReply::NullArray);
+    Ok(())
+}
+
+/// BLPOP key [key ...] timeout
+pub fn blpop_command(ctx: &mut Ctx) -> CmdResult {
+    bpop_generic(ctx, End::Head)
+}
+
+/// BRPOP key [key ...] timeout
+pub fn brpop_command(ctx: &mut Ctx) -> CmdResult {
+    bpop_generic(ctx, End::Tail)
+}
+
+/// BLMOVE/BRPOPLPUSH: moves at once when the source has data, else blocks
+/// on the source.
+fn bmove_generic(ctx: &mut Ctx, from: End, to: End, timeout_arg: usize) -> CmdResult {
+    let deadline = args::block_timeout(ctx.argv[timeout_arg], ctx.now_ms())?;
+    let src = ctx.argv[1];
+    if list_mut(ctx.srv, ctx.client.db, src)?.is_some() {
+        return lmove_generic(ctx, from, to);
+    }
+    ctx.block(vec![src.to_vec()], deadline, TimeoutReply::NullArray);
+    Ok(())
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+pub fn blmove_command(ctx: &mut Ctx) -> CmdResult {
+    let from = parse_end(ctx.argv[3])?;
+    let to = parse_end(ctx.argv[4])?;
+    bmove_generic(ctx, from, to, 5)
+}
+
+/// BRPOPLPUSH source destination timeout
+pub fn brpoplpush_command(ctx: &mut Ctx) -> CmdResult {
+    bmove_generic(ctx, End::Tail, End::Head, 3)
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+pub fn blmpop_command(ctx: &mut Ctx) -> CmdResult {
+    let deadline = args::block_timeout(ctx.argv[1], ctx.now_ms())?;
+    mpop_generic(ctx, 2, Some(deadline))
 }
 
 #[cfg(test)]

@@ -60,9 +60,11 @@ pub struct BlockedClients {
     timeouts: BTreeSet<(i64, u64, usize)>,
     /// Number of blocked clients.
     count: usize,
-    /// Clients unblocked from outside (CLIENT UNBLOCK) whose pending input
-    /// must run in the next before-sleep.
+    /// Clients just unblocked (served, timed out, CLIENT UNBLOCK) whose
+    /// pipelined input must run next.
     pub unblocked: Vec<usize>,
+    /// Set while ready keys are being served, so serving never nests.
+    pub serving: bool,
 }
 
 impl BlockedClients {

@@ -485,6 +485,9 @@ pub fn process_input(srv: &mut Server, client: &mut Client) {
                     srv.paused_clients.push(client.token);
                     break;
                 }
+                if srv.blocking.has_ready() {
+                    serve_blocked_clients(srv);
+                }
                 continue;
             }
             Ok(Parsed::Empty) => continue,
@@ -515,6 +518,11 @@ pub fn process_input(srv: &mut Server, client: &mut Client) {
             client.flags |= cflags::PAUSED;
             srv.paused_clients.push(client.token);
             break;
+        }
+        // Clients blocked on a key this command wrote are served before
+        // the next command runs, as Redis does.
+        if srv.blocking.has_ready() {
+            serve_blocked_clients(srv);
         }
         // Enforce the output limit as replies grow, not only per read, so a
         // pipeline of big replies cannot overshoot it by much.
@@ -633,16 +641,25 @@ pub fn before_sleep(srv: &mut Server) {
 /// `handleClientsBlockedOnKeys`). Serving a client can make more keys
 /// ready (BLMOVE pushes), so this loops until nothing is ready.
 pub fn serve_blocked_clients(srv: &mut Server) {
-    for token in std::mem::take(&mut srv.blocking.unblocked) {
-        if let Some(Some(mut client)) = srv.clients.get_mut(token).map(Option::take) {
-            if client.blocked.is_none() {
-                process_input(srv, &mut client);
-            }
-            srv.clients[token] = Some(client);
-        }
+    if srv.blocking.serving {
+        return;
     }
-    while srv.blocking.has_ready() {
-        for dk in srv.blocking.take_ready() {
+    srv.blocking.serving = true;
+    loop {
+        let unblocked = std::mem::take(&mut srv.blocking.unblocked);
+        let ready = srv.blocking.take_ready();
+        if unblocked.is_empty() && ready.is_empty() {
+            break;
+        }
+        for token in unblocked {
+            if let Some(Some(mut client)) = srv.clients.get_mut(token).map(Option::take) {
+                if client.blocked.is_none() {
+                    process_input(srv, &mut client);
+                }
+                srv.clients[token] = Some(client);
+            }
+        }
+        for dk in ready {
             for token in srv.blocking.waiters(&dk) {
                 let Some(Some(mut client)) = srv.clients.get_mut(token).map(Option::take) else {
                     continue;
@@ -652,6 +669,7 @@ pub fn serve_blocked_clients(srv: &mut Server) {
             }
         }
     }
+    srv.blocking.serving = false;
 }
 
 /// Runs a blocked client's command again; unblocks it unless it must keep
@@ -675,13 +693,14 @@ fn retry_blocked(srv: &mut Server, client: &mut Client) {
     }
 }
 
-/// Takes a client off the blocked lists and lets it run its pending input.
+/// Takes a client off the blocked lists; its pipelined input runs next
+/// (from `serve_blocked_clients`).
 pub fn unblock_client(srv: &mut Server, client: &mut Client) {
     if let Some(state) = client.blocked.take() {
         srv.blocking.unblock(client.token, client.id, &state);
     }
     srv.queue_write(client);
-    process_input(srv, client);
+    srv.blocking.unblocked.push(client.token);
 }
 
 /// Answers blocked clients whose timeout passed with their command's
