@@ -788,3 +788,532 @@ pub fn sscan_command(ctx: &mut Ctx) -> CmdResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+    use std::collections::HashSet;
+
+    const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    const SYNTAX: &str = "-ERR syntax error\r\n";
+    const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+    const POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
+
+    fn int(n: i64) -> String {
+        format!(":{}\r\n", n)
+    }
+
+    /// `*N` (or `~N`) then bulk strings.
+    fn bulks(head: char, items: &[&str]) -> String {
+        let mut s = format!("{}{}\r\n", head, items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    fn arr(items: &[&str]) -> String {
+        bulks('*', items)
+    }
+
+    /// The bulk strings of a flat array reply.
+    fn elements(r: &str) -> Vec<String> {
+        let mut lines = r.split("\r\n");
+        let head = lines.next().unwrap();
+        let n: usize = head[1..].parse().unwrap();
+        (0..n)
+            .map(|_| {
+                lines.next();
+                lines.next().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    fn sorted(r: &str) -> Vec<String> {
+        let mut v = elements(r);
+        v.sort();
+        v
+    }
+
+    fn enc(h: &mut Harness, key: &str) -> String {
+        h.run_str(&["object", "encoding", key])
+    }
+
+    fn h() -> Harness {
+        Harness::new()
+    }
+
+    #[test]
+    fn sadd_srem_scard_and_encodings() {
+        let mut h = h();
+        assert_eq!(h.run_str(&["sadd", "s", "3", "1", "2"]), int(3));
+        assert_eq!(h.run_str(&["sadd", "s", "2", "3", "4"]), int(1));
+        assert_eq!(h.run_str(&["scard", "s"]), int(4));
+        assert_eq!(h.run_str(&["type", "s"]), "+set\r\n");
+        assert_eq!(enc(&mut h, "s"), "$6\r\nintset\r\n");
+        assert_eq!(h.run_str(&["smembers", "s"]), arr(&["1", "2", "3", "4"]));
+        assert_eq!(h.run_str(&["sadd", "s", "-9223372036854775808"]), int(1));
+        assert_eq!(enc(&mut h, "s"), "$6\r\nintset\r\n");
+        assert_eq!(h.run_str(&["sadd", "s", "01"]), int(1));
+        assert_eq!(enc(&mut h, "s"), "$9\r\nhashtable\r\n");
+        assert_eq!(
+            sorted(&h.run_str(&["smembers", "s"])),
+            ["-9223372036854775808", "01", "1", "2", "3", "4"]
+        );
+        assert_eq!(h.run_str(&["srem", "s", "1", "01", "nosuch"]), int(2));
+        assert_eq!(h.run_str(&["scard", "s"]), int(4));
+        assert_eq!(h.run_str(&["srem", "nokey", "a"]), int(0));
+        assert_eq!(h.run_str(&["scard", "nokey"]), int(0));
+        // The key goes with its last member.
+        assert_eq!(
+            h.run_str(&["srem", "s", "2", "3", "4", "-9223372036854775808", "x"]),
+            int(4)
+        );
+        assert_eq!(h.run_str(&["exists", "s"]), int(0));
+        // A string first member makes a hashtable at once.
+        h.run_str(&["sadd", "h", "a", "1"]);
+        assert_eq!(enc(&mut h, "h"), "$9\r\nhashtable\r\n");
+        h.run_str(&["sadd", "i", "1", "a"]);
+        assert_eq!(enc(&mut h, "i"), "$9\r\nhashtable\r\n");
+    }
+
+    #[test]
+    fn intset_entry_limit_follows_config() {
+        let mut h = h();
+        h.run_str(&["config", "set", "set-max-intset-entries", "3"]);
+        h.run_str(&["sadd", "s", "1", "2", "3"]);
+        assert_eq!(enc(&mut h, "s"), "$6\r\nintset\r\n");
+        h.run_str(&["sadd", "s", "4"]);
+        assert_eq!(enc(&mut h, "s"), "$9\r\nhashtable\r\n");
+        h.run_str(&["srem", "s", "1", "2", "3"]);
+        assert_eq!(enc(&mut h, "s"), "$9\r\nhashtable\r\n");
+        h.run_str(&["config", "set", "set-max-intset-entries", "0"]);
+        h.run_str(&["sadd", "z", "1"]);
+        assert_eq!(enc(&mut h, "z"), "$9\r\nhashtable\r\n");
+        // The old name is an alias.
+        h.run_str(&["config", "set", "set-max-intset-entries", "512"]);
+        h.run_str(&["sadd", "big"]);
+        let args: Vec<String> = (0..513).map(|i| i.to_string()).collect();
+        let mut cmd = vec!["sadd", "big"];
+        cmd.extend(args.iter().map(|s| s.as_str()));
+        assert_eq!(h.run_str(&cmd), int(513));
+        assert_eq!(enc(&mut h, "big"), "$9\r\nhashtable\r\n");
+        assert_eq!(h.run_str(&["srem", "big", "512"]), int(1));
+        let mut cmd = vec!["sunionstore", "u", "big"];
+        cmd.push("big");
+        assert_eq!(h.run_str(&cmd), int(512));
+        assert_eq!(enc(&mut h, "u"), "$6\r\nintset\r\n");
+    }
+
+    #[test]
+    fn membership() {
+        let mut h = h();
+        h.run_str(&["sadd", "s", "1", "2"]);
+        h.run_str(&["sadd", "h", "a", "b"]);
+        assert_eq!(h.run_str(&["sismember", "s", "1"]), int(1));
+        assert_eq!(h.run_str(&["sismember", "s", "01"]), int(0));
+        assert_eq!(h.run_str(&["sismember", "s", "x"]), int(0));
+        assert_eq!(h.run_str(&["sismember", "h", "a"]), int(1));
+        assert_eq!(h.run_str(&["sismember", "nokey", "a"]), int(0));
+        assert_eq!(
+            h.run_str(&["smismember", "s", "2", "3", "x"]),
+            "*3\r\n:1\r\n:0\r\n:0\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["smismember", "nokey", "a", "b"]),
+            "*2\r\n:0\r\n:0\r\n"
+        );
+        assert_eq!(h.run_str(&["smembers", "nokey"]), "*0\r\n");
+        let bin: &[&[u8]] = &[b"sadd", b"b", b"a\x00b", b""];
+        assert_eq!(h.run_bytes(bin), b":2\r\n");
+        let q: &[&[u8]] = &[b"sismember", b"b", b"a\x00b"];
+        assert_eq!(h.run_bytes(q), b":1\r\n");
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        let mut h = h();
+        h.run_str(&["set", "str", "x"]);
+        h.run_str(&["sadd", "s", "1"]);
+        for cmd in [
+            &["sadd", "str", "a"][..],
+            &["srem", "str", "a"],
+            &["scard", "str"],
+            &["sismember", "str", "a"],
+            &["smismember", "str", "a"],
+            &["smembers", "str"],
+            &["spop", "str"],
+            &["spop", "str", "1"],
+            &["srandmember", "str"],
+            &["srandmember", "str", "1"],
+            &["smove", "str", "s", "a"],
+            &["smove", "s", "str", "a"],
+            &["smove", "s", "str", "9"],
+            &["sinter", "nokey", "str"],
+            &["sunion", "s", "str"],
+            &["sdiff", "nokey", "str"],
+            &["sinterstore", "d", "nokey", "str"],
+            &["sunionstore", "d", "s", "str"],
+            &["sdiffstore", "d", "s", "str"],
+            &["sintercard", "2", "nokey", "str"],
+            &["sscan", "str", "0"],
+            &["sscan", "str", "0", "foo"],
+        ] {
+            assert_eq!(h.run_str(cmd), WRONGTYPE, "{:?}", cmd);
+        }
+        assert_eq!(h.run_str(&["smove", "nokey", "str", "a"]), int(0));
+        assert_eq!(h.run_str(&["spop", "str", "abc"]), POSITIVE);
+        assert_eq!(h.run_str(&["srandmember", "str", "abc"]), NOT_INT);
+        assert_eq!(h.run_str(&["sintercard", "1", "str", "foo"]), SYNTAX);
+        assert_eq!(h.run_str(&["sscan", "str", "x"]), "-ERR invalid cursor\r\n");
+        for (cmd, name) in [
+            (&["sadd", "s"][..], "sadd"),
+            (&["srem", "s"], "srem"),
+            (&["scard"], "scard"),
+            (&["sismember", "s"], "sismember"),
+            (&["smismember", "s"], "smismember"),
+            (&["smembers", "a", "b"], "smembers"),
+            (&["spop"], "spop"),
+            (&["srandmember"], "srandmember"),
+            (&["smove", "a", "b"], "smove"),
+            (&["sinter"], "sinter"),
+            (&["sinterstore", "d"], "sinterstore"),
+            (&["sunion"], "sunion"),
+            (&["sunionstore", "d"], "sunionstore"),
+            (&["sdiff"], "sdiff"),
+            (&["sdiffstore", "d"], "sdiffstore"),
+            (&["sintercard", "1"], "sintercard"),
+            (&["sscan", "s"], "sscan"),
+        ] {
+            assert_eq!(
+                h.run_str(cmd),
+                format!("-ERR wrong number of arguments for '{}' command\r\n", name)
+            );
+        }
+        assert_eq!(h.run_str(&["get", "str"]), "$1\r\nx\r\n");
+    }
+
+    #[test]
+    fn spop_single_and_count() {
+        let mut h = h();
+        h.run_str(&["sadd", "s", "1", "2", "3", "4", "5"]);
+        let r = h.run_str(&["spop", "s"]);
+        let popped = elements(&format!("*1\r\n{}", r)).remove(0);
+        assert_eq!(
+            h.run_str(&["sismember", "s", &popped]),
+            int(0),
+            "{} removed",
+            popped
+        );
+        assert_eq!(h.run_str(&["scard", "s"]), int(4));
+        assert_eq!(h.run_str(&["spop", "s", "0"]), "*0\r\n");
+        let r = h.run_str(&["spop", "s", "2"]);
+        let got: HashSet<String> = elements(&r).into_iter().collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(h.run_str(&["scard", "s"]), int(2));
+        for m in &got {
+            assert_eq!(h.run_str(&["sismember", "s", m]), int(0));
+        }
+        // The whole set, sorted for an intset, and the key goes.
+        let rest = h.run_str(&["spop", "s", "10"]);
+        assert_eq!(elements(&rest).len(), 2);
+        assert_eq!(
+            rest,
+            arr(&{
+                let mut v = elements(&rest);
+                v.sort_by_key(|s| s.parse::<i64>().unwrap());
+                v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+            }
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>())
+        );
+        assert_eq!(h.run_str(&["exists", "s"]), int(0));
+        assert_eq!(h.run_str(&["spop", "s"]), "$-1\r\n");
+        assert_eq!(h.run_str(&["spop", "s", "3"]), "*0\r\n");
+        assert_eq!(h.run_str(&["spop", "s", "-1"]), POSITIVE);
+        assert_eq!(h.run_str(&["spop", "s", "x"]), POSITIVE);
+        assert_eq!(h.run_str(&["spop", "s", "1", "2"]), SYNTAX);
+        // Popping most of a hashtable keeps its encoding and the rest.
+        let members: Vec<String> = (0..100).map(|i| format!("m{}", i)).collect();
+        let mut cmd = vec!["sadd", "h"];
+        cmd.extend(members.iter().map(|s| s.as_str()));
+        h.run_str(&cmd);
+        let r = h.run_str(&["spop", "h", "95"]);
+        let got: HashSet<String> = elements(&r).into_iter().collect();
+        assert_eq!(got.len(), 95);
+        assert_eq!(h.run_str(&["scard", "h"]), int(5));
+        assert_eq!(enc(&mut h, "h"), "$9\r\nhashtable\r\n");
+        let left: HashSet<String> = elements(&h.run_str(&["smembers", "h"]))
+            .into_iter()
+            .collect();
+        assert!(left.is_disjoint(&got));
+        assert_eq!(left.len() + got.len(), 100);
+        // Popping a few of an intset keeps it an intset.
+        h.run_str(&[
+            "sadd", "i", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+        ]);
+        assert_eq!(elements(&h.run_str(&["spop", "i", "9"])).len(), 9);
+        assert_eq!(enc(&mut h, "i"), "$6\r\nintset\r\n");
+        assert_eq!(h.run_str(&["scard", "i"]), int(1));
+    }
+
+    #[test]
+    fn srandmember_counts() {
+        let mut h = h();
+        h.run_str(&["sadd", "s", "1", "2", "3", "4", "5"]);
+        let one = h.run_str(&["srandmember", "s"]);
+        assert!(one.starts_with("$1\r\n"));
+        assert_eq!(h.run_str(&["srandmember", "s", "0"]), "*0\r\n");
+        assert_eq!(
+            h.run_str(&["srandmember", "s", "5"]),
+            arr(&["1", "2", "3", "4", "5"])
+        );
+        assert_eq!(
+            h.run_str(&["srandmember", "s", "9223372036854775807"]),
+            arr(&["1", "2", "3", "4", "5"])
+        );
+        for count in ["1", "2", "3", "4"] {
+            let r = elements(&h.run_str(&["srandmember", "s", count]));
+            let uniq: HashSet<&String> = r.iter().collect();
+            assert_eq!(r.len(), count.parse::<usize>().unwrap());
+            assert_eq!(uniq.len(), r.len(), "distinct for a positive count");
+        }
+        let r = elements(&h.run_str(&["srandmember", "s", "-50"]));
+        assert_eq!(r.len(), 50);
+        let uniq: HashSet<&String> = r.iter().collect();
+        assert!(uniq.len() <= 5, "repeats for a negative count");
+        assert_eq!(h.run_str(&["scard", "s"]), int(5));
+        assert_eq!(
+            h.run_str(&["srandmember", "s", "-9223372036854775808"]),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        // Beyond what Redis could ever build: refused, not attempted.
+        assert_eq!(
+            h.run_str(&["srandmember", "s", "-9223372036854775807"]),
+            "-ERR value is out of range\r\n"
+        );
+        assert_eq!(h.run_str(&["srandmember", "s", "-0"]), NOT_INT);
+        assert_eq!(h.run_str(&["srandmember", "s", "1", "2"]), SYNTAX);
+        assert_eq!(h.run_str(&["srandmember", "nokey"]), "$-1\r\n");
+        assert_eq!(h.run_str(&["srandmember", "nokey", "-3"]), "*0\r\n");
+        assert_eq!(h.run_str(&["srandmember", "nokey", "x"]), NOT_INT);
+        // A hashtable, few and many.
+        let members: Vec<String> = (0..60).map(|i| format!("m{}", i)).collect();
+        let mut cmd = vec!["sadd", "h"];
+        cmd.extend(members.iter().map(|s| s.as_str()));
+        h.run_str(&cmd);
+        for count in ["3", "40", "59"] {
+            let r = elements(&h.run_str(&["srandmember", "h", count]));
+            let uniq: HashSet<&String> = r.iter().collect();
+            assert_eq!(uniq.len(), count.parse::<usize>().unwrap());
+            assert!(r.iter().all(|m| members.contains(m)));
+        }
+        assert_eq!(elements(&h.run_str(&["srandmember", "h", "-7"])).len(), 7);
+    }
+
+    #[test]
+    fn smove_cases() {
+        let mut h = h();
+        h.run_str(&["sadd", "a", "1", "2"]);
+        assert_eq!(h.run_str(&["smove", "a", "b", "1"]), int(1));
+        assert_eq!(enc(&mut h, "b"), "$6\r\nintset\r\n");
+        assert_eq!(h.run_str(&["smove", "a", "b", "9"]), int(0));
+        assert_eq!(h.run_str(&["smove", "a", "a", "2"]), int(1));
+        assert_eq!(h.run_str(&["smove", "a", "a", "9"]), int(0));
+        assert_eq!(h.run_str(&["smove", "a", "b", "2"]), int(1));
+        assert_eq!(h.run_str(&["exists", "a"]), int(0));
+        assert_eq!(h.run_str(&["smembers", "b"]), arr(&["1", "2"]));
+        assert_eq!(h.run_str(&["smove", "nokey", "b", "1"]), int(0));
+        h.run_str(&["sadd", "x", "str"]);
+        assert_eq!(h.run_str(&["smove", "x", "b", "str"]), int(1));
+        assert_eq!(enc(&mut h, "b"), "$9\r\nhashtable\r\n");
+        // The destination keeps its TTL.
+        h.run_str(&["sadd", "src", "7"]);
+        h.run_str(&["expire", "b", "100"]);
+        assert_eq!(h.run_str(&["smove", "src", "b", "7"]), int(1));
+        assert_eq!(h.run_str(&["ttl", "b"]), int(100));
+    }
+
+    #[test]
+    fn inter_union_diff() {
+        let mut h = h();
+        h.run_str(&["sadd", "a", "1", "2", "3", "4"]);
+        h.run_str(&["sadd", "b", "3", "4", "5"]);
+        h.run_str(&["sadd", "c", "4", "x"]);
+        assert_eq!(h.run_str(&["sinter", "a", "b"]), arr(&["3", "4"]));
+        assert_eq!(h.run_str(&["sinter", "a", "b", "c"]), arr(&["4"]));
+        assert_eq!(h.run_str(&["sinter", "a", "nokey"]), "*0\r\n");
+        assert_eq!(h.run_str(&["sinter", "nokey"]), "*0\r\n");
+        assert_eq!(
+            h.run_str(&["sunion", "a", "b"]),
+            arr(&["1", "2", "3", "4", "5"])
+        );
+        assert_eq!(
+            sorted(&h.run_str(&["sunion", "a", "c"])),
+            ["1", "2", "3", "4", "x"]
+        );
+        assert_eq!(h.run_str(&["sdiff", "a", "b"]), arr(&["1", "2"]));
+        assert_eq!(h.run_str(&["sdiff", "a", "b", "c"]), arr(&["1", "2"]));
+        assert_eq!(h.run_str(&["sdiff", "c", "a"]), arr(&["x"]));
+        assert_eq!(h.run_str(&["sdiff", "a", "a"]), "*0\r\n");
+        assert_eq!(h.run_str(&["sdiff", "nokey", "a"]), "*0\r\n");
+        assert_eq!(h.run_str(&["sintercard", "2", "a", "b"]), int(2));
+        assert_eq!(
+            h.run_str(&["sintercard", "2", "a", "b", "limit", "1"]),
+            int(1)
+        );
+        assert_eq!(
+            h.run_str(&["sintercard", "2", "a", "b", "limit", "0"]),
+            int(2)
+        );
+        assert_eq!(h.run_str(&["sintercard", "2", "a", "nokey"]), int(0));
+        // A big first set: the remove-based difference.
+        let many: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        let mut cmd = vec!["sadd", "m"];
+        cmd.extend(many.iter().map(|s| s.as_str()));
+        h.run_str(&cmd);
+        let mut cmd = vec!["sdiff", "m"];
+        let others: Vec<String> = (0..40).map(|i| format!("o{}", i)).collect();
+        for (i, o) in others.iter().enumerate() {
+            h.run_str(&["sadd", o, &i.to_string()]);
+            cmd.push(o);
+        }
+        assert_eq!(elements(&h.run_str(&cmd)).len(), 960);
+    }
+
+    #[test]
+    fn sintercard_errors() {
+        let mut h = h();
+        let numkeys = "-ERR numkeys should be greater than 0\r\n";
+        assert_eq!(h.run_str(&["sintercard", "0", "a"]), numkeys);
+        assert_eq!(h.run_str(&["sintercard", "x", "a"]), numkeys);
+        assert_eq!(
+            h.run_str(&["sintercard", "2", "a"]),
+            "-ERR Number of keys can't be greater than number of args\r\n"
+        );
+        let limit = "-ERR LIMIT can't be negative\r\n";
+        assert_eq!(h.run_str(&["sintercard", "1", "a", "limit", "-1"]), limit);
+        assert_eq!(h.run_str(&["sintercard", "1", "a", "limit", "x"]), limit);
+        assert_eq!(h.run_str(&["sintercard", "1", "a", "limit"]), SYNTAX);
+        assert_eq!(h.run_str(&["sintercard", "1", "a", "b"]), SYNTAX);
+    }
+
+    #[test]
+    fn store_variants() {
+        let mut h = h();
+        h.run_str(&["sadd", "a", "1", "2", "3"]);
+        h.run_str(&["sadd", "b", "2", "3", "x"]);
+        h.run_str(&["set", "dst", "v"]);
+        h.run_str(&["expire", "dst", "100"]);
+        assert_eq!(h.run_str(&["sinterstore", "dst", "a", "b"]), int(2));
+        assert_eq!(h.run_str(&["ttl", "dst"]), int(-1));
+        assert_eq!(enc(&mut h, "dst"), "$6\r\nintset\r\n");
+        assert_eq!(h.run_str(&["smembers", "dst"]), arr(&["2", "3"]));
+        assert_eq!(h.run_str(&["sunionstore", "dst", "a", "b"]), int(4));
+        assert_eq!(enc(&mut h, "dst"), "$9\r\nhashtable\r\n");
+        assert_eq!(h.run_str(&["sdiffstore", "dst", "b", "a"]), int(1));
+        assert_eq!(h.run_str(&["smembers", "dst"]), arr(&["x"]));
+        assert_eq!(h.run_str(&["sdiffstore", "dst", "a", "a"]), int(0));
+        assert_eq!(h.run_str(&["exists", "dst"]), int(0));
+        assert_eq!(h.run_str(&["sinterstore", "dst", "a", "nokey"]), int(0));
+        // The destination may be a source.
+        assert_eq!(h.run_str(&["sunionstore", "a", "a", "b"]), int(4));
+        assert_eq!(h.run_str(&["scard", "a"]), int(4));
+        // *STORE sources do not count keyspace hits (lookups for writing).
+        let hits = h.srv.stats.keyspace_hits;
+        h.run_str(&["sunionstore", "d2", "a", "b"]);
+        assert_eq!(h.srv.stats.keyspace_hits, hits);
+        h.run_str(&["sunion", "a", "b"]);
+        assert_eq!(h.srv.stats.keyspace_hits, hits + 2);
+    }
+
+    #[test]
+    fn sscan_cases() {
+        let mut h = h();
+        h.run_str(&["sadd", "s", "5", "3", "1"]);
+        let all = "*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n5\r\n";
+        assert_eq!(h.run_str(&["sscan", "s", "0"]), all);
+        assert_eq!(h.run_str(&["sscan", "s", "7", "count", "1"]), all);
+        assert_eq!(
+            h.run_str(&["sscan", "s", "0", "match", "3*"]),
+            "*2\r\n$1\r\n0\r\n*1\r\n$1\r\n3\r\n"
+        );
+        assert_eq!(h.run_str(&["sscan", "s", "0", "count", "0"]), SYNTAX);
+        assert_eq!(h.run_str(&["sscan", "s", "0", "count", "x"]), NOT_INT);
+        assert_eq!(h.run_str(&["sscan", "s", "0", "type", "set"]), SYNTAX);
+        assert_eq!(h.run_str(&["sscan", "s", "0", "match"]), SYNTAX);
+        assert_eq!(
+            h.run_str(&["sscan", "nokey", "0", "count", "0"]),
+            "*2\r\n$1\r\n0\r\n*0\r\n"
+        );
+        // A big hashtable: a full iteration sees every member once.
+        let members: Vec<String> = (0..500).map(|i| format!("m{}", i)).collect();
+        let mut cmd = vec!["sadd", "h"];
+        cmd.extend(members.iter().map(|s| s.as_str()));
+        h.run_str(&cmd);
+        let mut cursor = "0".to_string();
+        let mut seen = Vec::new();
+        let mut calls = 0;
+        loop {
+            let r = h.run_str(&["sscan", "h", &cursor, "count", "20"]);
+            calls += 1;
+            let mut lines = r.split("\r\n").skip(2);
+            cursor = lines.next().unwrap().to_string();
+            let rest: Vec<&str> = lines.collect();
+            seen.extend(elements(&rest.join("\r\n")));
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert!(calls > 5);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 500);
+    }
+
+    #[test]
+    fn resp3_reply_types() {
+        let mut h = h();
+        h.run_str(&["hello", "3"]);
+        h.run_str(&["sadd", "s", "1", "2"]);
+        assert_eq!(h.run_str(&["smembers", "s"]), bulks('~', &["1", "2"]));
+        assert_eq!(h.run_str(&["smembers", "nokey"]), "~0\r\n");
+        assert_eq!(h.run_str(&["sinter", "s", "s"]), bulks('~', &["1", "2"]));
+        assert_eq!(h.run_str(&["sunion", "s"]), bulks('~', &["1", "2"]));
+        assert_eq!(h.run_str(&["sdiff", "nokey"]), "~0\r\n");
+        assert_eq!(h.run_str(&["srandmember", "s", "5"]), arr(&["1", "2"]));
+        assert_eq!(h.run_str(&["srandmember", "nokey"]), "_\r\n");
+        assert_eq!(h.run_str(&["spop", "nokey"]), "_\r\n");
+        assert_eq!(h.run_str(&["spop", "nokey", "2"]), "~0\r\n");
+        assert_eq!(h.run_str(&["spop", "s", "0"]), "~0\r\n");
+        assert_eq!(h.run_str(&["spop", "s", "5"]), bulks('~', &["1", "2"]));
+    }
+
+    #[test]
+    fn digest_matches_across_encodings() {
+        let mut cfg = crate::config::Config::default();
+        cfg.enable_debug_command = "yes".into();
+        let mut h = Harness::with_config(cfg);
+        h.run_str(&["sadd", "a", "1", "2", "3"]);
+        h.run_str(&["sadd", "b", "x", "3", "1", "2"]);
+        h.run_str(&["srem", "b", "x"]);
+        assert_eq!(enc(&mut h, "b"), "$9\r\nhashtable\r\n");
+        let da = h.run_str(&["debug", "digest-value", "a"]);
+        let db = h.run_str(&["debug", "digest-value", "b"]);
+        assert_eq!(da, db);
+        // The values redis-server 7.0.15 replies with.
+        assert_eq!(da, "*1\r\n+2a462a3f51a1db89738ebbeef0c47ce1bbc85246\r\n");
+        h.run_str(&["sadd", "h", "a", "b"]);
+        assert_eq!(
+            h.run_str(&["debug", "digest-value", "h"]),
+            "*1\r\n+dd99329063ca0f1f28df2ac68d94b82fd95501c6\r\n"
+        );
+        h.run_str(&["copy", "h", "h2"]);
+        assert_eq!(
+            h.run_str(&["debug", "digest-value", "h2"]),
+            h.run_str(&["debug", "digest-value", "h"])
+        );
+    }
+}

@@ -7,8 +7,10 @@
 //!
 //! Redis counterpart: `intset.c`.
 
-/// Bytes of members stored without a heap buffer (the enum stays 40 bytes).
-const INLINE_CAP: usize = 37;
+/// Bytes of members stored without a heap buffer: ten 16-bit members,
+/// with the enum (and `Set`) staying 24 bytes, so a `Box<Set>` fits the
+/// allocator's smallest chunk.
+const INLINE_CAP: usize = 21;
 
 /// A sorted set of i64 values in a packed array.
 #[derive(Clone)]
@@ -20,7 +22,7 @@ pub enum IntSet {
         bytes: [u8; INLINE_CAP],
     },
     /// Longer arrays, in an exactly sized heap buffer.
-    Heap { width: u8, bytes: Vec<u8> },
+    Heap { width: u8, bytes: Box<[u8]> },
 }
 
 impl Default for IntSet {
@@ -120,13 +122,13 @@ impl IntSet {
                 *used = n as u8;
             }
             IntSet::Heap { bytes, .. } if n > INLINE_CAP => {
-                if n > bytes.len() {
-                    bytes.reserve_exact(n - bytes.len());
+                // Exact size, like Redis's intset (one realloc per change).
+                let mut v = std::mem::take(bytes).into_vec();
+                if n > v.len() {
+                    v.reserve_exact(n - v.len());
                 }
-                bytes.resize(n, 0);
-                if bytes.capacity() > n * 2 {
-                    bytes.shrink_to_fit();
-                }
+                v.resize(n, 0);
+                *bytes = v.into_boxed_slice();
             }
             _ => {
                 let cur = self.bytes();
@@ -143,7 +145,10 @@ impl IntSet {
                     let mut v = Vec::with_capacity(n);
                     v.extend_from_slice(&cur[..keep]);
                     v.resize(n, 0);
-                    *self = IntSet::Heap { width, bytes: v };
+                    *self = IntSet::Heap {
+                        width,
+                        bytes: v.into_boxed_slice(),
+                    };
                 }
             }
         }
@@ -232,7 +237,7 @@ impl IntSet {
         } else {
             IntSet::Heap {
                 width: new_width,
-                bytes: out,
+                bytes: out.into_boxed_slice(),
             }
         };
     }
@@ -271,7 +276,7 @@ impl IntSet {
     pub fn heap_size(&self) -> usize {
         match self {
             IntSet::Inline { .. } => 0,
-            IntSet::Heap { bytes, .. } => bytes.capacity(),
+            IntSet::Heap { bytes, .. } => bytes.len(),
         }
     }
 }
@@ -286,7 +291,7 @@ mod tests {
 
     #[test]
     fn stays_small() {
-        assert_eq!(std::mem::size_of::<IntSet>(), 40);
+        assert_eq!(std::mem::size_of::<IntSet>(), 24);
     }
 
     #[test]

@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn set_box_is_one_small_allocation() {
-        assert_eq!(std::mem::size_of::<Set>(), 40);
+        assert_eq!(std::mem::size_of::<Set>(), 24);
     }
 
     #[test]
