@@ -25,6 +25,9 @@ const SET: Group = Group::Set;
 /// beyond this are refused with an out-of-range error instead.
 const MAX_RANDOM_REPEATS: u64 = 1 << 25;
 
+/// At most this many members are reserved up front for a new set.
+const RESERVE_CAP: usize = 512;
+
 pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "sadd",
@@ -220,6 +223,9 @@ pub fn sadd_command(ctx: &mut Ctx) -> CmdResult {
         }
         None => {
             let mut set = Set::for_first(members[0]);
+            // Exact room for the members given (capped: duplicates must
+            // not leave a huge table behind); bigger sets grow as usual.
+            set.reserve(members.len().min(RESERVE_CAP));
             let added = members.iter().filter(|m| set.insert(m, max)).count();
             db.insert_new(key, Value::Set(Box::new(set)));
             added

@@ -211,10 +211,20 @@ impl Set {
         }
     }
 
-    /// Converts to `hashtable` (Redis's `setTypeConvert`).
+    /// Makes room for `n` more members if the set is a `hashtable`. Only
+    /// for a set about to be filled (a new one): it reserves exactly.
+    pub fn reserve(&mut self, n: usize) {
+        if let Repr::Hash(d) = &mut self.repr {
+            d.reserve_exact(n);
+        }
+    }
+
+    /// Converts to `hashtable` (Redis's `setTypeConvert`, which sizes the
+    /// table for the intset's members and one more).
     fn convert_to_hashtable(&mut self) {
         if let Repr::Int(s) = &self.repr {
             let mut d: Dict<()> = Dict::new();
+            d.reserve_exact(s.len() + 1);
             for n in s.iter() {
                 let mut buf = [0u8; 20];
                 d.insert_new(SmallBytes::new(i64_str(n, &mut buf)), ());
@@ -426,6 +436,26 @@ mod tests {
         }
         assert!(s.is_empty());
         assert_eq!(s.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn reserve_avoids_growth_slack() {
+        let fill = |s: &mut Set| {
+            for i in 0..10 {
+                s.insert(format!("m{}", i).as_bytes(), 512);
+            }
+        };
+        let mut grown = Set::new_hashtable();
+        fill(&mut grown);
+        let mut reserved = Set::new_hashtable();
+        reserved.reserve(10);
+        fill(&mut reserved);
+        assert!(reserved.heap_size() < grown.heap_size());
+        assert_eq!(members(&reserved), members(&grown));
+        // An intset ignores it.
+        let mut ints = Set::new();
+        ints.reserve(1000);
+        assert_eq!(ints.heap_size(), 0);
     }
 
     #[test]
