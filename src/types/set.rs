@@ -511,6 +511,53 @@ mod tests {
     }
 
     #[test]
+    fn matches_a_model_under_random_operations() {
+        use std::collections::BTreeSet;
+        let mut rng = 7u64;
+        for max in [0usize, 3, 40, 512] {
+            let mut set = Set::new();
+            let mut model: BTreeSet<Vec<u8>> = BTreeSet::new();
+            for step in 0..3000 {
+                let r = next_random(&mut rng);
+                // Integers of every width; strings in the second half only,
+                // so the intset paths get a long run first.
+                let member = match r % 7 {
+                    0 if step >= 1500 => format!("s{}", r % 50).into_bytes(),
+                    1 => ((r >> 8) as i64).to_string().into_bytes(),
+                    2 => (((r >> 8) % 200_000) as i64 - 100_000)
+                        .to_string()
+                        .into_bytes(),
+                    _ => ((r >> 8) % 60).to_string().into_bytes(),
+                };
+                if (r >> 3).is_multiple_of(3) {
+                    assert_eq!(set.remove(&member), model.remove(&member), "step {}", step);
+                } else {
+                    assert_eq!(set.insert(&member, max), model.insert(member.clone()));
+                }
+                assert_eq!(set.len(), model.len());
+                if set.is_intset() {
+                    // Only integers, at most `max` of them, in order.
+                    assert!(set.len() <= max);
+                    let ints: Vec<i64> = set
+                        .iter()
+                        .map(|m| match m {
+                            Member::Int(n) => n,
+                            Member::Str(_) => panic!("string member in an intset"),
+                        })
+                        .collect();
+                    assert!(ints.windows(2).all(|w| w[0] < w[1]));
+                }
+            }
+            let mut got: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
+            got.sort();
+            assert_eq!(got, model.iter().cloned().collect::<Vec<_>>());
+            for m in &model {
+                assert!(set.contains(m));
+            }
+        }
+    }
+
+    #[test]
     fn digest_is_order_independent() {
         let mut a = Set::new();
         let mut b = Set::new_hashtable();
