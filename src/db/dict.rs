@@ -210,6 +210,16 @@ impl<V> Dict<V> {
         i
     }
 
+    /// Makes room for `additional` more entries without over-allocating
+    /// (for a table about to be filled with a known number of entries;
+    /// repeated small reservations would defeat amortized growth).
+    pub fn reserve_exact(&mut self, additional: usize) {
+        let free = self.slots.len() - self.len;
+        if additional > free {
+            self.slots.reserve_exact(additional - free);
+        }
+    }
+
     /// Removes `key`; returns its key and value.
     pub fn remove(&mut self, key: &[u8]) -> Option<(SmallBytes, V)> {
         let i = self.find(key)?;

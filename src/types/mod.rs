@@ -6,6 +6,7 @@
 
 pub mod bytes;
 pub mod hash;
+pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod set;
