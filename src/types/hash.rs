@@ -1,17 +1,23 @@
 //! `Hash`: a Redis hash (field → value), in one of Redis's two encodings:
-//! `listpack` (fields and values alternating in one `Listpack`) while it is
-//! small, `hashtable` (a `Dict<SmallBytes>`) once it has more than
+//! `listpack` (fields and values alternating in one packed buffer) while it
+//! is small, `hashtable` (a `Dict<SmallBytes>`) once it has more than
 //! `hash-max-listpack-entries` fields or a field or value longer than
 //! `hash-max-listpack-value` bytes. Like Redis, it never converts back.
 //! Pure data structure and algorithms: no client, no reply, no clock.
+//!
+//! The packed buffer uses `Listpack`'s layout (a LEB128 length, then the
+//! bytes, per entry) but lives in this file: a hash is reached through the
+//! keyspace's `Box<Hash>`, so a buffer of up to `INLINE` bytes is kept
+//! inside that box and a typical small hash costs one allocation instead
+//! of two (the box and the listpack's vector).
 //!
 //! Redis counterpart: `t_hash.c` (the data-structure half: `hashType*`).
 
 use std::collections::HashSet;
 use std::fmt;
+use std::ops::Range;
 
 use crate::db::dict::{next_random, Dict};
-use crate::types::listpack::{self, Listpack};
 use crate::types::SmallBytes;
 use crate::util::sha1::{mix_digest, xor_digest, Digest};
 
@@ -24,25 +30,47 @@ pub struct Limits {
     pub max_value: usize,
 }
 
+/// Packed bytes kept in place: sized so that `Hash` is 72 bytes, which
+/// the allocator serves from one 80-byte chunk.
+const INLINE: usize = 69;
+
 /// A Redis hash.
 pub enum Hash {
-    /// Small: field, value, field, value, ... in one packed buffer.
-    Listpack(Listpack),
-    /// Big: a hash table from field to value (boxed so a small hash stays
-    /// small).
+    /// `listpack`, small enough to sit in the box: `count` pairs packed
+    /// in `buf[..len]`.
+    Inline {
+        count: u8,
+        len: u8,
+        buf: [u8; INLINE],
+    },
+    /// `listpack`, `count` pairs packed in a heap buffer of exact size.
+    Packed { count: u32, buf: Vec<u8> },
+    /// `hashtable`: field → value (boxed so a small hash stays small).
     Table(Box<Dict<SmallBytes>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Listpack(Listpack::new())
+        Hash::Inline {
+            count: 0,
+            len: 0,
+            buf: [0; INLINE],
+        }
     }
 }
 
 impl Clone for Hash {
     fn clone(&self) -> Self {
         match self {
-            Hash::Listpack(lp) => Hash::Listpack(lp.clone()),
+            Hash::Inline { count, len, buf } => Hash::Inline {
+                count: *count,
+                len: *len,
+                buf: *buf,
+            },
+            Hash::Packed { count, buf } => Hash::Packed {
+                count: *count,
+                buf: buf.clone(),
+            },
             Hash::Table(d) => {
                 let mut copy = Dict::new();
                 for (_, f, v) in d.iter() {
@@ -65,10 +93,81 @@ impl fmt::Debug for Hash {
     }
 }
 
+fn varint_len(mut n: usize) -> usize {
+    let mut l = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        l += 1;
+    }
+    l
+}
+
+/// The LEB128 bytes of `n` (at most 10) and how many there are.
+fn varint(mut n: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut i = 0;
+    while n >= 0x80 {
+        out[i] = (n as u8 & 0x7F) | 0x80;
+        n >>= 7;
+        i += 1;
+    }
+    out[i] = n as u8;
+    (out, i + 1)
+}
+
+/// Encoded size of `parts` as consecutive entries.
+fn encoded_len(parts: &[&[u8]]) -> usize {
+    parts.iter().map(|p| varint_len(p.len()) + p.len()).sum()
+}
+
+/// Writes `parts` as consecutive entries into `out`, which is exactly
+/// `encoded_len(parts)` long.
+fn encode_into(out: &mut [u8], parts: &[&[u8]]) {
+    let mut at = 0;
+    for p in parts {
+        let (v, n) = varint(p.len());
+        out[at..at + n].copy_from_slice(&v[..n]);
+        at += n;
+        out[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+}
+
+/// Iterator over the entries of a packed buffer, with their byte spans.
+#[derive(Clone)]
+pub struct Entries<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    /// (entry bytes, span of the whole encoded entry)
+    type Item = (&'a [u8], Range<usize>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.pos;
+        let mut n = 0usize;
+        let mut shift = 0;
+        loop {
+            let b = *self.buf.get(self.pos)?;
+            self.pos += 1;
+            n |= ((b & 0x7F) as usize) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        let body = self.buf.get(self.pos..self.pos + n)?;
+        self.pos += n;
+        Some((body, start..self.pos))
+    }
+}
+
 /// Iterator over (field, value) pairs.
 pub enum Iter<'a> {
-    /// Over a listpack's alternating entries.
-    Listpack(listpack::Iter<'a>),
+    /// Over a packed buffer's alternating entries.
+    Packed(Entries<'a>),
     /// Over a table's slots.
     Table(Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>),
 }
@@ -79,9 +178,9 @@ impl<'a> Iterator for Iter<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Iter::Listpack(it) => {
-                let f = it.next()?;
-                let v = it.next()?;
+            Iter::Packed(it) => {
+                let (f, _) = it.next()?;
+                let (v, _) = it.next()?;
                 Some((f, v))
             }
             Iter::Table(it) => it.next(),
@@ -89,16 +188,26 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-/// Finds `field` in a listpack of pairs: (entry index of the field, value).
-fn lp_find<'a>(lp: &'a Listpack, field: &[u8]) -> Option<(usize, &'a [u8])> {
-    let mut it = lp.iter();
-    let mut i = 0;
-    while let Some(f) = it.next() {
-        let v = it.next()?;
+/// Where a field sits in a packed buffer.
+struct Found<'a> {
+    value: &'a [u8],
+    /// Span of the encoded field and value together.
+    pair: Range<usize>,
+    /// Span of the encoded value.
+    value_span: Range<usize>,
+}
+
+fn packed_find<'a>(buf: &'a [u8], field: &[u8]) -> Option<Found<'a>> {
+    let mut it = Entries { buf, pos: 0 };
+    while let Some((f, fspan)) = it.next() {
+        let (v, vspan) = it.next()?;
         if f == field {
-            return Some((i, v));
+            return Some(Found {
+                value: v,
+                pair: fspan.start..vspan.end,
+                value_span: vspan,
+            });
         }
-        i += 2;
     }
     None
 }
@@ -112,7 +221,8 @@ impl Hash {
     /// Number of fields.
     pub fn len(&self) -> usize {
         match self {
-            Hash::Listpack(lp) => lp.len() / 2,
+            Hash::Inline { count, .. } => *count as usize,
+            Hash::Packed { count, .. } => *count as usize,
             Hash::Table(d) => d.len(),
         }
     }
@@ -125,15 +235,16 @@ impl Hash {
     /// The encoding name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Hash::Listpack(_) => "listpack",
+            Hash::Inline { .. } | Hash::Packed { .. } => "listpack",
             Hash::Table(_) => "hashtable",
         }
     }
 
-    /// Heap bytes held (MEMORY USAGE).
+    /// Heap bytes held beyond the `Hash` itself (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         match self {
-            Hash::Listpack(lp) => lp.heap_size(),
+            Hash::Inline { .. } => 0,
+            Hash::Packed { buf, .. } => buf.capacity(),
             Hash::Table(d) => {
                 std::mem::size_of::<Dict<SmallBytes>>()
                     + d.table_bytes()
@@ -156,21 +267,84 @@ impl Hash {
         }
     }
 
+    /// The packed buffer of a `listpack` hash.
+    fn packed(&self) -> Option<&[u8]> {
+        match self {
+            Hash::Inline { len, buf, .. } => Some(&buf[..*len as usize]),
+            Hash::Packed { buf, .. } => Some(buf),
+            Hash::Table(_) => None,
+        }
+    }
+
+    /// Replaces `range` of the packed buffer with `parts` (raw entries,
+    /// encoded here) and adjusts the pair count by `delta`, moving the
+    /// bytes in place or to the heap as the new size requires.
+    fn splice(&mut self, range: Range<usize>, parts: &[&[u8]], delta: isize) {
+        let Some(old_len) = self.packed().map(<[u8]>::len) else {
+            return;
+        };
+        let added = encoded_len(parts);
+        let new_len = old_len - range.len() + added;
+        let new_count = self.len().saturating_add_signed(delta);
+        let fits = new_len <= INLINE && new_count <= u8::MAX as usize;
+        if let (Hash::Packed { count, buf }, false) = (&mut *self, fits) {
+            let mut enc = vec![0u8; added];
+            encode_into(&mut enc, parts);
+            if new_len > buf.len() {
+                buf.reserve_exact(new_len - buf.len());
+            }
+            buf.splice(range, enc);
+            if buf.capacity() > 64 && buf.len() * 2 < buf.capacity() {
+                buf.shrink_to_fit();
+            }
+            *count = new_count as u32;
+            return;
+        }
+        // Rebuild: into the box when it fits, else into an exact vector.
+        let old = self.packed().unwrap_or_default();
+        let mid = range.start + added;
+        let write = |out: &mut [u8]| {
+            out[..range.start].copy_from_slice(&old[..range.start]);
+            encode_into(&mut out[range.start..mid], parts);
+            out[mid..].copy_from_slice(&old[range.end..]);
+        };
+        let rebuilt = if fits {
+            let mut buf = [0u8; INLINE];
+            write(&mut buf[..new_len]);
+            Hash::Inline {
+                count: new_count as u8,
+                len: new_len as u8,
+                buf,
+            }
+        } else {
+            let mut buf = vec![0u8; new_len];
+            write(&mut buf);
+            Hash::Packed {
+                count: new_count as u32,
+                buf,
+            }
+        };
+        *self = rebuilt;
+    }
+
     /// The (field, value) pairs, in storage order.
     pub fn iter(&self) -> Iter<'_> {
         match self {
-            Hash::Listpack(lp) => Iter::Listpack(lp.iter()),
             Hash::Table(d) => Iter::Table(Box::new(
                 d.iter().map(|(_, f, v)| (f.as_slice(), v.as_slice())),
             )),
+            _ => Iter::Packed(Entries {
+                buf: self.packed().unwrap_or_default(),
+                pos: 0,
+            }),
         }
     }
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            Hash::Listpack(lp) => lp_find(lp, field).map(|(_, v)| v),
             Hash::Table(d) => d.get(field).map(|v| v.as_slice()),
+            _ => packed_find(self.packed()?, field).map(|f| f.value),
         }
     }
 
@@ -184,57 +358,56 @@ impl Hash {
     /// `max_value`, and after inserting when there are more than
     /// `max_entries` fields (as Redis's `hashTypeSet`).
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
-        if let Hash::Listpack(_) = self {
+        if let Some(buf) = self.packed() {
             if field.len() > limits.max_value || value.len() > limits.max_value {
                 self.convert();
-            }
-        }
-        match self {
-            Hash::Listpack(lp) => {
-                if let Some((i, _)) = lp_find(lp, field) {
-                    lp.set(i + 1, value);
+            } else {
+                if let Some(found) = packed_find(buf, field) {
+                    self.splice(found.value_span, &[value], 0);
                     return false;
                 }
-                lp.push_back(field);
-                lp.push_back(value);
-                if lp.len() / 2 > limits.max_entries {
+                let end = buf.len();
+                self.splice(end..end, &[field, value], 1);
+                if self.len() > limits.max_entries {
                     self.convert();
                 }
+                return true;
+            }
+        }
+        let Hash::Table(d) = self else {
+            unreachable!("invariant: converted above")
+        };
+        match d.get_mut(field) {
+            Some(v) => {
+                *v = SmallBytes::new(value);
+                false
+            }
+            None => {
+                d.insert_new(SmallBytes::new(field), SmallBytes::new(value));
                 true
             }
-            Hash::Table(d) => match d.get_mut(field) {
-                Some(v) => {
-                    *v = SmallBytes::new(value);
-                    false
-                }
-                None => {
-                    d.insert_new(SmallBytes::new(field), SmallBytes::new(value));
-                    true
-                }
-            },
         }
     }
 
     /// Removes `field`; returns whether it existed.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            Hash::Listpack(lp) => match lp_find(lp, field) {
-                Some((i, _)) => {
-                    lp.remove_range(i, 2);
-                    true
-                }
-                None => false,
-            },
             Hash::Table(d) => d.remove(field).is_some(),
+            _ => {
+                let Some(found) = self.packed().and_then(|b| packed_find(b, field)) else {
+                    return false;
+                };
+                self.splice(found.pair, &[], -1);
+                true
+            }
         }
     }
 
     /// Converts a `listpack` hash to `hashtable` (no-op otherwise).
     pub fn convert(&mut self) {
-        if let Hash::Listpack(lp) = self {
+        if self.packed().is_some() {
             let mut d = Dict::new();
-            let mut it = lp.iter();
-            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+            for (f, v) in self.iter() {
                 d.insert_new(SmallBytes::new(f), SmallBytes::new(v));
             }
             *self = Hash::Table(Box::new(d));
@@ -244,17 +417,17 @@ impl Hash {
     /// One random pair (None when empty).
     pub fn random_pair(&self, rng: &mut u64) -> Option<(&[u8], &[u8])> {
         match self {
-            Hash::Listpack(_) => {
+            Hash::Table(d) => {
+                let i = d.random_slot(rng)?;
+                let (f, v) = d.entry_at(i);
+                Some((f.as_slice(), v.as_slice()))
+            }
+            _ => {
                 let n = self.len();
                 if n == 0 {
                     return None;
                 }
                 self.iter().nth(next_random(rng) as usize % n)
-            }
-            Hash::Table(d) => {
-                let i = d.random_slot(rng)?;
-                let (f, v) = d.entry_at(i);
-                Some((f.as_slice(), v.as_slice()))
             }
         }
     }
@@ -269,20 +442,20 @@ impl Hash {
         mut emit: impl FnMut(&[u8], &[u8]),
     ) {
         match self {
-            Hash::Listpack(_) => {
+            Hash::Table(d) => {
+                for _ in 0..count {
+                    let Some(i) = d.random_slot(rng) else { return };
+                    let (f, v) = d.entry_at(i);
+                    emit(f, v);
+                }
+            }
+            _ => {
                 let pairs: Vec<(&[u8], &[u8])> = self.iter().collect();
                 if pairs.is_empty() {
                     return;
                 }
                 for _ in 0..count {
                     let (f, v) = pairs[next_random(rng) as usize % pairs.len()];
-                    emit(f, v);
-                }
-            }
-            Hash::Table(d) => {
-                for _ in 0..count {
-                    let Some(i) = d.random_slot(rng) else { return };
-                    let (f, v) = d.entry_at(i);
                     emit(f, v);
                 }
             }
@@ -299,22 +472,6 @@ impl Hash {
             return self.iter().collect();
         }
         match self {
-            Hash::Listpack(_) => {
-                // Selection sampling: keeps storage order.
-                let mut out = Vec::with_capacity(count);
-                let mut need = count;
-                for (seen, pair) in self.iter().enumerate() {
-                    if need == 0 {
-                        break;
-                    }
-                    let left = (n - seen) as u64;
-                    if next_random(rng) % left < need as u64 {
-                        out.push(pair);
-                        need -= 1;
-                    }
-                }
-                out
-            }
             Hash::Table(d) => {
                 if count * 3 > n {
                     let mut all: Vec<(&[u8], &[u8])> = self.iter().collect();
@@ -336,14 +493,30 @@ impl Hash {
                     out
                 }
             }
+            _ => {
+                // Selection sampling: keeps storage order.
+                let mut out = Vec::with_capacity(count);
+                let mut need = count;
+                for (seen, pair) in self.iter().enumerate() {
+                    if need == 0 {
+                        break;
+                    }
+                    let left = (n - seen) as u64;
+                    if next_random(rng) % left < need as u64 {
+                        out.push(pair);
+                        need -= 1;
+                    }
+                }
+                out
+            }
         }
     }
 
     /// The table behind a `hashtable` hash (HSCAN's cursor walk).
     pub fn table(&self) -> Option<&Dict<SmallBytes>> {
         match self {
-            Hash::Listpack(_) => None,
             Hash::Table(d) => Some(d),
+            _ => None,
         }
     }
 }
@@ -361,6 +534,46 @@ mod tests {
         let mut v: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn small_hash_is_one_80_byte_chunk() {
+        assert_eq!(std::mem::size_of::<Hash>(), 72);
+    }
+
+    #[test]
+    fn packed_buffer_moves_between_box_and_heap() {
+        let roomy = Limits {
+            max_entries: 512,
+            max_value: 64,
+        };
+        let mut h = Hash::new();
+        let mut want = Vec::new();
+        for i in 0..40 {
+            let (f, v) = (format!("field{}", i), format!("value{}", i));
+            assert!(h.set(f.as_bytes(), v.as_bytes(), roomy));
+            want.push((f.into_bytes(), v.into_bytes()));
+            let inline = matches!(h, Hash::Inline { .. });
+            assert_eq!(inline, i < 4, "after {} pairs", i + 1);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.len(), 40);
+        want.sort();
+        assert_eq!(pairs(&h), want);
+        // Grow a value in place, then shrink everything back into the box.
+        assert!(!h.set(b"field3", &[b'x'; 64], roomy));
+        assert_eq!(h.get(b"field3"), Some(&[b'x'; 64][..]));
+        for i in 0..38 {
+            assert!(h.remove(format!("field{}", i).as_bytes()));
+        }
+        assert!(matches!(h, Hash::Inline { count: 2, .. }));
+        assert_eq!(h.get(b"field39"), Some(&b"value39"[..]));
+        assert_eq!(h.heap_size(), 0);
+        let long = [b'y'; 60];
+        h.set(b"a", &long, roomy);
+        assert!(matches!(h, Hash::Packed { .. }));
+        assert_eq!(h.get(b"a"), Some(&long[..]));
+        assert_eq!(h.len(), 3);
     }
 
     #[test]
