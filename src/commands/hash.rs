@@ -335,11 +335,11 @@ fn kw(arg: &[u8], word: &str) -> bool {
     cstr(arg).eq_ignore_ascii_case(word.as_bytes())
 }
 
-/// Most elements one HRANDFIELD reply may hold. Redis has no such limit
-/// beyond refusing |count| > LONG_MAX/2 with WITHVALUES, and a count this
-/// large makes it allocate until it is killed; ferredis refuses it with
-/// the same error instead.
-const RANDFIELD_MAX_ELEMENTS: u64 = 1 << 32;
+/// Most elements one HRANDFIELD reply (negative count) may hold. Redis
+/// only refuses |count| > LONG_MAX/2 with WITHVALUES; past a few hundred
+/// million elements it builds a reply of many gigabytes until it is
+/// killed. ferredis refuses such counts with the same error instead.
+const RANDFIELD_MAX_ELEMENTS: u64 = 1 << 28;
 
 /// HRANDFIELD key [count [WITHVALUES]]
 pub fn hrandfield_command(ctx: &mut Ctx) -> CmdResult {

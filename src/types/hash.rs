@@ -288,12 +288,16 @@ impl Hash {
         let new_count = self.len().saturating_add_signed(delta);
         let fits = new_len <= INLINE && new_count <= u8::MAX as usize;
         if let (Hash::Packed { count, buf }, false) = (&mut *self, fits) {
-            let mut enc = vec![0u8; added];
-            encode_into(&mut enc, parts);
-            if new_len > buf.len() {
-                buf.reserve_exact(new_len - buf.len());
+            // Open or close the gap, then write the entries into it.
+            let gap_end = range.start + added;
+            if added > range.len() {
+                buf.reserve_exact(added - range.len());
+                let grow = std::iter::repeat_n(0, added - range.len());
+                buf.splice(range.end..range.end, grow);
+            } else {
+                buf.drain(gap_end..range.end);
             }
-            buf.splice(range, enc);
+            encode_into(&mut buf[range.start..gap_end], parts);
             if buf.capacity() > 64 && buf.len() * 2 < buf.capacity() {
                 buf.shrink_to_fit();
             }
