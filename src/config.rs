@@ -1030,6 +1030,15 @@ impl Config {
         }
     }
 
+    /// The value of numeric directive number `idx` (from
+    /// `table::index_of`), for hot paths that look the index up once.
+    pub fn get_i64_at(&self, idx: usize) -> i64 {
+        match self.value(idx) {
+            Val::Num(n) => n,
+            _ => 0,
+        }
+    }
+
     /// An enum directive's canonical name ("" if unknown).
     pub fn get_enum(&self, name: &str) -> &'static str {
         let Some((i, _)) = table::lookup(name.as_bytes()) else {

@@ -5,8 +5,11 @@
 //! `scanGenericCommand` in `db.c`.
 
 use super::spec::{cmd, keys, CommandSpec, Group};
+use std::sync::OnceLock;
+
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::config::table;
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
 use crate::types::hash::{Hash, Limits};
@@ -63,10 +66,18 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// The conversion thresholds, read now so CONFIG SET applies to the next
 /// write.
 fn limits(ctx: &Ctx) -> Limits {
-    let get = |name| ctx.srv.config.get_i64(name).max(0) as usize;
+    // The directives' table positions, looked up by name once.
+    static INDEXES: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new();
+    let (entries, value) = *INDEXES.get_or_init(|| {
+        (
+            table::index_of("hash-max-listpack-entries"),
+            table::index_of("hash-max-listpack-value"),
+        )
+    });
+    let get = |idx: Option<usize>| idx.map_or(0, |i| ctx.srv.config.get_i64_at(i).max(0) as usize);
     Limits {
-        max_entries: get("hash-max-listpack-entries"),
-        max_value: get("hash-max-listpack-value"),
+        max_entries: get(entries),
+        max_value: get(value),
     }
 }
 
