@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Memory per key: ferredis against the real redis-server. For each server:
 # start it fresh, record its RSS (/proc/PID/status VmRSS), load KEYS keys
-# `SET key:N 0123456789abcdef` through `redis-cli --pipe`, check that they
-# all arrived, record RSS again and print bytes per key, plus `used_memory`
-# from INFO when the server reports it.
+# through `redis-cli --pipe`, check that they all arrived, record RSS again
+# and print bytes per key, plus `used_memory` from INFO when the server
+# reports it.
 #
-# Env knobs: KEYS (default 1000000).
+# TYPE selects the data (default string):
+#   string  SET key:N 0123456789abcdef                (KEYS default 1000000)
+#   hash    HSET key:N f0 v0 ... f9 v9                (KEYS default 100000)
+#   set     SADD key:N m0 ... m9                      (KEYS default 100000)
+#   zset    ZADD key:N 0 m0 ... 9 m9                  (KEYS default 100000)
+#   list    RPUSH key:N e0 ... e9                     (KEYS default 100000)
+#   collections  all four collection types, one table
+# A type the server does not implement yet is reported as n/a.
+#
+# Env knobs: TYPE, KEYS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-KEYS=${KEYS:-1000000}
+TYPE=${TYPE:-string}
+case "$TYPE" in
+    string) TYPES=(string); KEYS=${KEYS:-1000000} ;;
+    hash | set | zset | list) TYPES=("$TYPE"); KEYS=${KEYS:-100000} ;;
+    collections) TYPES=(hash set zset list); KEYS=${KEYS:-100000} ;;
+    *) echo "memory: unknown TYPE=$TYPE (string, hash, set, zset, list, collections)" >&2; exit 2 ;;
+esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-memory.XXXXXX")
 PID=""
 
@@ -41,21 +56,55 @@ info_field() {
     echo "${v:-n/a}"
 }
 
-# The request stream: KEYS multibulk SETs.
+# The command that creates key N of type $1, as words (for the probe).
+command_words() {
+    case "$1" in
+        string) echo "SET key:$2 0123456789abcdef" ;;
+        hash) echo "HSET key:$2 f0 v0 f1 v1 f2 v2 f3 v3 f4 v4 f5 v5 f6 v6 f7 v7 f8 v8 f9 v9" ;;
+        set) echo "SADD key:$2 m0 m1 m2 m3 m4 m5 m6 m7 m8 m9" ;;
+        zset) echo "ZADD key:$2 0 m0 1 m1 2 m2 3 m3 4 m4 5 m5 6 m6 7 m7 8 m8 9 m9" ;;
+        list) echo "RPUSH key:$2 e0 e1 e2 e3 e4 e5 e6 e7 e8 e9" ;;
+    esac
+}
+
+# The request stream: KEYS multibulk commands of type $1.
 generate() {
-    awk -v n="$KEYS" 'BEGIN {
+    local words
+    words=$(command_words "$1" N)
+    awk -v n="$KEYS" -v words="$words" 'BEGIN {
+        argc = split(words, w, " ")
         for (i = 0; i < n; i++) {
-            k = "key:" i
-            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n0123456789abcdef\r\n", length(k), k
+            printf "*%d\r\n", argc
+            for (j = 1; j <= argc; j++) {
+                a = (w[j] == "key:N") ? "key:" i : w[j]
+                printf "$%d\r\n%s\r\n", length(a), a
+            }
         }
     }'
 }
 
-# measure NAME BINARY: appends one line to $WORK/results:
-# "name rss_before_kb rss_after_kb used_before used_after". Runs in the
-# main shell so that the EXIT trap can stop the server.
+# The size of key $2 of type $1 as the server reports it (10 expected
+# for collections, the value for strings).
+check_words() {
+    case "$1" in
+        string) echo "GET $2" ;;
+        hash) echo "HLEN $2" ;;
+        set) echo "SCARD $2" ;;
+        zset) echo "ZCARD $2" ;;
+        list) echo "LLEN $2" ;;
+    esac
+}
+
+expected_check() {
+    if [ "$1" = string ]; then echo 0123456789abcdef; else echo 10; fi
+}
+
+# measure NAME BINARY TYPE: appends one line to $WORK/results:
+# "type name rss_before_kb rss_after_kb used_before used_after" (all n/a
+# when the server does not implement TYPE). Runs in the main shell so that
+# the EXIT trap can stop the server.
 measure() {
-    local name=$1 bin=$2 port out errors replies dbsize last before after ub ua
+    local name=$1 bin=$2 type=$3 port out errors replies dbsize last before after ub ua probe k
     port=$(free_port)
     "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$WORK/$name.log" 2>&1 &
     PID=$!
@@ -64,9 +113,20 @@ measure() {
         kill -0 "$PID" 2>/dev/null || { cat "$WORK/$name.log" >&2; exit 1; }
         sleep 0.02
     done
+    # shellcheck disable=SC2046 # word splitting intended
+    probe=$(redis-cli -p "$port" $(command_words "$type" probe) 2>&1)
+    if [[ "$probe" == *"unknown command"* ]]; then
+        echo "memory: $name does not implement $type yet" >&2
+        kill "$PID"
+        wait "$PID" 2>/dev/null || true
+        PID=""
+        echo "$type $name n/a n/a n/a n/a" >>"$WORK/results"
+        return
+    fi
+    redis-cli -p "$port" del key:probe >/dev/null
     before=$(rss_kb "$PID")
     ub=$(info_field "$port" used_memory)
-    out=$(generate | redis-cli -p "$port" --pipe 2>&1)
+    out=$(generate "$type" | redis-cli -p "$port" --pipe 2>&1)
     errors=$(echo "$out" | sed -n 's/.*errors: \([0-9]*\), replies: \([0-9]*\).*/\1/p')
     replies=$(echo "$out" | sed -n 's/.*errors: \([0-9]*\), replies: \([0-9]*\).*/\2/p')
     if [ "$errors" != 0 ] || [ "$replies" != "$KEYS" ]; then
@@ -76,20 +136,20 @@ measure() {
     dbsize=$(redis-cli -p "$port" dbsize 2>&1)
     if [[ "$dbsize" =~ ^[0-9]+$ ]]; then
         [ "$dbsize" = "$KEYS" ] || { echo "memory: $name: DBSIZE $dbsize, expected $KEYS" >&2; exit 1; }
-    else
-        # No DBSIZE yet: spot-check the first and the last key instead.
-        last=$((KEYS - 1))
-        for k in key:0 "key:$last"; do
-            [ "$(redis-cli -p "$port" get "$k")" = 0123456789abcdef ] ||
-                { echo "memory: $name: $k missing" >&2; exit 1; }
-        done
     fi
+    # Spot-check the first and the last key.
+    last=$((KEYS - 1))
+    for k in key:0 "key:$last"; do
+        # shellcheck disable=SC2046 # word splitting intended
+        [ "$(redis-cli -p "$port" $(check_words "$type" "$k"))" = "$(expected_check "$type")" ] ||
+            { echo "memory: $name: $k missing or incomplete" >&2; exit 1; }
+    done
     after=$(rss_kb "$PID")
     ua=$(info_field "$port" used_memory)
     kill "$PID"
     wait "$PID" 2>/dev/null || true
     PID=""
-    echo "$name $before $after $ub $ua" >>"$WORK/results"
+    echo "$type $name $before $after $ub $ua" >>"$WORK/results"
 }
 
 per_key() {
@@ -103,26 +163,46 @@ ratio() {
 }
 
 : >"$WORK/results"
-measure ferredis target/release/ferredis-server
-if command -v redis-server >/dev/null; then
-    measure redis "$(command -v redis-server)"
-else
-    echo "memory: redis-server not installed: measuring ferredis alone" >&2
+HAVE_REDIS=""
+command -v redis-server >/dev/null && HAVE_REDIS=1
+[ -n "$HAVE_REDIS" ] || echo "memory: redis-server not installed: measuring ferredis alone" >&2
+for type in "${TYPES[@]}"; do
+    measure ferredis target/release/ferredis-server "$type"
+    [ -z "$HAVE_REDIS" ] || measure redis "$(command -v redis-server)" "$type"
+done
+
+if [ "$TYPE" = string ]; then
+    echo
+    echo "$KEYS keys: SET key:N <16-byte value>"
+    echo
+    echo "| server | RSS before | RSS after | RSS bytes/key | used_memory after | used_memory bytes/key |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    declare -A RSS_PK=() UM_PK=()
+    while read -r _ name before after ub ua; do
+        RSS_PK[$name]=$(per_key "$before" "$after" 1024)
+        UM_PK[$name]=$(per_key "$ub" "$ua" 1)
+        echo "| $name | $((before / 1024)) MB | $((after / 1024)) MB | ${RSS_PK[$name]} | $ua | ${UM_PK[$name]} |"
+    done <"$WORK/results"
+    if [ -n "${RSS_PK[redis]:-}" ]; then
+        echo
+        echo "ferredis/redis bytes per key: RSS $(ratio "${RSS_PK[ferredis]}" "${RSS_PK[redis]}")," \
+            "used_memory $(ratio "${UM_PK[ferredis]}" "${UM_PK[redis]}")"
+    fi
+    exit 0
 fi
 
 echo
-echo "$KEYS keys: SET key:N <16-byte value>"
+echo "$KEYS keys of 10 small elements each (see TYPE in the header)"
 echo
-echo "| server | RSS before | RSS after | RSS bytes/key | used_memory after | used_memory bytes/key |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| type | ferredis RSS bytes/key | redis RSS bytes/key | RSS ratio | ferredis used_memory bytes/key | redis used_memory bytes/key | used_memory ratio |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 declare -A RSS_PK=() UM_PK=()
-while read -r name before after ub ua; do
-    RSS_PK[$name]=$(per_key "$before" "$after" 1024)
-    UM_PK[$name]=$(per_key "$ub" "$ua" 1)
-    echo "| $name | $((before / 1024)) MB | $((after / 1024)) MB | ${RSS_PK[$name]} | $ua | ${UM_PK[$name]} |"
+while read -r type name before after ub ua; do
+    RSS_PK[$type.$name]=$(per_key "$before" "$after" 1024)
+    UM_PK[$type.$name]=$(per_key "$ub" "$ua" 1)
 done <"$WORK/results"
-if [ -n "${RSS_PK[redis]:-}" ]; then
-    echo
-    echo "ferredis/redis bytes per key: RSS $(ratio "${RSS_PK[ferredis]}" "${RSS_PK[redis]}")," \
-        "used_memory $(ratio "${UM_PK[ferredis]}" "${UM_PK[redis]}")"
-fi
+for type in "${TYPES[@]}"; do
+    fr=${RSS_PK[$type.ferredis]:-n/a} rr=${RSS_PK[$type.redis]:-n/a}
+    fu=${UM_PK[$type.ferredis]:-n/a} ru=${UM_PK[$type.redis]:-n/a}
+    echo "| $type | $fr | $rr | $(ratio "$fr" "$rr") | $fu | $ru | $(ratio "$fu" "$ru") |"
+done

@@ -65,21 +65,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("sinter", -2, READONLY, keys(1, -1, 1), SET, sinter_command)
         .tips(&["nondeterministic_output_order"])
         .doc("Intersect multiple sets", "1.0.0"),
-    // Keys are found through `numkeys` (a keynum key spec in Redis), which
-    // the table's first/last/step cannot express: COMMAND GETKEYS says
-    // "no key arguments" for it.
-    cmd(
-        "sintercard",
-        -3,
-        READONLY | MOVABLE_KEYS,
-        NO_KEYS,
-        SET,
-        sintercard_command,
-    )
-    .doc(
-        "Intersect multiple sets and return the cardinality of the result",
-        "7.0.0",
-    ),
+    // Keys are found through `numkeys` (a keynum key spec in Redis).
+    cmd("sintercard", -3, READONLY, NO_KEYS, SET, sintercard_command)
+        .movable(super::getkeys::numkeys_first)
+        .doc(
+            "Intersect multiple sets and return the cardinality of the result",
+            "7.0.0",
+        ),
     cmd(
         "sinterstore",
         -3,

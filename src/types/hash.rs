@@ -1,43 +1,680 @@
-//! `Hash`: a Redis hash
+//! `Hash`: a Redis hash (field → value), in one of Redis's two encodings:
+//! `listpack` (fields and values alternating in one packed buffer) while it
+//! is small, `hashtable` (a `Dict<SmallBytes>`) once it has more than
+//! `hash-max-listpack-entries` fields or a field or value longer than
+//! `hash-max-listpack-value` bytes. Like Redis, it never converts back.
 //! Pure data structure and algorithms: no client, no reply, no clock.
 //!
-//! Redis counterpart: ` `listpack` when small, `hashtable` when big.:t_hash.c` (the data-structure half).
+//! The packed buffer uses `Listpack`'s layout (a LEB128 length, then the
+//! bytes, per entry) but lives in this file: a hash is reached through the
+//! keyspace's `Box<Hash>`, so a buffer of up to `INLINE` bytes is kept
+//! inside that box and a typical small hash costs one allocation instead
+//! of two (the box and the listpack's vector).
+//!
+//! Redis counterpart: `t_hash.c` (the data-structure half: `hashType*`).
 
-use crate::util::sha1::Digest;
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
 
-/// a Redis hash
-#[derive(Clone, Debug, Default)]
-pub struct Hash {
-    len: usize,
+use crate::db::dict::{next_random, Dict};
+use crate::types::SmallBytes;
+use crate::util::sha1::{mix_digest, xor_digest, Digest};
+
+/// The conversion thresholds, read from the configuration by the caller.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `hash-max-listpack-entries`: most fields a `listpack` hash holds.
+    pub max_entries: usize,
+    /// `hash-max-listpack-value`: longest field or value it holds.
+    pub max_value: usize,
+}
+
+/// Packed bytes kept in place: sized so that `Hash` is 72 bytes, which
+/// the allocator serves from one 80-byte chunk.
+const INLINE: usize = 69;
+
+/// A Redis hash.
+pub enum Hash {
+    /// `listpack`, small enough to sit in the box: `count` pairs packed
+    /// in `buf[..len]`.
+    Inline {
+        count: u8,
+        len: u8,
+        buf: [u8; INLINE],
+    },
+    /// `listpack`, `count` pairs packed in a heap buffer of exact size.
+    Packed { count: u32, buf: Vec<u8> },
+    /// `hashtable`: field → value (boxed so a small hash stays small).
+    Table(Box<Dict<SmallBytes>>),
+}
+
+impl Default for Hash {
+    fn default() -> Self {
+        Hash::Inline {
+            count: 0,
+            len: 0,
+            buf: [0; INLINE],
+        }
+    }
+}
+
+impl Clone for Hash {
+    fn clone(&self) -> Self {
+        match self {
+            Hash::Inline { count, len, buf } => Hash::Inline {
+                count: *count,
+                len: *len,
+                buf: *buf,
+            },
+            Hash::Packed { count, buf } => Hash::Packed {
+                count: *count,
+                buf: buf.clone(),
+            },
+            Hash::Table(d) => {
+                let mut copy = Dict::new();
+                for (_, f, v) in d.iter() {
+                    copy.insert_new(f.clone(), v.clone());
+                }
+                Hash::Table(Box::new(copy))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v))),
+            )
+            .finish()
+    }
+}
+
+fn varint_len(mut n: usize) -> usize {
+    let mut l = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        l += 1;
+    }
+    l
+}
+
+/// The LEB128 bytes of `n` (at most 10) and how many there are.
+fn varint(mut n: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut i = 0;
+    while n >= 0x80 {
+        out[i] = (n as u8 & 0x7F) | 0x80;
+        n >>= 7;
+        i += 1;
+    }
+    out[i] = n as u8;
+    (out, i + 1)
+}
+
+/// Encoded size of `parts` as consecutive entries.
+fn encoded_len(parts: &[&[u8]]) -> usize {
+    parts.iter().map(|p| varint_len(p.len()) + p.len()).sum()
+}
+
+/// Writes `parts` as consecutive entries into `out`, which is exactly
+/// `encoded_len(parts)` long.
+fn encode_into(out: &mut [u8], parts: &[&[u8]]) {
+    let mut at = 0;
+    for p in parts {
+        let (v, n) = varint(p.len());
+        out[at..at + n].copy_from_slice(&v[..n]);
+        at += n;
+        out[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+}
+
+/// Iterator over the entries of a packed buffer, with their byte spans.
+#[derive(Clone)]
+pub struct Entries<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    /// (entry bytes, span of the whole encoded entry)
+    type Item = (&'a [u8], Range<usize>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.pos;
+        let mut n = 0usize;
+        let mut shift = 0;
+        loop {
+            let b = *self.buf.get(self.pos)?;
+            self.pos += 1;
+            n |= ((b & 0x7F) as usize) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        let body = self.buf.get(self.pos..self.pos + n)?;
+        self.pos += n;
+        Some((body, start..self.pos))
+    }
+}
+
+/// Iterator over (field, value) pairs.
+pub enum Iter<'a> {
+    /// Over a packed buffer's alternating entries.
+    Packed(Entries<'a>),
+    /// Over a table's slots.
+    Table(Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Packed(it) => {
+                let (f, _) = it.next()?;
+                let (v, _) = it.next()?;
+                Some((f, v))
+            }
+            Iter::Table(it) => it.next(),
+        }
+    }
+}
+
+/// Where a field sits in a packed buffer.
+struct Found<'a> {
+    value: &'a [u8],
+    /// Span of the encoded field and value together.
+    pair: Range<usize>,
+    /// Span of the encoded value.
+    value_span: Range<usize>,
+}
+
+fn packed_find<'a>(buf: &'a [u8], field: &[u8]) -> Option<Found<'a>> {
+    let mut it = Entries { buf, pos: 0 };
+    while let Some((f, fspan)) = it.next() {
+        let (v, vspan) = it.next()?;
+        if f == field {
+            return Some(Found {
+                value: v,
+                pair: fspan.start..vspan.end,
+                value_span: vspan,
+            });
+        }
+    }
+    None
 }
 
 impl Hash {
-    /// An empty value.
+    /// An empty hash (`listpack`).
     pub fn new() -> Self {
         Hash::default()
     }
 
-    /// Number of elements.
+    /// Number of fields.
     pub fn len(&self) -> usize {
-        self.len
+        match self {
+            Hash::Inline { count, .. } => *count as usize,
+            Hash::Packed { count, .. } => *count as usize,
+            Hash::Table(d) => d.len(),
+        }
     }
 
-    /// Whether it holds no element.
+    /// Whether it holds no field.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The encoding name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self {
+            Hash::Inline { .. } | Hash::Packed { .. } => "listpack",
+            Hash::Table(_) => "hashtable",
+        }
     }
 
-    /// Heap bytes held (MEMORY USAGE).
+    /// Heap bytes held beyond the `Hash` itself (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
-        0
+        match self {
+            Hash::Inline { .. } => 0,
+            Hash::Packed { buf, .. } => buf.capacity(),
+            Hash::Table(d) => {
+                std::mem::size_of::<Dict<SmallBytes>>()
+                    + d.table_bytes()
+                    + d.iter()
+                        .map(|(_, f, v)| f.heap_size() + v.heap_size())
+                        .sum::<usize>()
+            }
+        }
     }
 
-    /// Mixes the contents into a DEBUG DIGEST the way Redis does for this
-    /// type.
-    pub fn mix_digest(&self, _digest: &mut Digest) {}
+    /// Mixes the contents into a DEBUG DIGEST the way Redis does: each
+    /// pair's own digest (field mixed, then value mixed) XORed in, so the
+    /// result does not depend on order.
+    pub fn mix_digest(&self, digest: &mut Digest) {
+        for (f, v) in self.iter() {
+            let mut pair = [0u8; 20];
+            mix_digest(&mut pair, f);
+            mix_digest(&mut pair, v);
+            xor_digest(digest, &pair);
+        }
+    }
+
+    /// The packed buffer of a `listpack` hash.
+    fn packed(&self) -> Option<&[u8]> {
+        match self {
+            Hash::Inline { len, buf, .. } => Some(&buf[..*len as usize]),
+            Hash::Packed { buf, .. } => Some(buf),
+            Hash::Table(_) => None,
+        }
+    }
+
+    /// Replaces `range` of the packed buffer with `parts` (raw entries,
+    /// encoded here) and adjusts the pair count by `delta`, moving the
+    /// bytes in place or to the heap as the new size requires.
+    fn splice(&mut self, range: Range<usize>, parts: &[&[u8]], delta: isize) {
+        let Some(old_len) = self.packed().map(<[u8]>::len) else {
+            return;
+        };
+        let added = encoded_len(parts);
+        let new_len = old_len - range.len() + added;
+        let new_count = self.len().saturating_add_signed(delta);
+        let fits = new_len <= INLINE && new_count <= u8::MAX as usize;
+        if let (Hash::Packed { count, buf }, false) = (&mut *self, fits) {
+            // Open or close the gap, then write the entries into it.
+            let gap_end = range.start + added;
+            if added > range.len() {
+                buf.reserve_exact(added - range.len());
+                let grow = std::iter::repeat_n(0, added - range.len());
+                buf.splice(range.end..range.end, grow);
+            } else {
+                buf.drain(gap_end..range.end);
+            }
+            encode_into(&mut buf[range.start..gap_end], parts);
+            if buf.capacity() > 64 && buf.len() * 2 < buf.capacity() {
+                buf.shrink_to_fit();
+            }
+            *count = new_count as u32;
+            return;
+        }
+        // Rebuild: into the box when it fits, else into an exact vector.
+        let old = self.packed().unwrap_or_default();
+        let mid = range.start + added;
+        let write = |out: &mut [u8]| {
+            out[..range.start].copy_from_slice(&old[..range.start]);
+            encode_into(&mut out[range.start..mid], parts);
+            out[mid..].copy_from_slice(&old[range.end..]);
+        };
+        let rebuilt = if fits {
+            let mut buf = [0u8; INLINE];
+            write(&mut buf[..new_len]);
+            Hash::Inline {
+                count: new_count as u8,
+                len: new_len as u8,
+                buf,
+            }
+        } else {
+            let mut buf = vec![0u8; new_len];
+            write(&mut buf);
+            Hash::Packed {
+                count: new_count as u32,
+                buf,
+            }
+        };
+        *self = rebuilt;
+    }
+
+    /// The (field, value) pairs, in storage order.
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            Hash::Table(d) => Iter::Table(Box::new(
+                d.iter().map(|(_, f, v)| (f.as_slice(), v.as_slice())),
+            )),
+            _ => Iter::Packed(Entries {
+                buf: self.packed().unwrap_or_default(),
+                pos: 0,
+            }),
+        }
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            Hash::Table(d) => d.get(field).map(|v| v.as_slice()),
+            _ => packed_find(self.packed()?, field).map(|f| f.value),
+        }
+    }
+
+    /// Whether `field` exists.
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Sets `field` to `value`; returns true when the field is new.
+    /// Converts to `hashtable` first when either is longer than
+    /// `max_value`, and after inserting when there are more than
+    /// `max_entries` fields (as Redis's `hashTypeSet`).
+    pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
+        if let Some(buf) = self.packed() {
+            if field.len() > limits.max_value || value.len() > limits.max_value {
+                self.convert();
+            } else {
+                if let Some(found) = packed_find(buf, field) {
+                    self.splice(found.value_span, &[value], 0);
+                    return false;
+                }
+                let end = buf.len();
+                self.splice(end..end, &[field, value], 1);
+                if self.len() > limits.max_entries {
+                    self.convert();
+                }
+                return true;
+            }
+        }
+        let Hash::Table(d) = self else {
+            unreachable!("invariant: converted above")
+        };
+        match d.get_mut(field) {
+            Some(v) => {
+                *v = SmallBytes::new(value);
+                false
+            }
+            None => {
+                d.insert_new(SmallBytes::new(field), SmallBytes::new(value));
+                true
+            }
+        }
+    }
+
+    /// Removes `field`; returns whether it existed.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            Hash::Table(d) => d.remove(field).is_some(),
+            _ => {
+                let Some(found) = self.packed().and_then(|b| packed_find(b, field)) else {
+                    return false;
+                };
+                self.splice(found.pair, &[], -1);
+                true
+            }
+        }
+    }
+
+    /// Converts a `listpack` hash to `hashtable` (no-op otherwise).
+    pub fn convert(&mut self) {
+        if self.packed().is_some() {
+            let mut d = Dict::new();
+            for (f, v) in self.iter() {
+                d.insert_new(SmallBytes::new(f), SmallBytes::new(v));
+            }
+            *self = Hash::Table(Box::new(d));
+        }
+    }
+
+    /// One random pair (None when empty).
+    pub fn random_pair(&self, rng: &mut u64) -> Option<(&[u8], &[u8])> {
+        match self {
+            Hash::Table(d) => {
+                let i = d.random_slot(rng)?;
+                let (f, v) = d.entry_at(i);
+                Some((f.as_slice(), v.as_slice()))
+            }
+            _ => {
+                let n = self.len();
+                if n == 0 {
+                    return None;
+                }
+                self.iter().nth(next_random(rng) as usize % n)
+            }
+        }
+    }
+
+    /// `count` random pairs, possibly repeated (HRANDFIELD with a negative
+    /// count), handed to `emit` one at a time (no allocation sized by
+    /// `count`).
+    pub fn random_pairs_with_repeats(
+        &self,
+        count: u64,
+        rng: &mut u64,
+        mut emit: impl FnMut(&[u8], &[u8]),
+    ) {
+        match self {
+            Hash::Table(d) => {
+                for _ in 0..count {
+                    let Some(i) = d.random_slot(rng) else { return };
+                    let (f, v) = d.entry_at(i);
+                    emit(f, v);
+                }
+            }
+            _ => {
+                let pairs: Vec<(&[u8], &[u8])> = self.iter().collect();
+                if pairs.is_empty() {
+                    return;
+                }
+                for _ in 0..count {
+                    let (f, v) = pairs[next_random(rng) as usize % pairs.len()];
+                    emit(f, v);
+                }
+            }
+        }
+    }
+
+    /// `count` distinct random pairs (HRANDFIELD with a positive count
+    /// smaller than the hash), as Redis picks them: in storage order for a
+    /// listpack; for a table, by removing random pairs from a copy when
+    /// most pairs are wanted, else by sampling until enough are distinct.
+    pub fn random_pairs_unique(&self, count: usize, rng: &mut u64) -> Vec<(&[u8], &[u8])> {
+        let n = self.len();
+        if count >= n {
+            return self.iter().collect();
+        }
+        match self {
+            Hash::Table(d) => {
+                if count * 3 > n {
+                    let mut all: Vec<(&[u8], &[u8])> = self.iter().collect();
+                    while all.len() > count {
+                        let i = next_random(rng) as usize % all.len();
+                        all.swap_remove(i);
+                    }
+                    all
+                } else {
+                    let mut picked = HashSet::with_capacity(count);
+                    let mut out = Vec::with_capacity(count);
+                    while out.len() < count {
+                        let Some(i) = d.random_slot(rng) else { break };
+                        if picked.insert(i) {
+                            let (f, v) = d.entry_at(i);
+                            out.push((f.as_slice(), v.as_slice()));
+                        }
+                    }
+                    out
+                }
+            }
+            _ => {
+                // Selection sampling: keeps storage order.
+                let mut out = Vec::with_capacity(count);
+                let mut need = count;
+                for (seen, pair) in self.iter().enumerate() {
+                    if need == 0 {
+                        break;
+                    }
+                    let left = (n - seen) as u64;
+                    if next_random(rng) % left < need as u64 {
+                        out.push(pair);
+                        need -= 1;
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// The table behind a `hashtable` hash (HSCAN's cursor walk).
+    pub fn table(&self) -> Option<&Dict<SmallBytes>> {
+        match self {
+            Hash::Table(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Limits = Limits {
+        max_entries: 4,
+        max_value: 8,
+    };
+
+    fn pairs(h: &Hash) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut v: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn small_hash_is_one_80_byte_chunk() {
+        assert_eq!(std::mem::size_of::<Hash>(), 72);
+    }
+
+    #[test]
+    fn packed_buffer_moves_between_box_and_heap() {
+        let roomy = Limits {
+            max_entries: 512,
+            max_value: 64,
+        };
+        let mut h = Hash::new();
+        let mut want = Vec::new();
+        for i in 0..40 {
+            let (f, v) = (format!("field{}", i), format!("value{}", i));
+            assert!(h.set(f.as_bytes(), v.as_bytes(), roomy));
+            want.push((f.into_bytes(), v.into_bytes()));
+            let inline = matches!(h, Hash::Inline { .. });
+            assert_eq!(inline, i < 4, "after {} pairs", i + 1);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.len(), 40);
+        want.sort();
+        assert_eq!(pairs(&h), want);
+        // Grow a value in place, then shrink everything back into the box.
+        assert!(!h.set(b"field3", &[b'x'; 64], roomy));
+        assert_eq!(h.get(b"field3"), Some(&[b'x'; 64][..]));
+        for i in 0..38 {
+            assert!(h.remove(format!("field{}", i).as_bytes()));
+        }
+        assert!(matches!(h, Hash::Inline { count: 2, .. }));
+        assert_eq!(h.get(b"field39"), Some(&b"value39"[..]));
+        assert_eq!(h.heap_size(), 0);
+        let long = [b'y'; 60];
+        h.set(b"a", &long, roomy);
+        assert!(matches!(h, Hash::Packed { .. }));
+        assert_eq!(h.get(b"a"), Some(&long[..]));
+        assert_eq!(h.len(), 3);
+    }
+
+    #[test]
+    fn set_get_remove_in_both_encodings() {
+        for big in [false, true] {
+            let mut h = Hash::new();
+            if big {
+                h.convert();
+            }
+            assert!(h.set(b"a", b"1", SMALL));
+            assert!(h.set(b"b", b"2", SMALL));
+            assert!(!h.set(b"a", b"10", SMALL));
+            assert_eq!(h.get(b"a"), Some(&b"10"[..]));
+            assert_eq!(h.get(b"b"), Some(&b"2"[..]));
+            assert_eq!(h.get(b"1"), None);
+            assert_eq!(h.len(), 2);
+            assert!(h.remove(b"a"));
+            assert!(!h.remove(b"a"));
+            assert_eq!(pairs(&h), vec![(b"b".to_vec(), b"2".to_vec())]);
+            assert!(h.remove(b"b"));
+            assert!(h.is_empty());
+            assert_eq!(h.encoding(), if big { "hashtable" } else { "listpack" });
+        }
+    }
+
+    #[test]
+    fn converts_on_entries_and_value_length() {
+        let mut h = Hash::new();
+        for i in 0..4 {
+            h.set(format!("f{}", i).as_bytes(), b"v", SMALL);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"f4", b"v", SMALL);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 5);
+        assert_eq!(h.get(b"f2"), Some(&b"v"[..]));
+
+        let mut h = Hash::new();
+        h.set(b"f", b"12345678", SMALL);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"f", b"123456789", SMALL);
+        assert_eq!(h.encoding(), "hashtable");
+        let mut h = Hash::new();
+        h.set(b"123456789", b"", SMALL);
+        assert_eq!(h.encoding(), "hashtable");
+        // Never converts back.
+        h.remove(b"123456789");
+        h.set(b"a", b"b", SMALL);
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn clone_and_digest_ignore_encoding_and_order() {
+        let mut a = Hash::new();
+        a.set(b"f1", b"v1", SMALL);
+        a.set(b"f2", b"v2", SMALL);
+        let mut b = Hash::new();
+        b.convert();
+        b.set(b"f2", b"v2", SMALL);
+        b.set(b"f1", b"v1", SMALL);
+        let (mut da, mut db) = ([0u8; 20], [0u8; 20]);
+        a.mix_digest(&mut da);
+        b.clone().mix_digest(&mut db);
+        assert_eq!(da, db);
+        assert_eq!(pairs(&a), pairs(&b.clone()));
+    }
+
+    #[test]
+    fn random_sampling() {
+        for big in [false, true] {
+            let mut h = Hash::new();
+            if big {
+                h.convert();
+            }
+            let mut rng = 7;
+            assert!(h.random_pair(&mut rng).is_none());
+            let roomy = Limits {
+                max_entries: 128,
+                max_value: 64,
+            };
+            for i in 0..20 {
+                h.set(format!("f{}", i).as_bytes(), b"v", roomy);
+            }
+            assert_eq!(h.encoding(), if big { "hashtable" } else { "listpack" });
+            let mut n = 0;
+            h.random_pairs_with_repeats(50, &mut rng, |f, _| {
+                assert!(f.starts_with(b"f"));
+                n += 1;
+            });
+            assert_eq!(n, 50);
+            for count in [0, 1, 5, 10, 19, 20, 30] {
+                let got = h.random_pairs_unique(count, &mut rng);
+                assert_eq!(got.len(), count.min(20));
+                let distinct: HashSet<_> = got.iter().map(|p| p.0).collect();
+                assert_eq!(distinct.len(), got.len());
+            }
+            assert!(h.random_pair(&mut rng).is_some());
+        }
+    }
 }
