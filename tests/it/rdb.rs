@@ -605,3 +605,43 @@ fn save_command_row() {
         b"-ERR wrong number of arguments for 'save' command\r\n"
     );
 }
+
+/// Lists, sets and hashes survive SAVE and a restart, and the file loads
+/// in the real redis-server with the same digest.
+#[test]
+fn collections_round_trip_through_save_and_load_in_redis() {
+    let dir = unique_dir("rdb-collections");
+    let srv = ferredis_in(&dir, &[]);
+    let mut c = srv.raw();
+    c.cmd(&["RPUSH", "list", "a", "1", "bb", "-7", "a"]);
+    let big: Vec<String> = (0..300).map(|i| format!("e{}", i)).collect();
+    let mut args: Vec<&str> = vec!["RPUSH", "biglist"];
+    args.extend(big.iter().map(|s| s.as_str()));
+    c.cmd(&args);
+    c.cmd(&["SADD", "ints", "3", "1", "2"]);
+    c.cmd(&["SADD", "strs", "x", "y", "10"]);
+    c.cmd(&["HSET", "h", "f1", "v1", "f2", "22"]);
+    c.cmd(&["PEXPIRE", "h", "100000"]);
+    c.cmd(&["SET", "s", "plain"]);
+    let before = digest(&mut c);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    stop(srv, &mut c);
+    let srv = ferredis_in(&dir, &[]);
+    let mut c = srv.raw();
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(
+        c.cmd(&["LRANGE", "list", "0", "-1"]),
+        b"*5\r\n$1\r\na\r\n$1\r\n1\r\n$2\r\nbb\r\n$2\r\n-7\r\n$1\r\na\r\n"
+    );
+    assert_eq!(c.cmd(&["OBJECT", "ENCODING", "ints"]), b"$6\r\nintset\r\n");
+    assert_eq!(c.cmd(&["HGET", "h", "f2"]), b"$2\r\n22\r\n");
+    stop(srv, &mut c);
+    if let Some(redis) = redis_in(&dir, &[]) {
+        let mut r = redis.raw();
+        assert_eq!(
+            digest(&mut r),
+            before,
+            "redis-server loaded a different keyspace"
+        );
+    }
+}

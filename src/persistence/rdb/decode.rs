@@ -209,10 +209,51 @@ impl<R: Read> RdbReader<R> {
     pub fn read_object(&mut self, t: u8) -> Result<Value, RdbError> {
         match t {
             rdb_type::STRING => self.read_string_value(),
+            rdb_type::LIST => {
+                let n = self.read_len()?;
+                let mut l = crate::types::list::List::new();
+                for _ in 0..n {
+                    let e = self.read_string()?;
+                    l.push(
+                        crate::types::list::End::Tail,
+                        crate::types::list::Elem::from_bytes(&e),
+                        DEFAULT_LIST_FILL,
+                    );
+                }
+                Ok(Value::List(Box::new(l)))
+            }
+            rdb_type::SET => {
+                let n = self.read_len()?;
+                let mut s = crate::types::set::Set::new();
+                for _ in 0..n {
+                    let m = self.read_string()?;
+                    s.insert(&m, DEFAULT_SET_MAX_INTSET);
+                }
+                Ok(Value::Set(Box::new(s)))
+            }
+            rdb_type::HASH => {
+                let n = self.read_len()?;
+                let mut h = crate::types::hash::Hash::new();
+                for _ in 0..n {
+                    let f = self.read_string()?;
+                    let v = self.read_string()?;
+                    h.set(&f, &v, DEFAULT_HASH_LIMITS);
+                }
+                Ok(Value::Hash(Box::new(h)))
+            }
             _ => Err(RdbError::UnknownType(t)),
         }
     }
 }
+
+/// Encoding thresholds used for collections built while loading (Redis's
+/// defaults; the configured ones apply to later writes).
+const DEFAULT_LIST_FILL: i64 = -2;
+const DEFAULT_SET_MAX_INTSET: usize = 512;
+const DEFAULT_HASH_LIMITS: crate::types::hash::Limits = crate::types::hash::Limits {
+    max_entries: 512,
+    max_value: 64,
+};
 
 /// The version digits of a header, read like C's `atoi` (leading digits).
 fn parse_version(digits: &[u8]) -> u32 {
@@ -296,7 +337,10 @@ fn load_stream<R: Read, S: LoadSink>(
                     return Err(RdbError::UnknownType(t));
                 }
                 let key = rd.read_string()?;
-                if t != rdb_type::STRING {
+                if !matches!(
+                    t,
+                    rdb_type::STRING | rdb_type::LIST | rdb_type::SET | rdb_type::HASH
+                ) {
                     return Err(RdbError::UnsupportedType { rdb_type: t, key });
                 }
                 let value = rd.read_object(t)?;

@@ -156,13 +156,35 @@ impl<W: Write> RdbWriter<W> {
     pub fn write_value(&mut self, v: &Value) -> io::Result<()> {
         match v {
             Value::Int(n) => self.write_int_string(*n),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {
-                // Collections are saved once their codec lands; until then
-                // a save fails loudly rather than dropping data.
-                Err(io::Error::other(format!(
-                    "saving {} values is not supported yet",
-                    v.value_type().name()
-                )))
+            // Collections use the plain RDB types (a count, then each
+            // element as a string) that Redis 7.0 still loads; the packed
+            // listpack/intset forms come with the persistence issue.
+            Value::List(l) => {
+                self.write_len(l.len() as u64)?;
+                for e in l.iter() {
+                    e.with_bytes(|b| self.write_string(b))?;
+                }
+                Ok(())
+            }
+            Value::Set(s) => {
+                self.write_len(s.len() as u64)?;
+                for m in s.iter() {
+                    m.with_bytes(|b| self.write_string(b))?;
+                }
+                Ok(())
+            }
+            Value::Hash(h) => {
+                self.write_len(h.len() as u64)?;
+                for (f, v) in h.iter() {
+                    self.write_string(f)?;
+                    self.write_string(v)?;
+                }
+                Ok(())
+            }
+            Value::ZSet(_) => {
+                // Sorted sets are saved once their type lands; until then a
+                // save fails loudly rather than dropping data.
+                Err(io::Error::other("saving zset values is not supported yet"))
             }
             other => self.write_string(other.str_bytes().unwrap_or_default()),
         }
