@@ -95,6 +95,10 @@ supports() {
         get) probe=(GET __bench_probe) ;;
         incr) probe=(INCR __bench_probe_n) ;;
         mset) probe=(MSET __bench_probe x) ;;
+        lpush|rpush|lpop|rpop|lrange_*) probe=(LLEN __bench_probe_l) ;;
+        sadd|spop) probe=(SCARD __bench_probe_s) ;;
+        hset) probe=(HLEN __bench_probe_h) ;;
+        zadd|zpopmin) probe=(ZCARD __bench_probe_z) ;;
         *) probe=(PING) ;;
     esac
     ! redis-cli -p "$port" "${probe[@]}" 2>&1 | grep -q "unknown command"
@@ -102,10 +106,14 @@ supports() {
 
 # Rows: a label, the redis-benchmark tests, the options, and the request
 # count.
-ROW_LABELS=("-c 50 -P 1 -r 100000" "-d 1024" "-c 50 -P 16" "-c 1")
-ROW_TESTS=("ping_inline ping_mbulk set get incr mset" "set get" "set get" "get")
-ROW_OPTS=("-c 50 -P 1 -r 100000" "-c 50 -d 1024 -r 100000" "-c 50 -P 16 -r 100000" "-c 1 -r 100000")
-ROW_N=("$N" "$N" "$((N * 12))" "$((N / 2))")
+# The last row works on big collections (redis-benchmark's fixed keys
+# mylist, myset, myhash, myzset grow to hundreds of thousands of elements).
+ROW_LABELS=("-c 50 -P 1 -r 100000" "-d 1024" "-c 50 -P 16" "-c 1" "-c 50 -P 16 collections")
+ROW_TESTS=("ping_inline ping_mbulk set get incr mset" "set get" "set get" "get"
+    "lpush rpush lpop rpop sadd hset spop zadd zpopmin lrange_100")
+ROW_OPTS=("-c 50 -P 1 -r 100000" "-c 50 -d 1024 -r 100000" "-c 50 -P 16 -r 100000" "-c 1 -r 100000"
+    "-c 50 -P 16 -r 100000")
+ROW_N=("$N" "$N" "$((N * 12))" "$((N / 2))" "$((N * 4))")
 
 # Results: one line per run in $WORK/results:
 # server row test rps p50 p99 cpu_us_per_req
@@ -127,8 +135,10 @@ run_one() {
     rps=$(echo "$line" | cut -d, -f2)
     p50=$(echo "$line" | cut -d, -f5)
     p99=$(echo "$line" | cut -d, -f7)
-    local cpu
-    cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$n" \
+    local cpu reqs=$n
+    # redis-benchmark runs an LPUSH pass of the same size before LRANGE_*.
+    case $test in lrange_*) reqs=$((n * 2)) ;; esac
+    cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$reqs" \
         'BEGIN { printf "%.3f", d / hz * 1000000 / n }')
     echo "$server $row $test $rps $p50 $p99 $cpu" >>"$RESULTS"
     echo "bench: round $round $server row $row ($test): $rps req/s p50 $p50 p99 $p99 cpu ${cpu}us/req" >&2
