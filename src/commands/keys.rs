@@ -360,7 +360,7 @@ pub fn keys_command(ctx: &mut Ctx) -> CmdResult {
 /// Parses a SCAN cursor the way Redis does with `strtoul`: an optional
 /// sign (a negative cursor wraps around), no leading space, nothing after
 /// the digits (bytes from a NUL on are not seen), "" is 0.
-fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     let invalid = || CmdError::msg(INVALID_CURSOR);
     let s = cstr(arg);
     let Some(&first) = s.first() else {

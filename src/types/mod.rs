@@ -9,6 +9,7 @@ pub mod hash;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod skiplist;
 pub mod zset;
 
 pub use bytes::SmallBytes;
