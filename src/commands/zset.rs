@@ -77,7 +77,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zmscore", -3, READONLY | FAST, keys(1, 1, 1), G, zmscore),
     cmd("zpopmax", -2, WRITE | FAST, keys(1, 1, 1), G, zpopmax),
     cmd("zpopmin", -2, WRITE | FAST, keys(1, 1, 1), G, zpopmin),
-    cmd("zrandmember", -2, READONLY, keys(1, 1, 1), G, zrandmember),
+    cmd("zrandmember", -2, READONLY, keys(1, 1, 1), G, zrandmember)
+        .tips(&["nondeterministic_output"]),
     cmd("zrange", -4, READONLY, keys(1, 1, 1), G, zrange),
     cmd("zrangebylex", -4, READONLY, keys(1, 1, 1), G, zrangebylex),
     cmd(
@@ -133,7 +134,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         zrevrangebyscore,
     ),
     cmd("zrevrank", 3, READONLY | FAST, keys(1, 1, 1), G, zrevrank),
-    cmd("zscan", -3, READONLY, keys(1, 1, 1), G, zscan),
+    cmd("zscan", -3, READONLY, keys(1, 1, 1), G, zscan).tips(&["nondeterministic_output"]),
     cmd("zscore", 3, READONLY | FAST, keys(1, 1, 1), G, zscore),
     cmd(
         "zunion",
@@ -337,6 +338,17 @@ impl<'a> LexRange<'a> {
             (Lex::Incl(a) | Lex::Excl(a), Lex::Excl(b)) | (Lex::Excl(a), Lex::Incl(b)) => a >= b,
         }
     }
+}
+
+/// `zzlIsInLexRange`/`zslIsInLexRange`: the bounds are not empty and
+/// overlap the set's first and last elements.
+fn lex_overlaps(z: &ZSet, r: &LexRange) -> bool {
+    if r.is_empty() || z.is_empty() {
+        return false;
+    }
+    let last_ok = z.at_rank(z.len() - 1).is_some_and(|(m, _)| r.gte_min(&m));
+    let first_ok = z.at_rank(0).is_some_and(|(m, _)| r.lte_max(&m));
+    last_ok && first_ok
 }
 
 /// Writes one (member, score) of a WITHSCORES reply.
@@ -613,7 +625,7 @@ fn zlexcount(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let range = LexRange::parse(argv[2], argv[3])?;
     let n = match read_zset(ctx, argv[1])? {
-        Some(z) if !range.is_empty() => {
+        Some(z) if lex_overlaps(z, &range) => {
             let first = z.first_not(|m, _| !range.gte_min(m));
             let mut n = 0usize;
             z.walk(first, false, |m, _| {
@@ -814,8 +826,8 @@ fn zrange_generic(
             }
             _ => Box::new(|_, _| false),
         };
-        let empty =
-            score_range.is_some_and(|r| r.is_empty()) || lex_range.is_some_and(|r| r.is_empty());
+        let empty = score_range.is_some_and(|r| r.is_empty())
+            || lex_range.is_some_and(|r| !lex_overlaps(z, &r));
         // The first element in range in the walking direction.
         let start = if empty {
             None
@@ -947,7 +959,7 @@ fn zremrange_generic(ctx: &mut Ctx, rtype: RangeType) -> CmdResult {
             (first, n)
         }
     } else if let Some(r) = lex {
-        if r.is_empty() {
+        if !lex_overlaps(z, &r) {
             (0, 0)
         } else {
             let first = z.first_not(|m, _| !r.gte_min(m));
@@ -1064,7 +1076,10 @@ fn zpop_min_max(ctx: &mut Ctx, max: bool) -> CmdResult {
     }
     let mut count = -1;
     if argv.len() == 3 {
-        count = args::non_negative(argv[2])?;
+        count = match crate::util::numfmt::parse_i64(argv[2]) {
+            Some(v) if v >= 0 => v,
+            _ => return Err(CmdError::msg(crate::errors::POSITIVE)),
+        };
     }
     let nested = ctx.client.reply.resp3 && count != -1;
     zpop_generic(ctx, &argv[1..2], max, false, count, nested)
@@ -1129,6 +1144,9 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     if argv.len() >= 3 {
         let l = args::int(argv[2])?;
+        if l == i64::MIN {
+            return Err(CmdError::msg("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
+        }
         let mut withscores = false;
         if argv.len() > 4 || (argv.len() == 4 && !args::is(argv[3], "withscores")) {
             return Err(CmdError::Syntax);
@@ -1186,7 +1204,9 @@ fn zrandmember_count(ctx: &mut Ctx, l: i64, withscores: bool) -> CmdResult {
         ctx.srv.rng = rng;
         return Ok(());
     } else if count as usize >= size {
+        // The whole set, highest score first (as Redis 7.0 replies).
         out = z.to_vec();
+        out.reverse();
         reply_len = size;
     } else {
         let mut all = z.to_vec();
