@@ -6,7 +6,6 @@
 //! Redis counterpart: `t_zset.c` (the data-structure half: `zsetAdd`,
 //! `zzl*`, `zsl*`, `zsetConvert`).
 
-use super::listpack::Listpack;
 use super::skiplist::{SkipList, NIL};
 use crate::db::dict::Dict;
 use crate::util::numfmt::format_g17;
@@ -72,7 +71,7 @@ impl Clone for Big {
 
 #[derive(Clone)]
 enum Repr {
-    Listpack(Listpack),
+    Listpack(Pairs),
     Skiplist(Box<Big>),
 }
 
@@ -94,44 +93,155 @@ impl Default for ZSet {
     }
 }
 
-/// Encodes a listpack score entry: integral values below 2^53 as 0..7
-/// zigzag bytes (score 1 costs one byte), anything else as 8 bytes of
-/// f64 bits. -0 becomes 0, as in Redis's listpack.
-fn encode_score(score: f64, out: &mut [u8; 8]) -> usize {
+/// Score header bytes below this are small integers stored in the header
+/// itself (zigzag value); `SCORE_INT + n` (n in 1..=7) is followed by an
+/// n-byte zigzag integer, `SCORE_F64` by the 8 bytes of an f64.
+const SCORE_INT: u8 = 0xE0;
+const SCORE_F64: u8 = 0xE8;
+
+/// Appends the encoding of a listpack score: integral values below 2^53
+/// as a zigzag integer (a score of 0..111 costs one byte), anything else
+/// as f64 bits. -0 becomes 0, as in Redis's listpack.
+fn encode_score(score: f64, out: &mut Vec<u8>) {
     if score == score.trunc() && score.abs() < 9_007_199_254_740_992.0 {
         let i = score as i64;
         let z = ((i << 1) ^ (i >> 63)) as u64;
-        let n = (8 - z.leading_zeros() as usize / 8).min(8);
+        if z < SCORE_INT as u64 {
+            out.push(z as u8);
+            return;
+        }
+        let n = 8 - z.leading_zeros() as usize / 8;
         if n < 8 {
-            out[..n].copy_from_slice(&z.to_le_bytes()[..n]);
-            return n;
+            out.push(SCORE_INT + n as u8);
+            out.extend_from_slice(&z.to_le_bytes()[..n]);
+            return;
         }
     }
-    *out = score.to_bits().to_le_bytes();
-    8
+    out.push(SCORE_F64);
+    out.extend_from_slice(&score.to_bits().to_le_bytes());
 }
 
-fn decode_score(b: &[u8]) -> f64 {
-    if b.len() >= 8 {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[..8]);
-        return f64::from_bits(u64::from_le_bytes(a));
+/// Decodes the score at `pos`; returns (score, bytes used).
+fn decode_score(b: &[u8], pos: usize) -> (f64, usize) {
+    let Some(&h) = b.get(pos) else {
+        return (0.0, 1);
+    };
+    let zig = |z: u64| (((z >> 1) as i64) ^ -((z & 1) as i64)) as f64;
+    if h < SCORE_INT {
+        return (zig(h as u64), 1);
     }
+    let n = if h == SCORE_F64 {
+        8
+    } else {
+        (h - SCORE_INT) as usize
+    };
     let mut a = [0u8; 8];
-    a[..b.len()].copy_from_slice(b);
-    let z = u64::from_le_bytes(a);
-    let i = ((z >> 1) as i64) ^ -((z & 1) as i64);
-    i as f64
+    let end = (pos + 1 + n).min(b.len());
+    a[..end - pos - 1].copy_from_slice(&b[pos + 1..end]);
+    let v = u64::from_le_bytes(a);
+    if h == SCORE_F64 {
+        (f64::from_bits(v), 9)
+    } else {
+        (zig(v), 1 + n)
+    }
 }
 
-/// Iterates over the (member, score) pairs of a listpack.
-fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (&[u8], f64)> {
-    let mut it = lp.iter();
-    std::iter::from_fn(move || {
-        let m = it.next()?;
-        let s = it.next()?;
-        Some((m, decode_score(s)))
-    })
+/// The small encoding: (member, score) pairs packed in one exact-size
+/// allocation, each a LEB128 member length, the member bytes and the
+/// score (see `encode_score`). Redis's `listpack` idea; the byte layout is
+/// our own.
+#[derive(Clone, Default)]
+struct Pairs {
+    buf: Box<[u8]>,
+    len: u32,
+}
+
+impl Pairs {
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    fn heap_size(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Iterates over (byte offset, member, score).
+    fn entries(&self) -> impl Iterator<Item = (usize, &[u8], f64)> {
+        let b = &self.buf[..];
+        let mut pos = 0usize;
+        std::iter::from_fn(move || {
+            if pos >= b.len() {
+                return None;
+            }
+            let start = pos;
+            let mut n = 0usize;
+            let mut shift = 0;
+            while let Some(&c) = b.get(pos) {
+                pos += 1;
+                n |= ((c & 0x7F) as usize) << shift;
+                shift += 7;
+                if c & 0x80 == 0 {
+                    break;
+                }
+            }
+            let end = (pos + n).min(b.len());
+            let m = &b[pos..end];
+            let (s, used) = decode_score(b, end);
+            pos = end + used;
+            Some((start, m, s))
+        })
+    }
+
+    /// Iterates over (member, score).
+    fn iter(&self) -> impl Iterator<Item = (&[u8], f64)> {
+        self.entries().map(|(_, m, s)| (m, s))
+    }
+
+    /// Byte offset of pair `i` (the end when `i >= len`).
+    fn offset(&self, i: usize) -> usize {
+        self.entries().nth(i).map_or(self.buf.len(), |(o, _, _)| o)
+    }
+
+    /// Inserts a pair before pair `i`.
+    fn insert(&mut self, i: usize, member: &[u8], score: f64) {
+        let at = self.offset(i);
+        let mut enc = Vec::with_capacity(member.len() + 14);
+        let mut n = member.len();
+        while n >= 0x80 {
+            enc.push((n as u8 & 0x7F) | 0x80);
+            n >>= 7;
+        }
+        enc.push(n as u8);
+        enc.extend_from_slice(member);
+        encode_score(score, &mut enc);
+        let mut v = Vec::with_capacity(self.buf.len() + enc.len());
+        v.extend_from_slice(&self.buf[..at]);
+        v.extend_from_slice(&enc);
+        v.extend_from_slice(&self.buf[at..]);
+        self.buf = v.into_boxed_slice();
+        self.len += 1;
+    }
+
+    /// Removes `count` pairs starting at pair `start`.
+    fn remove_range(&mut self, start: usize, count: usize) {
+        let start = start.min(self.len());
+        let count = count.min(self.len() - start);
+        if count == 0 {
+            return;
+        }
+        let a = self.offset(start);
+        let b = self.offset(start + count);
+        let mut v = Vec::with_capacity(self.buf.len() - (b - a));
+        v.extend_from_slice(&self.buf[..a]);
+        v.extend_from_slice(&self.buf[b..]);
+        self.buf = v.into_boxed_slice();
+        self.len -= count as u32;
+    }
+}
+
+/// Iterates over the (member, score) pairs of the small encoding.
+fn lp_pairs(lp: &Pairs) -> impl Iterator<Item = (&[u8], f64)> {
+    lp.iter()
 }
 
 #[inline]
@@ -143,7 +253,7 @@ impl ZSet {
     /// An empty value (listpack encoded).
     pub fn new() -> Self {
         ZSet {
-            repr: Repr::Listpack(Listpack::new()),
+            repr: Repr::Listpack(Pairs::default()),
         }
     }
 
@@ -160,7 +270,7 @@ impl ZSet {
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(lp) => lp.len() / 2,
+            Repr::Listpack(lp) => lp.len(),
             Repr::Skiplist(b) => b.sl.len(),
         }
     }
@@ -243,7 +353,7 @@ impl ZSet {
     /// encoding first when the listpack would pass the limits.
     pub fn insert_new(&mut self, member: &[u8], score: f64, lim: Limits) {
         if let Repr::Listpack(lp) = &self.repr {
-            if lp.len() / 2 + 1 > lim.max_entries || member.len() > lim.max_value {
+            if lp.len() + 1 > lim.max_entries || member.len() > lim.max_value {
                 self.convert_to_skiplist();
             }
         }
@@ -252,11 +362,8 @@ impl ZSet {
                 let score = score + 0.0;
                 let pos = lp_pairs(lp)
                     .position(|(m, s)| less(score, member, s, m))
-                    .unwrap_or(lp.len() / 2);
-                let mut buf = [0u8; 8];
-                let n = encode_score(score, &mut buf);
-                lp.insert(pos * 2, member);
-                lp.insert(pos * 2 + 1, &buf[..n]);
+                    .unwrap_or(lp.len());
+                lp.insert(pos, member, score);
             }
             Repr::Skiplist(b) => {
                 b.sl.insert(score, member);
@@ -272,7 +379,7 @@ impl ZSet {
                 let pos = lp_pairs(lp).position(|(m, _)| m == member);
                 match pos {
                     Some(i) => {
-                        lp.remove_range(i * 2, 2);
+                        lp.remove_range(i, 1);
                         true
                     }
                     None => false,
@@ -401,7 +508,7 @@ impl ZSet {
         match &self.repr {
             Repr::Listpack(lp) => lp_pairs(lp)
                 .position(|(m, s)| !below(m, s))
-                .unwrap_or(lp.len() / 2),
+                .unwrap_or(lp.len()),
             Repr::Skiplist(b) => b.sl.descend_skip_while(below),
         }
     }
@@ -422,7 +529,7 @@ impl ZSet {
     /// Removes `count` elements starting at ascending rank `start`.
     pub fn remove_rank_range(&mut self, start: usize, count: usize) {
         match &mut self.repr {
-            Repr::Listpack(lp) => lp.remove_range(start * 2, count * 2),
+            Repr::Listpack(lp) => lp.remove_range(start, count),
             Repr::Skiplist(b) => {
                 for _ in 0..count {
                     let x = b.sl.by_rank(start);
@@ -481,6 +588,9 @@ mod tests {
             1.0,
             -1.0,
             1.5,
+            111.0,
+            112.0,
+            -112.0,
             1e17,
             -9007199254740991.0,
             9007199254740992.0,
@@ -489,13 +599,24 @@ mod tests {
             123456.0,
             -0.25,
         ] {
-            let mut b = [0u8; 8];
-            let n = encode_score(v, &mut b);
-            assert_eq!(decode_score(&b[..n]), v, "{}", v);
+            let mut b = Vec::new();
+            encode_score(v, &mut b);
+            assert_eq!(decode_score(&b, 0), (v, b.len()), "{}", v);
         }
-        let mut b = [0u8; 8];
-        assert_eq!(encode_score(1.0, &mut b), 1);
-        assert_eq!(encode_score(0.0, &mut b), 0);
+        let mut b = Vec::new();
+        encode_score(1.0, &mut b);
+        assert_eq!(b.len(), 1);
+        let mut p = Pairs::default();
+        p.insert(0, b"b", 2.0);
+        p.insert(0, b"a", 1.0);
+        p.insert(2, &[b'x'; 200], 1e300);
+        assert_eq!(p.heap_size(), 3 + 3 + 202 + 9);
+        let v: Vec<(Vec<u8>, f64)> = p.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        assert_eq!(v[0], (b"a".to_vec(), 1.0));
+        assert_eq!(v[2], (vec![b'x'; 200], 1e300));
+        p.remove_range(0, 2);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p.heap_size(), 202 + 9);
     }
 
     #[test]
