@@ -1173,9 +1173,16 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
 
 fn zrandmember_count(ctx: &mut Ctx, l: i64, withscores: bool) -> CmdResult {
     let argv = ctx.argv;
+    let db = ctx.client.db;
     let mut rng = ctx.srv.rng;
-    let Some(z) = read_zset(ctx, argv[1])? else {
-        ctx.client.reply.array_len(0);
+    let z = match ctx.srv.lookup_read(db, argv[1]) {
+        None => None,
+        Some(Value::ZSet(z)) => Some(&**z),
+        Some(_) => return Err(CmdError::WrongType),
+    };
+    let reply = &mut ctx.client.reply;
+    let Some(z) = z else {
+        reply.array_len(0);
         return Ok(());
     };
     let size = z.len();
@@ -1185,47 +1192,68 @@ fn zrandmember_count(ctx: &mut Ctx, l: i64, withscores: bool) -> CmdResult {
         (l.unsigned_abs(), false)
     };
     if count == 0 {
-        ctx.client.reply.array_len(0);
+        reply.array_len(0);
         return Ok(());
     }
-    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
-    let reply_len;
+    let mut draw = |n: usize| crate::db::dict::next_random(&mut rng) as usize % n.max(1);
     if !uniq || count == 1 {
-        // Repetitions allowed: emit while drawing (count may be huge).
-        let all = z.to_vec();
-        let reply = &mut ctx.client.reply;
+        // Repetitions allowed: emit while drawing (count may be huge), one
+        // O(log n) rank lookup per draw on a big set.
+        let small = z.is_listpack().then(|| z.to_vec());
         emit_len(reply, count as usize, withscores);
         for _ in 0..count {
-            let r = crate::db::dict::next_random(&mut rng) as usize % all.len().max(1);
-            if let Some((m, s)) = all.get(r) {
-                emit(reply, m, *s, withscores);
+            let r = draw(size);
+            match &small {
+                Some(all) => {
+                    if let Some((m, s)) = all.get(r) {
+                        emit(reply, m, *s, withscores);
+                    }
+                }
+                None => z.walk(r, false, |m, s| {
+                    emit(reply, m, s, withscores);
+                    false
+                }),
             }
         }
-        ctx.srv.rng = rng;
-        return Ok(());
     } else if count as usize >= size {
         // The whole set, highest score first (as Redis 7.0 replies).
-        out = z.to_vec();
-        out.reverse();
-        reply_len = size;
-    } else {
+        emit_len(reply, size, withscores);
+        z.walk(0, true, |m, s| {
+            emit(reply, m, s, withscores);
+            true
+        });
+    } else if (count as usize).saturating_mul(3) > size {
+        // A large share: shuffle the whole set partially.
         let mut all = z.to_vec();
-        // Partial Fisher-Yates: the first `count` are a random subset.
         let count = count as usize;
         for i in 0..count {
-            let j = i + crate::db::dict::next_random(&mut rng) as usize % (all.len() - i);
+            let j = i + draw(all.len() - i);
             all.swap(i, j);
         }
-        all.truncate(count);
-        out.append(&mut all);
-        reply_len = count;
+        emit_len(reply, count, withscores);
+        for (m, s) in &all[..count] {
+            emit(reply, m, *s, withscores);
+        }
+    } else {
+        // A small share: draw distinct ranks.
+        let count = count as usize;
+        let mut picked = std::collections::HashSet::with_capacity(count);
+        let mut order = Vec::with_capacity(count);
+        while order.len() < count {
+            let r = draw(size);
+            if picked.insert(r) {
+                order.push(r);
+            }
+        }
+        emit_len(reply, count, withscores);
+        for r in order {
+            z.walk(r, false, |m, s| {
+                emit(reply, m, s, withscores);
+                false
+            });
+        }
     }
     ctx.srv.rng = rng;
-    let reply = &mut ctx.client.reply;
-    emit_len(reply, reply_len, withscores);
-    for (m, s) in &out {
-        emit(reply, m, *s, withscores);
-    }
     Ok(())
 }
 
@@ -1747,6 +1775,116 @@ mod tests {
         assert_eq!(
             run(&mut h, &["zremrangebylex", "big", "-", "+"]),
             ":300\r\n"
+        );
+    }
+
+    #[test]
+    fn resp3_shapes() {
+        let mut h = Harness::new();
+        h.run(&["hello", "3"]);
+        h.run(&["zadd", "z", "1", "a", "2.5", "b"]);
+        assert_eq!(run(&mut h, &["zscore", "z", "b"]), ",2.5\r\n");
+        assert_eq!(run(&mut h, &["zscore", "z", "x"]), "_\r\n");
+        assert_eq!(
+            run(&mut h, &["zrange", "z", "0", "-1", "withscores"]),
+            "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zpopmin", "z", "1"]),
+            "*1\r\n*2\r\n$1\r\na\r\n,1\r\n"
+        );
+        assert_eq!(run(&mut h, &["zpopmin", "z"]), "*2\r\n$1\r\nb\r\n,2.5\r\n");
+        assert_eq!(run(&mut h, &["zmpop", "1", "z", "min"]), "_\r\n");
+    }
+
+    #[test]
+    fn random_scan_and_setop_errors() {
+        let mut h = Harness::new();
+        for i in 0..200 {
+            h.run(&["zadd", "big", &i.to_string(), &format!("m{}", i)]);
+        }
+        h.run(&["zadd", "small", "1", "a", "2", "b", "3", "c"]);
+        for (n, want) in [("5", 5), ("150", 150), ("-7", 7), ("1000", 200)] {
+            let r = h.run_str(&["zrandmember", "big", n]);
+            assert!(r.starts_with(&format!("*{}\r\n", want)), "{} {}", n, r);
+        }
+        assert_eq!(
+            run(&mut h, &["zrandmember", "small", "5", "withscores"]),
+            "*6\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zrandmember", "small", "-9223372036854775808"]),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(
+            run(
+                &mut h,
+                &["zrandmember", "small", "-5000000000000000000", "withscores"]
+            ),
+            "-ERR value is out of range\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zscan", "small", "0", "match", "b*"]),
+            "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zscan", "small", "0", "count", "0"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zscan", "nosuch", "0"]),
+            "*2\r\n$1\r\n0\r\n*0\r\n"
+        );
+        // A full ZSCAN of a skiplist set returns every member.
+        let mut cursor = "0".to_string();
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let r = h.run_str(&["zscan", "big", &cursor]);
+            let lines: Vec<&str> = r.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            for (i, l) in lines.iter().enumerate().skip(4) {
+                if l.starts_with('m') && lines[i - 1].starts_with('$') {
+                    seen.insert(l.to_string());
+                }
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 200);
+        assert_eq!(
+            run(&mut h, &["zunion", "0", "small"]),
+            "-ERR at least 1 input key is needed for 'zunion' command\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zunion", "3", "small"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zunion", "1", "small", "weights", "x"]),
+            "-ERR weight value is not a float\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zintercard", "1", "small", "limit", "-1"]),
+            "-ERR LIMIT can't be negative\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zmpop", "0", "small", "min"]),
+            "-ERR numkeys should be greater than 0\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zmpop", "1", "small", "min", "count", "0"]),
+            "-ERR count should be greater than 0\r\n"
+        );
+        assert_eq!(
+            run(&mut h, &["zpopmin", "small", "-1"]),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        let u = run(&mut h, &["zunion", "2", "small", "big", "withscores"]);
+        assert!(u.starts_with("*406\r\n"), "{}", &u[..10]);
+        assert_eq!(
+            run(&mut h, &["zdiff", "2", "small", "big", "withscores"]),
+            "*6\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n"
         );
     }
 }
