@@ -6,6 +6,8 @@
 //! Redis counterpart: `zskiplist` in `t_zset.c` (the algorithm of Pugh's
 //! skiplist with spans; the code is written independently).
 
+use crate::types::SmallBytes;
+
 /// The maximum number of levels of a node.
 const MAX_LEVEL: usize = 32;
 /// Index meaning "no node".
@@ -21,10 +23,33 @@ struct Link {
 
 #[derive(Clone, Debug)]
 struct Node {
-    member: Box<[u8]>,
+    member: SmallBytes,
     score: f64,
     backward: u32,
-    links: Box<[Link]>,
+    /// Level 0 inline (three nodes in four have no other level).
+    link0: Link,
+    /// Levels 1 and up (empty, so no allocation, for level-1 nodes).
+    upper: Box<[Link]>,
+}
+
+impl Node {
+    #[inline]
+    fn link(&self, i: usize) -> Link {
+        if i == 0 {
+            self.link0
+        } else {
+            self.upper[i - 1]
+        }
+    }
+
+    #[inline]
+    fn link_mut(&mut self, i: usize) -> &mut Link {
+        if i == 0 {
+            &mut self.link0
+        } else {
+            &mut self.upper[i - 1]
+        }
+    }
 }
 
 /// A skiplist of (score, member) pairs ordered by score, then member bytes.
@@ -54,10 +79,14 @@ impl SkipList {
     /// An empty skiplist.
     pub fn new() -> Self {
         let head = Node {
-            member: Box::default(),
+            member: SmallBytes::new(b""),
             score: 0.0,
             backward: NIL,
-            links: vec![
+            link0: Link {
+                forward: NIL,
+                span: 0,
+            },
+            upper: vec![
                 Link {
                     forward: NIL,
                     span: 0
@@ -90,7 +119,7 @@ impl SkipList {
     pub fn heap_size(&self) -> usize {
         let mut n = self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4;
         for node in &self.nodes {
-            n += node.member.len() + node.links.len() * std::mem::size_of::<Link>();
+            n += node.member.heap_size() + node.upper.len() * std::mem::size_of::<Link>();
         }
         n
     }
@@ -110,19 +139,19 @@ impl SkipList {
 
     #[inline]
     fn fwd(&self, x: u32, i: usize) -> u32 {
-        self.nodes[x as usize].links[i].forward
+        self.nodes[x as usize].link(i).forward
     }
 
     #[inline]
     fn span(&self, x: u32, i: usize) -> u32 {
-        self.nodes[x as usize].links[i].span
+        self.nodes[x as usize].link(i).span
     }
 
     /// Member and score of node `x`.
     #[inline]
     pub fn node(&self, x: u32) -> (&[u8], f64) {
         let n = &self.nodes[x as usize];
-        (&n.member, n.score)
+        (n.member.as_slice(), n.score)
     }
 
     /// Next node in ascending order (or `NIL`).
@@ -163,15 +192,16 @@ impl SkipList {
             for i in self.level..lvl {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.nodes[HEAD as usize].links[i].span = self.len as u32;
+                self.nodes[HEAD as usize].link_mut(i).span = self.len as u32;
             }
             self.level = lvl;
         }
         let node = Node {
-            member: member.into(),
+            member: SmallBytes::new(member),
             score,
             backward: NIL,
-            links: vec![Link::default(); lvl].into_boxed_slice(),
+            link0: Link::default(),
+            upper: vec![Link::default(); lvl - 1].into_boxed_slice(),
         };
         let n = match self.free.pop() {
             Some(i) => {
@@ -179,25 +209,31 @@ impl SkipList {
                 i
             }
             None => {
+                if self.nodes.len() == self.nodes.capacity() {
+                    // Grow by an eighth: amortized O(1) with little slack
+                    // (doubling would waste up to half of a big arena).
+                    let extra = (self.nodes.len() / 8).max(4);
+                    self.nodes.reserve_exact(extra);
+                }
                 self.nodes.push(node);
                 (self.nodes.len() - 1) as u32
             }
         };
         for i in 0..lvl {
             let u = update[i] as usize;
-            let ulink = self.nodes[u].links[i];
+            let ulink = self.nodes[u].link(i);
             let passed = rank[0] - rank[i];
-            self.nodes[n as usize].links[i] = Link {
+            *self.nodes[n as usize].link_mut(i) = Link {
                 forward: ulink.forward,
                 span: ulink.span - passed,
             };
-            self.nodes[u].links[i] = Link {
+            *self.nodes[u].link_mut(i) = Link {
                 forward: n,
                 span: passed + 1,
             };
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.nodes[u as usize].links[i].span += 1;
+            self.nodes[u as usize].link_mut(i).span += 1;
         }
         self.nodes[n as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
         let f = self.fwd(n, 0);
@@ -242,13 +278,14 @@ impl SkipList {
     fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let u = u as usize;
-            if self.nodes[u].links[i].forward == x {
-                let xl = self.nodes[x as usize].links[i];
-                self.nodes[u].links[i].span += xl.span;
-                self.nodes[u].links[i].span -= 1;
-                self.nodes[u].links[i].forward = xl.forward;
+            if self.nodes[u].link(i).forward == x {
+                let xl = self.nodes[x as usize].link(i);
+                let ul = self.nodes[u].link_mut(i);
+                ul.span += xl.span;
+                ul.span -= 1;
+                ul.forward = xl.forward;
             } else {
-                self.nodes[u].links[i].span -= 1;
+                self.nodes[u].link_mut(i).span -= 1;
             }
         }
         let f = self.fwd(x, 0);
@@ -263,8 +300,8 @@ impl SkipList {
         }
         self.len -= 1;
         let node = &mut self.nodes[x as usize];
-        node.member = Box::default();
-        node.links = Box::default();
+        node.member = SmallBytes::new(b"");
+        node.upper = Box::default();
         self.free.push(x);
     }
 
