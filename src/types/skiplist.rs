@@ -14,6 +14,8 @@ const MAX_LEVEL: usize = 32;
 pub const NIL: u32 = u32::MAX;
 /// The header node's index.
 const HEAD: u32 = 0;
+/// Smallest member-index table.
+const MIN_BUCKETS: usize = 4;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Link {
@@ -30,6 +32,10 @@ struct Node {
     link0: Link,
     /// Levels 1 and up (empty, so no allocation, for level-1 nodes).
     upper: Box<[Link]>,
+    /// Next node in the same member-index bucket.
+    hnext: u32,
+    /// Cached hash of the member.
+    hash: u32,
 }
 
 impl Node {
@@ -56,6 +62,10 @@ impl Node {
 #[derive(Clone, Debug)]
 pub struct SkipList {
     nodes: Vec<Node>,
+    /// The member index: chained hash buckets of node indices (a power of
+    /// two of them), so a member costs no second copy of its bytes.
+    buckets: Vec<u32>,
+    hasher: ahash::RandomState,
     free: Vec<u32>,
     tail: u32,
     len: usize,
@@ -86,6 +96,8 @@ impl SkipList {
                 forward: NIL,
                 span: 0,
             },
+            hnext: NIL,
+            hash: 0,
             upper: vec![
                 Link {
                     forward: NIL,
@@ -97,6 +109,8 @@ impl SkipList {
         };
         SkipList {
             nodes: vec![head],
+            buckets: vec![NIL; MIN_BUCKETS],
+            hasher: ahash::RandomState::new(),
             free: Vec::new(),
             tail: NIL,
             len: 0,
@@ -202,6 +216,8 @@ impl SkipList {
             backward: NIL,
             link0: Link::default(),
             upper: vec![Link::default(); lvl - 1].into_boxed_slice(),
+            hnext: NIL,
+            hash: self.hasher.hash_one(member) as u32,
         };
         let n = match self.free.pop() {
             Some(i) => {
@@ -243,6 +259,10 @@ impl SkipList {
             self.tail = n;
         }
         self.len += 1;
+        self.index_add(n);
+        if self.len > self.buckets.len() {
+            self.index_resize(self.buckets.len() * 2);
+        }
     }
 
     /// Removes an element; returns whether it was present.
@@ -299,6 +319,11 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
+        self.index_del(x);
+        if self.buckets.len() > MIN_BUCKETS && self.len * 8 < self.buckets.len() {
+            let target = self.len.max(1).next_power_of_two().max(MIN_BUCKETS);
+            self.index_resize(target);
+        }
         let node = &mut self.nodes[x as usize];
         node.member = SmallBytes::new(b"");
         node.upper = Box::default();
@@ -376,6 +401,78 @@ impl SkipList {
         rank
     }
 
+    /// The node holding `member` (NIL when absent).
+    pub fn find(&self, member: &[u8]) -> u32 {
+        let h = self.hasher.hash_one(member) as u32;
+        let mut x = self.buckets[h as usize & (self.buckets.len() - 1)];
+        while x != NIL {
+            let n = &self.nodes[x as usize];
+            if n.hash == h && n.member.as_slice() == member {
+                return x;
+            }
+            x = n.hnext;
+        }
+        NIL
+    }
+
+    /// The score of `member`, if present.
+    pub fn score_of(&self, member: &[u8]) -> Option<f64> {
+        let x = self.find(member);
+        (x != NIL).then(|| self.nodes[x as usize].score)
+    }
+
+    fn index_add(&mut self, x: u32) {
+        let b = self.nodes[x as usize].hash as usize & (self.buckets.len() - 1);
+        self.nodes[x as usize].hnext = self.buckets[b];
+        self.buckets[b] = x;
+    }
+
+    fn index_del(&mut self, x: u32) {
+        let b = self.nodes[x as usize].hash as usize & (self.buckets.len() - 1);
+        let next = self.nodes[x as usize].hnext;
+        if self.buckets[b] == x {
+            self.buckets[b] = next;
+            return;
+        }
+        let mut p = self.buckets[b];
+        while p != NIL {
+            let pn = self.nodes[p as usize].hnext;
+            if pn == x {
+                self.nodes[p as usize].hnext = next;
+                return;
+            }
+            p = pn;
+        }
+    }
+
+    /// Rebuilds the member index with `n` buckets (a power of two) from the
+    /// cached hashes.
+    fn index_resize(&mut self, n: usize) {
+        self.buckets = vec![NIL; n];
+        let mut x = self.first();
+        while x != NIL {
+            self.index_add(x);
+            x = self.next(x);
+        }
+    }
+
+    /// Visits the nodes of the index bucket `cursor` points at and returns
+    /// the next cursor (0 when done), with SCAN's reverse-binary increment
+    /// so that every member present throughout a scan is seen across
+    /// index resizes.
+    pub fn scan_step(&self, cursor: u64, mut visit: impl FnMut(u32)) -> u64 {
+        let mask = (self.buckets.len() - 1) as u64;
+        let mut x = self.buckets[(cursor & mask) as usize];
+        while x != NIL {
+            visit(x);
+            x = self.nodes[x as usize].hnext;
+        }
+        let mut v = cursor | !mask;
+        v = v.reverse_bits();
+        v = v.wrapping_add(1);
+        v.reverse_bits()
+    }
+
     /// The first node (or NIL).
     pub fn first(&self) -> u32 {
         self.fwd(HEAD, 0)
@@ -413,6 +510,7 @@ mod tests {
             assert_eq!(sl.prev(x), prev);
             assert_eq!(sl.rank(s, m), Some(r));
             assert_eq!(sl.by_rank(r), x);
+            assert_eq!(sl.find(m), x);
             prev = x;
             x = sl.next(x);
         }
@@ -424,16 +522,23 @@ mod tests {
     #[test]
     fn random_operations_match_a_btreeset() {
         let mut sl = SkipList::new();
-        let mut model = BTreeSet::new();
+        let mut model: BTreeSet<Key> = BTreeSet::new();
         let mut rng = 12345u64;
         for step in 0..20000 {
             let r = crate::db::dict::next_random(&mut rng);
             let score = ((r >> 8) % 50) as f64 / 2.0;
             let member = format!("m{}", (r >> 20) % 300).into_bytes();
             let k = Key(score, member.clone());
+            let old = model.iter().find(|k| k.1 == member).cloned();
+            assert_eq!(sl.score_of(&member), old.as_ref().map(|k| k.0));
             if r.is_multiple_of(3) {
                 assert_eq!(sl.remove(score, &member), model.remove(&k));
-            } else if !model.contains(&k) {
+            } else {
+                // Members are unique: an update is a remove plus an insert.
+                if let Some(o) = old {
+                    assert!(sl.remove(o.0, &o.1));
+                    model.remove(&o);
+                }
                 sl.insert(score, &member);
                 model.insert(k);
             }
@@ -453,5 +558,38 @@ mod tests {
         assert!(sl.is_empty());
         assert_eq!(sl.first(), NIL);
         assert_eq!(sl.last(), NIL);
+    }
+
+    #[test]
+    fn scan_sees_every_stable_member_across_resizes() {
+        let mut sl = SkipList::new();
+        for i in 0..100 {
+            sl.insert(i as f64, format!("keep{}", i).as_bytes());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0u64;
+        let mut step = 0;
+        loop {
+            cursor = sl.scan_step(cursor, |x| {
+                seen.insert(sl.node(x).0.to_vec());
+            });
+            // Grow, then shrink, the index while the scan runs.
+            step += 1;
+            if step < 20 {
+                for j in 0..50 {
+                    sl.insert(0.5, format!("tmp{}-{}", step, j).as_bytes());
+                }
+            } else if step < 40 {
+                for j in 0..50 {
+                    sl.remove(0.5, format!("tmp{}-{}", step - 19, j).as_bytes());
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(format!("keep{}", i).as_bytes()), "keep{}", i);
+        }
     }
 }

@@ -7,7 +7,6 @@
 //! `zzl*`, `zsl*`, `zsetConvert`).
 
 use super::skiplist::{SkipList, NIL};
-use crate::db::dict::Dict;
 use crate::util::numfmt::format_g17;
 use crate::util::sha1::{mix_digest, xor_digest, Digest};
 
@@ -50,23 +49,10 @@ pub enum AddOutcome {
     Same,
 }
 
-/// The big encoding: skiplist plus member index.
+/// The big encoding: a skiplist with its member index.
+#[derive(Clone)]
 struct Big {
     sl: SkipList,
-    dict: Dict<f64>,
-}
-
-impl Clone for Big {
-    fn clone(&self) -> Self {
-        let mut dict = Dict::new();
-        for (_, k, v) in self.dict.iter() {
-            dict.insert(k.as_slice(), *v);
-        }
-        Big {
-            sl: self.sl.clone(),
-            dict,
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -262,7 +248,6 @@ impl ZSet {
         ZSet {
             repr: Repr::Skiplist(Box::new(Big {
                 sl: SkipList::new(),
-                dict: Dict::new(),
             })),
         }
     }
@@ -292,12 +277,7 @@ impl ZSet {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Listpack(lp) => lp.heap_size(),
-            Repr::Skiplist(b) => {
-                std::mem::size_of::<Big>()
-                    + b.sl.heap_size()
-                    + b.dict.table_bytes()
-                    + b.dict.iter().map(|(_, k, _)| k.heap_size()).sum::<usize>()
-            }
+            Repr::Skiplist(b) => std::mem::size_of::<Big>() + b.sl.heap_size(),
         }
     }
 
@@ -329,7 +309,7 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
             Repr::Listpack(lp) => lp_pairs(lp).find(|(m, _)| *m == member).map(|(_, s)| s),
-            Repr::Skiplist(b) => b.dict.get(member).copied(),
+            Repr::Skiplist(b) => b.sl.score_of(member),
         }
     }
 
@@ -340,11 +320,9 @@ impl ZSet {
         };
         let mut big = Big {
             sl: SkipList::new(),
-            dict: Dict::new(),
         };
         for (m, s) in lp_pairs(lp) {
             big.sl.insert(s, m);
-            big.dict.insert(m, s);
         }
         self.repr = Repr::Skiplist(Box::new(big));
     }
@@ -365,10 +343,7 @@ impl ZSet {
                     .unwrap_or(lp.len());
                 lp.insert(pos, member, score);
             }
-            Repr::Skiplist(b) => {
-                b.sl.insert(score, member);
-                b.dict.insert(member, score);
-            }
+            Repr::Skiplist(b) => b.sl.insert(score, member),
         }
     }
 
@@ -385,8 +360,8 @@ impl ZSet {
                     None => false,
                 }
             }
-            Repr::Skiplist(b) => match b.dict.remove(member) {
-                Some((_, s)) => b.sl.remove(s, member),
+            Repr::Skiplist(b) => match b.sl.score_of(member) {
+                Some(s) => b.sl.remove(s, member),
                 None => false,
             },
         }
@@ -444,7 +419,7 @@ impl ZSet {
         match &self.repr {
             Repr::Listpack(lp) => lp_pairs(lp).position(|(m, _)| m == member),
             Repr::Skiplist(b) => {
-                let s = *b.dict.get(member)?;
+                let s = b.sl.score_of(member)?;
                 b.sl.rank(s, member)
             }
         }
@@ -539,7 +514,6 @@ impl ZSet {
                     let (m, s) = b.sl.node(x);
                     let m = m.to_vec();
                     b.sl.remove(s, &m);
-                    b.dict.remove(&m);
                 }
             }
         }
@@ -555,9 +529,9 @@ impl ZSet {
                 }
                 0
             }
-            Repr::Skiplist(b) => b.dict.scan_step(cursor, |slot| {
-                let (k, v) = b.dict.entry_at(slot);
-                visit(k.as_slice(), *v);
+            Repr::Skiplist(b) => b.sl.scan_step(cursor, |x| {
+                let (m, s) = b.sl.node(x);
+                visit(m, s);
             }),
         }
     }
