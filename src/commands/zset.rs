@@ -452,8 +452,12 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
     for j in 0..elements {
         scores.push(score_arg(argv[idx + j * 2], CmdError::NotFloat)?);
     }
-    let lim = limits(ctx);
-    let exists = write_zset(ctx, key)?.is_some();
+    let (exists, big) = match write_zset(ctx, key)? {
+        Some(z) => (true, !z.is_listpack()),
+        None => (false, false),
+    };
+    // A skiplist never converts back: skip the config lookups for it.
+    let lim = if big { Limits::default() } else { limits(ctx) };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last_score = 0.0;
     let mut nan = false;
@@ -625,6 +629,14 @@ fn zlexcount(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let range = LexRange::parse(argv[2], argv[3])?;
     let n = match read_zset(ctx, argv[1])? {
+        Some(z) if lex_overlaps(z, &range) && !z.is_listpack() => {
+            // Skiplist: rank difference of the first and last in range.
+            let first = z.first_not(|m, _| !range.gte_min(m));
+            match z.last_with(|m, _| range.lte_max(m)) {
+                Some(last) if last >= first => last - first + 1,
+                _ => 0,
+            }
+        }
         Some(z) if lex_overlaps(z, &range) => {
             let first = z.first_not(|m, _| !range.gte_min(m));
             let mut n = 0usize;
