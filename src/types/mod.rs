@@ -10,6 +10,7 @@ pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod skiplist;
 pub mod zset;
 
 pub use bytes::SmallBytes;

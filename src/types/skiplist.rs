@@ -1,0 +1,595 @@
+//! `SkipList`: the ordered half of a big sorted set: elements sorted by
+//! (score, member) with per-link spans, so rank lookups, rank-indexed
+//! access and range starts are O(log n). Nodes live in an arena (`Vec`)
+//! addressed by `u32` indices with a free list; no `unsafe`.
+//!
+//! Redis counterpart: `zskiplist` in `t_zset.c` (the algorithm of Pugh's
+//! skiplist with spans; the code is written independently).
+
+use crate::types::SmallBytes;
+
+/// The maximum number of levels of a node.
+const MAX_LEVEL: usize = 32;
+/// Index meaning "no node".
+pub const NIL: u32 = u32::MAX;
+/// The header node's index.
+const HEAD: u32 = 0;
+/// Smallest member-index table.
+const MIN_BUCKETS: usize = 4;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Link {
+    forward: u32,
+    span: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    member: SmallBytes,
+    score: f64,
+    backward: u32,
+    /// Level 0 inline (three nodes in four have no other level).
+    link0: Link,
+    /// Levels 1 and up (empty, so no allocation, for level-1 nodes).
+    upper: Box<[Link]>,
+    /// Next node in the same member-index bucket.
+    hnext: u32,
+    /// Cached hash of the member.
+    hash: u32,
+}
+
+impl Node {
+    #[inline]
+    fn link(&self, i: usize) -> Link {
+        if i == 0 {
+            self.link0
+        } else {
+            self.upper[i - 1]
+        }
+    }
+
+    #[inline]
+    fn link_mut(&mut self, i: usize) -> &mut Link {
+        if i == 0 {
+            &mut self.link0
+        } else {
+            &mut self.upper[i - 1]
+        }
+    }
+}
+
+/// A skiplist of (score, member) pairs ordered by score, then member bytes.
+#[derive(Clone, Debug)]
+pub struct SkipList {
+    nodes: Vec<Node>,
+    /// The member index: chained hash buckets of node indices (a power of
+    /// two of them), so a member costs no second copy of its bytes.
+    buckets: Vec<u32>,
+    hasher: ahash::RandomState,
+    free: Vec<u32>,
+    tail: u32,
+    len: usize,
+    level: usize,
+    rng: u64,
+}
+
+impl Default for SkipList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether (s1, m1) sorts before (s2, m2).
+#[inline]
+fn less(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+impl SkipList {
+    /// An empty skiplist.
+    pub fn new() -> Self {
+        let head = Node {
+            member: SmallBytes::new(b""),
+            score: 0.0,
+            backward: NIL,
+            link0: Link {
+                forward: NIL,
+                span: 0,
+            },
+            hnext: NIL,
+            hash: 0,
+            upper: vec![
+                Link {
+                    forward: NIL,
+                    span: 0
+                };
+                MAX_LEVEL
+            ]
+            .into_boxed_slice(),
+        };
+        SkipList {
+            nodes: vec![head],
+            buckets: vec![NIL; MIN_BUCKETS],
+            hasher: ahash::RandomState::new(),
+            free: Vec::new(),
+            tail: NIL,
+            len: 0,
+            level: 1,
+            rng: 0x853c_49e6_748f_ea9b,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Heap bytes held (approximate).
+    pub fn heap_size(&self) -> usize {
+        let mut n = self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4;
+        for node in &self.nodes {
+            n += node.member.heap_size() + node.upper.len() * std::mem::size_of::<Link>();
+        }
+        n
+    }
+
+    fn random_level(&mut self) -> usize {
+        let mut level = 1;
+        loop {
+            let r = crate::db::dict::next_random(&mut self.rng);
+            // Probability 1/4 of going one level up.
+            if level < MAX_LEVEL && (r >> 40) & 3 == 0 {
+                level += 1;
+            } else {
+                return level;
+            }
+        }
+    }
+
+    #[inline]
+    fn fwd(&self, x: u32, i: usize) -> u32 {
+        self.nodes[x as usize].link(i).forward
+    }
+
+    #[inline]
+    fn span(&self, x: u32, i: usize) -> u32 {
+        self.nodes[x as usize].link(i).span
+    }
+
+    /// Member and score of node `x`.
+    #[inline]
+    pub fn node(&self, x: u32) -> (&[u8], f64) {
+        let n = &self.nodes[x as usize];
+        (n.member.as_slice(), n.score)
+    }
+
+    /// Next node in ascending order (or `NIL`).
+    #[inline]
+    pub fn next(&self, x: u32) -> u32 {
+        self.fwd(x, 0)
+    }
+
+    /// Previous node in ascending order (or `NIL`).
+    #[inline]
+    pub fn prev(&self, x: u32) -> u32 {
+        self.nodes[x as usize].backward
+    }
+
+    /// Inserts an element that must not already be present.
+    pub fn insert(&mut self, score: f64, member: &[u8]) {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let (fm, fs) = self.node(f);
+                if !less(fs, fm, score, member) {
+                    break;
+                }
+                rank[i] += self.span(x, i);
+                x = f;
+            }
+            update[i] = x;
+        }
+        let lvl = self.random_level();
+        if lvl > self.level {
+            for i in self.level..lvl {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.nodes[HEAD as usize].link_mut(i).span = self.len as u32;
+            }
+            self.level = lvl;
+        }
+        let node = Node {
+            member: SmallBytes::new(member),
+            score,
+            backward: NIL,
+            link0: Link::default(),
+            upper: vec![Link::default(); lvl - 1].into_boxed_slice(),
+            hnext: NIL,
+            hash: self.hasher.hash_one(member) as u32,
+        };
+        let n = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                if self.nodes.len() == self.nodes.capacity() {
+                    // Grow by an eighth: amortized O(1) with little slack
+                    // (doubling would waste up to half of a big arena).
+                    let extra = (self.nodes.len() / 8).max(4);
+                    self.nodes.reserve_exact(extra);
+                }
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        for i in 0..lvl {
+            let u = update[i] as usize;
+            let ulink = self.nodes[u].link(i);
+            let passed = rank[0] - rank[i];
+            *self.nodes[n as usize].link_mut(i) = Link {
+                forward: ulink.forward,
+                span: ulink.span - passed,
+            };
+            *self.nodes[u].link_mut(i) = Link {
+                forward: n,
+                span: passed + 1,
+            };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.nodes[u as usize].link_mut(i).span += 1;
+        }
+        self.nodes[n as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
+        let f = self.fwd(n, 0);
+        if f != NIL {
+            self.nodes[f as usize].backward = n;
+        } else {
+            self.tail = n;
+        }
+        self.len += 1;
+        self.index_add(n);
+        if self.len > self.buckets.len() {
+            self.index_resize(self.buckets.len() * 2);
+        }
+    }
+
+    /// Removes an element; returns whether it was present.
+    pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let (fm, fs) = self.node(f);
+                if !less(fs, fm, score, member) {
+                    break;
+                }
+                x = f;
+            }
+            update[i] = x;
+        }
+        let x = self.fwd(x, 0);
+        if x == NIL {
+            return false;
+        }
+        let (xm, xs) = self.node(x);
+        if xs != score || xm != member {
+            return false;
+        }
+        self.unlink(x, &update);
+        true
+    }
+
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let u = u as usize;
+            if self.nodes[u].link(i).forward == x {
+                let xl = self.nodes[x as usize].link(i);
+                let ul = self.nodes[u].link_mut(i);
+                ul.span += xl.span;
+                ul.span -= 1;
+                ul.forward = xl.forward;
+            } else {
+                self.nodes[u].link_mut(i).span -= 1;
+            }
+        }
+        let f = self.fwd(x, 0);
+        let back = self.nodes[x as usize].backward;
+        if f != NIL {
+            self.nodes[f as usize].backward = back;
+        } else {
+            self.tail = back;
+        }
+        while self.level > 1 && self.fwd(HEAD, self.level - 1) == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        self.index_del(x);
+        if self.buckets.len() > MIN_BUCKETS && self.len * 8 < self.buckets.len() {
+            let target = self.len.max(1).next_power_of_two().max(MIN_BUCKETS);
+            self.index_resize(target);
+        }
+        let node = &mut self.nodes[x as usize];
+        node.member = SmallBytes::new(b"");
+        node.upper = Box::default();
+        self.free.push(x);
+    }
+
+    /// 0-based rank of an element that is present.
+    pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
+        let mut x = HEAD;
+        let mut rank = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let (fm, fs) = self.node(f);
+                if !(fs < score || (fs == score && fm <= member)) {
+                    break;
+                }
+                rank += self.span(x, i) as usize;
+                x = f;
+            }
+            if x != HEAD && self.node(x) == (member, score) {
+                return Some(rank - 1);
+            }
+        }
+        None
+    }
+
+    /// The node at 0-based rank `r` (NIL when out of range).
+    pub fn by_rank(&self, r: usize) -> u32 {
+        if r >= self.len {
+            return NIL;
+        }
+        let target = r + 1;
+        let mut x = HEAD;
+        let mut traversed = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL || traversed + self.span(x, i) as usize > target {
+                    break;
+                }
+                traversed += self.span(x, i) as usize;
+                x = f;
+            }
+            if traversed == target {
+                return x;
+            }
+        }
+        NIL
+    }
+
+    /// Descends the list skipping every node for which `skip` holds and
+    /// returns the 0-based rank of the node reached next (which may be
+    /// `len`): for a monotone predicate, the first node not skipped.
+    pub fn descend_skip_while(&self, skip: impl Fn(&[u8], f64) -> bool) -> usize {
+        let mut x = HEAD;
+        let mut rank = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f == NIL {
+                    break;
+                }
+                let (fm, fs) = self.node(f);
+                if !skip(fm, fs) {
+                    break;
+                }
+                rank += self.span(x, i) as usize;
+                x = f;
+            }
+        }
+        rank
+    }
+
+    /// The node holding `member` (NIL when absent).
+    pub fn find(&self, member: &[u8]) -> u32 {
+        let h = self.hasher.hash_one(member) as u32;
+        let mut x = self.buckets[h as usize & (self.buckets.len() - 1)];
+        while x != NIL {
+            let n = &self.nodes[x as usize];
+            if n.hash == h && n.member.as_slice() == member {
+                return x;
+            }
+            x = n.hnext;
+        }
+        NIL
+    }
+
+    /// The score of `member`, if present.
+    pub fn score_of(&self, member: &[u8]) -> Option<f64> {
+        let x = self.find(member);
+        (x != NIL).then(|| self.nodes[x as usize].score)
+    }
+
+    fn index_add(&mut self, x: u32) {
+        let b = self.nodes[x as usize].hash as usize & (self.buckets.len() - 1);
+        self.nodes[x as usize].hnext = self.buckets[b];
+        self.buckets[b] = x;
+    }
+
+    fn index_del(&mut self, x: u32) {
+        let b = self.nodes[x as usize].hash as usize & (self.buckets.len() - 1);
+        let next = self.nodes[x as usize].hnext;
+        if self.buckets[b] == x {
+            self.buckets[b] = next;
+            return;
+        }
+        let mut p = self.buckets[b];
+        while p != NIL {
+            let pn = self.nodes[p as usize].hnext;
+            if pn == x {
+                self.nodes[p as usize].hnext = next;
+                return;
+            }
+            p = pn;
+        }
+    }
+
+    /// Rebuilds the member index with `n` buckets (a power of two) from the
+    /// cached hashes.
+    fn index_resize(&mut self, n: usize) {
+        self.buckets = vec![NIL; n];
+        let mut x = self.first();
+        while x != NIL {
+            self.index_add(x);
+            x = self.next(x);
+        }
+    }
+
+    /// Visits the nodes of the index bucket `cursor` points at and returns
+    /// the next cursor (0 when done), with SCAN's reverse-binary increment
+    /// so that every member present throughout a scan is seen across
+    /// index resizes.
+    pub fn scan_step(&self, cursor: u64, mut visit: impl FnMut(u32)) -> u64 {
+        let mask = (self.buckets.len() - 1) as u64;
+        let mut x = self.buckets[(cursor & mask) as usize];
+        while x != NIL {
+            visit(x);
+            x = self.nodes[x as usize].hnext;
+        }
+        let mut v = cursor | !mask;
+        v = v.reverse_bits();
+        v = v.wrapping_add(1);
+        v.reverse_bits()
+    }
+
+    /// The first node (or NIL).
+    pub fn first(&self) -> u32 {
+        self.fwd(HEAD, 0)
+    }
+
+    /// The last node (or NIL).
+    pub fn last(&self) -> u32 {
+        self.tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[derive(PartialEq, PartialOrd, Clone, Debug)]
+    struct Key(f64, Vec<u8>);
+    impl Eq for Key {}
+    #[allow(clippy::derive_ord_xor_partial_ord)]
+    impl Ord for Key {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.partial_cmp(o).unwrap_or(std::cmp::Ordering::Equal)
+        }
+    }
+
+    fn check(sl: &SkipList, model: &BTreeSet<Key>) {
+        assert_eq!(sl.len(), model.len());
+        let mut x = sl.first();
+        let mut prev = NIL;
+        for (r, k) in model.iter().enumerate() {
+            assert_ne!(x, NIL);
+            let (m, s) = sl.node(x);
+            assert_eq!((s, m), (k.0, &k.1[..]));
+            assert_eq!(sl.prev(x), prev);
+            assert_eq!(sl.rank(s, m), Some(r));
+            assert_eq!(sl.by_rank(r), x);
+            assert_eq!(sl.find(m), x);
+            prev = x;
+            x = sl.next(x);
+        }
+        assert_eq!(x, NIL);
+        assert_eq!(sl.last(), prev);
+        assert_eq!(sl.by_rank(model.len()), NIL);
+    }
+
+    #[test]
+    fn random_operations_match_a_btreeset() {
+        let mut sl = SkipList::new();
+        let mut model: BTreeSet<Key> = BTreeSet::new();
+        let mut rng = 12345u64;
+        for step in 0..20000 {
+            let r = crate::db::dict::next_random(&mut rng);
+            let score = ((r >> 8) % 50) as f64 / 2.0;
+            let member = format!("m{}", (r >> 20) % 300).into_bytes();
+            let k = Key(score, member.clone());
+            let old = model.iter().find(|k| k.1 == member).cloned();
+            assert_eq!(sl.score_of(&member), old.as_ref().map(|k| k.0));
+            if r.is_multiple_of(3) {
+                assert_eq!(sl.remove(score, &member), model.remove(&k));
+            } else {
+                // Members are unique: an update is a remove plus an insert.
+                if let Some(o) = old {
+                    assert!(sl.remove(o.0, &o.1));
+                    model.remove(&o);
+                }
+                sl.insert(score, &member);
+                model.insert(k);
+            }
+            if step % 1000 == 0 {
+                check(&sl, &model);
+            }
+            if step % 97 == 0 {
+                let below = model.iter().filter(|k| k.0 < score).count();
+                assert_eq!(sl.descend_skip_while(|_, s| s < score), below);
+            }
+        }
+        check(&sl, &model);
+        let all: Vec<Key> = model.iter().cloned().collect();
+        for k in all {
+            assert!(sl.remove(k.0, &k.1));
+        }
+        assert!(sl.is_empty());
+        assert_eq!(sl.first(), NIL);
+        assert_eq!(sl.last(), NIL);
+    }
+
+    #[test]
+    fn scan_sees_every_stable_member_across_resizes() {
+        let mut sl = SkipList::new();
+        for i in 0..100 {
+            sl.insert(i as f64, format!("keep{}", i).as_bytes());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0u64;
+        let mut step = 0;
+        loop {
+            cursor = sl.scan_step(cursor, |x| {
+                seen.insert(sl.node(x).0.to_vec());
+            });
+            // Grow, then shrink, the index while the scan runs.
+            step += 1;
+            if step < 20 {
+                for j in 0..50 {
+                    sl.insert(0.5, format!("tmp{}-{}", step, j).as_bytes());
+                }
+            } else if step < 40 {
+                for j in 0..50 {
+                    sl.remove(0.5, format!("tmp{}-{}", step - 19, j).as_bytes());
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(format!("keep{}", i).as_bytes()), "keep{}", i);
+        }
+    }
+}
