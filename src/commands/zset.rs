@@ -24,22 +24,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zadd", -4, WRITE | DENYOOM | FAST, keys(1, 1, 1), G, zadd),
     cmd("zcard", 2, READONLY | FAST, keys(1, 1, 1), G, zcard),
     cmd("zcount", 4, READONLY | FAST, keys(1, 1, 1), G, zcount),
-    cmd(
-        "zdiff",
-        -3,
-        READONLY | MOVABLE_KEYS,
-        keys(0, 0, 0),
-        G,
-        zdiff,
-    ),
+    cmd("zdiff", -3, READONLY, keys(0, 0, 0), G, zdiff).movable(super::getkeys::numkeys_first),
     cmd(
         "zdiffstore",
         -4,
-        WRITE | DENYOOM | MOVABLE_KEYS,
+        WRITE | DENYOOM,
         keys(1, 1, 1),
         G,
         zdiffstore,
-    ),
+    )
+    .movable(super::getkeys::dest_numkeys),
     cmd(
         "zincrby",
         4,
@@ -48,32 +42,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         G,
         zincrby,
     ),
-    cmd(
-        "zinter",
-        -3,
-        READONLY | MOVABLE_KEYS,
-        keys(0, 0, 0),
-        G,
-        zinter,
-    ),
-    cmd(
-        "zintercard",
-        -3,
-        READONLY | MOVABLE_KEYS,
-        keys(0, 0, 0),
-        G,
-        zintercard,
-    ),
+    cmd("zinter", -3, READONLY, keys(0, 0, 0), G, zinter).movable(super::getkeys::numkeys_first),
+    cmd("zintercard", -3, READONLY, keys(0, 0, 0), G, zintercard)
+        .movable(super::getkeys::numkeys_first),
     cmd(
         "zinterstore",
         -4,
-        WRITE | DENYOOM | MOVABLE_KEYS,
+        WRITE | DENYOOM,
         keys(1, 1, 1),
         G,
         zinterstore,
-    ),
+    )
+    .movable(super::getkeys::dest_numkeys),
     cmd("zlexcount", 4, READONLY | FAST, keys(1, 1, 1), G, zlexcount),
-    cmd("zmpop", -4, WRITE | MOVABLE_KEYS, keys(0, 0, 0), G, zmpop),
+    cmd("zmpop", -4, WRITE, keys(0, 0, 0), G, zmpop).movable(super::getkeys::numkeys_first),
     cmd("zmscore", -3, READONLY | FAST, keys(1, 1, 1), G, zmscore),
     cmd("zpopmax", -2, WRITE | FAST, keys(1, 1, 1), G, zpopmax),
     cmd("zpopmin", -2, WRITE | FAST, keys(1, 1, 1), G, zpopmin),
@@ -136,22 +118,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zrevrank", 3, READONLY | FAST, keys(1, 1, 1), G, zrevrank),
     cmd("zscan", -3, READONLY, keys(1, 1, 1), G, zscan).tips(&["nondeterministic_output"]),
     cmd("zscore", 3, READONLY | FAST, keys(1, 1, 1), G, zscore),
-    cmd(
-        "zunion",
-        -3,
-        READONLY | MOVABLE_KEYS,
-        keys(0, 0, 0),
-        G,
-        zunion,
-    ),
+    cmd("zunion", -3, READONLY, keys(0, 0, 0), G, zunion).movable(super::getkeys::numkeys_first),
     cmd(
         "zunionstore",
         -4,
-        WRITE | DENYOOM | MOVABLE_KEYS,
+        WRITE | DENYOOM,
         keys(1, 1, 1),
         G,
         zunionstore,
-    ),
+    )
+    .movable(super::getkeys::dest_numkeys),
 ];
 
 const MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
@@ -1403,10 +1379,14 @@ fn setop_generic(
         match ctx.srv.lookup_read(db, k) {
             None => srcs.push((None, 1.0)),
             Some(Value::ZSet(z)) => srcs.push((Some(z.to_vec()), 1.0)),
-            Some(Value::Set(_)) => {
-                return Err(CmdError::msg(
-                    "ERR plain sets as sorted-set operation inputs are not supported yet",
-                ))
+            // A plain set counts as a sorted set whose scores are all 1.
+            Some(Value::Set(set)) => {
+                let mut items: Vec<(Vec<u8>, f64)> = set
+                    .iter()
+                    .map(|m| (m.with_bytes(|b| b.to_vec()), 1.0))
+                    .collect();
+                items.sort_by(|a, b| a.0.cmp(&b.0));
+                srcs.push((Some(items), 1.0));
             }
             Some(_) => return Err(CmdError::WrongType),
         }
