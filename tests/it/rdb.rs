@@ -645,3 +645,43 @@ fn collections_round_trip_through_save_and_load_in_redis() {
         );
     }
 }
+
+/// Sorted sets (both encodings) survive SAVE, a restart, and loading in the
+/// real redis-server.
+#[test]
+fn sorted_sets_round_trip_through_save_and_load_in_redis() {
+    let dir = unique_dir("rdb-zsets");
+    let srv = ferredis_in(&dir, &[]);
+    let mut c = srv.raw();
+    c.cmd(&[
+        "ZADD", "small", "1", "a", "-2.5", "b", "inf", "c", "-inf", "d",
+    ]);
+    let members: Vec<String> = (0..300)
+        .map(|i| format!("{} m{}", i as f64 / 7.0, i))
+        .collect();
+    let mut args: Vec<&str> = vec!["ZADD", "big"];
+    for m in &members {
+        let (score, name) = m.split_once(' ').expect("pair");
+        args.push(score);
+        args.push(name);
+    }
+    c.cmd(&args);
+    assert_eq!(c.cmd(&["OBJECT", "ENCODING", "big"]), b"$8\r\nskiplist\r\n");
+    let before = digest(&mut c);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    stop(srv, &mut c);
+    let srv = ferredis_in(&dir, &[]);
+    let mut c = srv.raw();
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(c.cmd(&["ZSCORE", "small", "c"]), b"$3\r\ninf\r\n");
+    assert_eq!(c.cmd(&["ZCARD", "big"]), b":300\r\n");
+    stop(srv, &mut c);
+    if let Some(redis) = redis_in(&dir, &[]) {
+        let mut r = redis.raw();
+        assert_eq!(
+            digest(&mut r),
+            before,
+            "redis-server loaded a different keyspace"
+        );
+    }
+}

@@ -241,7 +241,48 @@ impl<R: Read> RdbReader<R> {
                 }
                 Ok(Value::Hash(Box::new(h)))
             }
+            rdb_type::ZSET | rdb_type::ZSET_2 => {
+                let n = self.read_len()?;
+                let mut z = crate::types::zset::ZSet::new();
+                for _ in 0..n {
+                    let m = self.read_string()?;
+                    let score = if t == rdb_type::ZSET_2 {
+                        let b = self.read_bytes(8)?;
+                        let mut a = [0u8; 8];
+                        a.copy_from_slice(&b);
+                        f64::from_le_bytes(a)
+                    } else {
+                        self.read_text_double()?
+                    };
+                    if score.is_nan() {
+                        return Err(RdbError::Corrupt("Zset with NAN score detected".into()));
+                    }
+                    if z.score(&m).is_some() {
+                        return Err(RdbError::Corrupt("Duplicate zset fields detected".into()));
+                    }
+                    z.insert_new(&m, score, crate::types::zset::Limits::default());
+                }
+                Ok(Value::ZSet(Box::new(z)))
+            }
             _ => Err(RdbError::UnknownType(t)),
+        }
+    }
+
+    /// A score in the old text form of RDB type 3: a length byte (253 NaN,
+    /// 254 +inf, 255 -inf) then that many ASCII characters.
+    fn read_text_double(&mut self) -> Result<f64, RdbError> {
+        let len = self.read_bytes(1)?[0];
+        match len {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            n => {
+                let text = self.read_bytes(n as u64)?;
+                std::str::from_utf8(&text)
+                    .ok()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .ok_or_else(|| RdbError::Corrupt("Invalid zset score".into()))
+            }
         }
     }
 }
@@ -339,7 +380,12 @@ fn load_stream<R: Read, S: LoadSink>(
                 let key = rd.read_string()?;
                 if !matches!(
                     t,
-                    rdb_type::STRING | rdb_type::LIST | rdb_type::SET | rdb_type::HASH
+                    rdb_type::STRING
+                        | rdb_type::LIST
+                        | rdb_type::SET
+                        | rdb_type::HASH
+                        | rdb_type::ZSET
+                        | rdb_type::ZSET_2
                 ) {
                     return Err(RdbError::UnsupportedType { rdb_type: t, key });
                 }

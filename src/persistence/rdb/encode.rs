@@ -181,10 +181,18 @@ impl<W: Write> RdbWriter<W> {
                 }
                 Ok(())
             }
-            Value::ZSet(_) => {
-                // Sorted sets are saved once their type lands; until then a
-                // save fails loudly rather than dropping data.
-                Err(io::Error::other("saving zset values is not supported yet"))
+            Value::ZSet(z) => {
+                // ZSET_2: member, then the score as a little-endian double.
+                self.write_len(z.len() as u64)?;
+                let mut res = Ok(());
+                z.for_each(|m, score| {
+                    if res.is_ok() {
+                        res = self
+                            .write_string(m)
+                            .and_then(|_| self.write_raw(&score.to_le_bytes()));
+                    }
+                });
+                res
             }
             other => self.write_string(other.str_bytes().unwrap_or_default()),
         }
