@@ -885,3 +885,648 @@ pub fn lcs_command(ctx: &mut Ctx) -> CmdResult {
     reply.int(total as i64);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+    use crate::config::Config;
+    use crate::types::{list::List, Value};
+
+    const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    const SYNTAX: &str = "-ERR syntax error\r\n";
+    const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+    const OFFSET: &str = "-ERR bit offset is not an integer or out of range\r\n";
+    const BIT: &str = "-ERR bit is not an integer or out of range\r\n";
+    const TYPE: &str = "-ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.\r\n";
+    const NIL: &str = "$-1\r\n";
+
+    fn int(n: i64) -> String {
+        format!(":{}\r\n", n)
+    }
+
+    fn ints(ns: &[i64]) -> String {
+        let mut s = format!("*{}\r\n", ns.len());
+        for n in ns {
+            s.push_str(&int(*n));
+        }
+        s
+    }
+
+    fn arity(name: &str) -> String {
+        format!("-ERR wrong number of arguments for '{}' command\r\n", name)
+    }
+
+    /// A harness with a list at "l" (for WRONGTYPE paths).
+    fn harness() -> Harness {
+        let mut h = Harness::new();
+        h.srv.keyspace.dbs[0].insert_new(b"l", Value::List(Box::new(List::new())));
+        h
+    }
+
+    fn get(h: &mut Harness, key: &str) -> Vec<u8> {
+        h.run(&["get", key])
+    }
+
+    fn encoding(h: &mut Harness, key: &str) -> String {
+        h.run_str(&["object", "encoding", key])
+    }
+
+    #[test]
+    fn setbit_getbit() {
+        let mut h = harness();
+        assert_eq!(h.run_str(&["setbit", "k", "7", "1"]), int(0));
+        assert_eq!(get(&mut h, "k"), b"$1\r\n\x01\r\n");
+        assert_eq!(encoding(&mut h, "k"), "$3\r\nraw\r\n");
+        assert_eq!(h.run_str(&["setbit", "k", "7", "0"]), int(1));
+        assert_eq!(h.run_str(&["setbit", "k", "17", "1"]), int(0));
+        assert_eq!(get(&mut h, "k"), b"$3\r\n\x00\x00\x40\r\n");
+        assert_eq!(h.run_str(&["getbit", "k", "17"]), int(1));
+        assert_eq!(h.run_str(&["getbit", "k", "16"]), int(0));
+        assert_eq!(h.run_str(&["getbit", "k", "4294967295"]), int(0));
+        assert_eq!(h.run_str(&["getbit", "nokey", "3"]), int(0));
+        for bad in ["-1", "x", "4294967296", "", "01", " 1"] {
+            assert_eq!(h.run_str(&["setbit", "k", bad, "1"]), OFFSET, "{bad}");
+            assert_eq!(h.run_str(&["getbit", "k", bad]), OFFSET, "{bad}");
+        }
+        for bad in ["2", "-1", "x", "01", ""] {
+            assert_eq!(h.run_str(&["setbit", "k", "1", bad]), BIT, "{bad}");
+        }
+        // Offset, then bit value, then the type.
+        assert_eq!(h.run_str(&["setbit", "l", "x", "1"]), OFFSET);
+        assert_eq!(h.run_str(&["setbit", "l", "0", "x"]), BIT);
+        assert_eq!(h.run_str(&["setbit", "l", "0", "1"]), WRONGTYPE);
+        assert_eq!(h.run_str(&["getbit", "l", "x"]), OFFSET);
+        assert_eq!(h.run_str(&["getbit", "l", "0"]), WRONGTYPE);
+        // Int-encoded values are read as their digits and become raw.
+        h.run_str(&["set", "n", "12"]);
+        assert_eq!(h.run_str(&["getbit", "n", "2"]), int(1));
+        assert_eq!(encoding(&mut h, "n"), "$3\r\nint\r\n");
+        assert_eq!(h.run_str(&["setbit", "n", "0", "0"]), int(0));
+        assert_eq!(encoding(&mut h, "n"), "$3\r\nraw\r\n");
+        assert_eq!(h.run_str(&["get", "n"]), "$2\r\n12\r\n");
+        // The TTL survives.
+        h.run_str(&["setex", "t", "100", "a"]);
+        h.run_str(&["setbit", "t", "0", "1"]);
+        assert_eq!(h.run_str(&["ttl", "t"]), int(100));
+        assert_eq!(h.run_str(&["setbit", "k", "1"]), arity("setbit"));
+        assert_eq!(h.run_str(&["getbit", "k"]), arity("getbit"));
+    }
+
+    #[test]
+    fn setbit_respects_proto_max_bulk_len() {
+        let mut h = Harness::with_config({
+            let mut c = Config::default();
+            c.proto_max_bulk_len = 10;
+            c
+        });
+        assert_eq!(h.run_str(&["setbit", "k", "80", "1"]), OFFSET);
+        assert_eq!(h.run_str(&["setbit", "k", "79", "1"]), int(0));
+        assert_eq!(h.run_str(&["strlen", "k"]), int(10));
+        assert_eq!(h.run_str(&["bitfield", "k", "get", "u8", "#10"]), OFFSET);
+        assert_eq!(
+            h.run_str(&["bitfield", "k", "set", "u8", "#9", "255"]),
+            ints(&[1])
+        );
+        assert_eq!(
+            h.run_str(&["bitfield", "k", "get", "u8", "#9"]),
+            ints(&[255])
+        );
+    }
+
+    #[test]
+    fn setbit_dirty_only_on_change() {
+        let mut h = Harness::new();
+        let expect = |h: &mut Harness, cmd: &[&str], delta: u64| {
+            let before = h.srv.dirty;
+            h.run_str(cmd);
+            assert_eq!(h.srv.dirty - before, delta, "{:?}", cmd);
+        };
+        expect(&mut h, &["setbit", "k", "7", "0"], 1);
+        expect(&mut h, &["setbit", "k", "7", "0"], 0);
+        expect(&mut h, &["setbit", "k", "7", "1"], 1);
+        expect(&mut h, &["setbit", "k", "7", "1"], 0);
+        expect(&mut h, &["setbit", "k", "100", "0"], 1);
+        expect(&mut h, &["bitfield", "k", "get", "u8", "0"], 0);
+        expect(
+            &mut h,
+            &[
+                "bitfield", "k", "set", "u8", "0", "5", "set", "u8", "0", "6",
+            ],
+            2,
+        );
+        expect(
+            &mut h,
+            &[
+                "bitfield", "k", "set", "u8", "0", "6", "incrby", "u8", "0", "0",
+            ],
+            0,
+        );
+        expect(
+            &mut h,
+            &[
+                "bitfield", "n", "set", "u8", "0", "0", "set", "u8", "0", "0",
+            ],
+            2,
+        );
+        expect(
+            &mut h,
+            &[
+                "bitfield", "f", "overflow", "fail", "incrby", "u2", "0", "9",
+            ],
+            0,
+        );
+        expect(&mut h, &["bitop", "and", "d", "nokey"], 0);
+        expect(&mut h, &["bitop", "or", "d", "k"], 1);
+        expect(&mut h, &["bitop", "and", "d", "nokey"], 1);
+        expect(&mut h, &["lcs", "k", "n"], 0);
+    }
+
+    #[test]
+    fn bitcount() {
+        let mut h = harness();
+        h.run_str(&["set", "s", "foobar"]);
+        let cases: &[(&[&str], i64)] = &[
+            (&[], 26),
+            (&["0", "-1"], 26),
+            (&["1", "1"], 6),
+            (&["0", "-1", "bit"], 26),
+            (&["0", "-1", "BYTE"], 26),
+            (&["5", "30", "bit"], 17),
+            (&["-10", "100", "bit"], 5),
+            (&["-100", "-1"], 26),
+            (&["-1", "-2"], 0),
+            (&["-1", "-2", "foo"], 0),
+            (&["3", "2", "bit"], 0),
+            (&["100", "200"], 0),
+            (&["9223372036854775807", "9223372036854775807", "bit"], 0),
+            (&["-9223372036854775808", "-1", "bit"], 26),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["bitcount", "s"];
+            cmd.extend_from_slice(extra);
+            assert_eq!(h.run_str(&cmd), int(*want), "{:?}", extra);
+        }
+        assert_eq!(h.run_str(&["bitcount", "s", "1"]), SYNTAX);
+        assert_eq!(h.run_str(&["bitcount", "s", "1", "2", "bit", "x"]), SYNTAX);
+        assert_eq!(h.run_str(&["bitcount", "s", "0", "-1", "foo"]), SYNTAX);
+        assert_eq!(h.run_str(&["bitcount", "s", "a", "1"]), NOT_INT);
+        assert_eq!(h.run_str(&["bitcount", "s", "1", "a"]), NOT_INT);
+        // A missing key is 0 before any argument is looked at (Redis 7.0).
+        assert_eq!(h.run_str(&["bitcount", "nokey", "a"]), int(0));
+        assert_eq!(h.run_str(&["bitcount", "l"]), WRONGTYPE);
+        assert_eq!(h.run_str(&["bitcount", "l", "1"]), WRONGTYPE);
+        h.run_str(&["set", "n", "12"]);
+        assert_eq!(h.run_str(&["bitcount", "n"]), int(6));
+        h.run_str(&["set", "e", ""]);
+        assert_eq!(h.run_str(&["bitcount", "e", "0", "-1", "bit"]), int(0));
+        assert_eq!(h.run_str(&["bitcount"]), arity("bitcount"));
+    }
+
+    #[test]
+    fn bitpos() {
+        let mut h = harness();
+        h.run_bytes(&[b"set", b"z", b"\xff\xf0\x00"]);
+        h.run_bytes(&[b"set", b"f", b"\xff\xff\xff"]);
+        h.run_bytes(&[b"set", b"h", b"\x00\x00\x01\x00"]);
+        h.run_str(&["set", "e", ""]);
+        let cases: &[(&[&str], i64)] = &[
+            (&["z", "0"], 12),
+            (&["z", "1"], 0),
+            (&["z", "0", "0", "-1"], 12),
+            (&["f", "0"], 24),
+            (&["f", "0", "1"], 24),
+            (&["f", "0", "1", "-1"], -1),
+            (&["f", "0", "0", "-1", "bit"], -1),
+            (&["f", "1", "3", "12", "bit"], 3),
+            (&["f", "0", "3", "12", "bit"], -1),
+            (&["f", "1", "-3", "-1", "bit"], 21),
+            (&["f", "0", "100"], -1),
+            (&["f", "0", "-1", "-2"], -1),
+            (&["h", "1"], 23),
+            (&["h", "1", "3"], -1),
+            (&["h", "1", "0", "22", "bit"], -1),
+            (&["h", "1", "23", "23", "bit"], 23),
+            (&["h", "0", "23", "23", "bit"], -1),
+            (&["h", "0", "16", "23", "bit"], 16),
+            (&["e", "0"], -1),
+            (&["e", "1"], -1),
+            (&["nokey", "0"], 0),
+            (&["nokey", "1"], -1),
+            (&["nokey", "1", "a", "b", "c", "d"], -1),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["bitpos"];
+            cmd.extend_from_slice(extra);
+            assert_eq!(h.run_str(&cmd), int(*want), "{:?}", extra);
+        }
+        let bit01 = "-ERR The bit argument must be 1 or 0.\r\n";
+        assert_eq!(h.run_str(&["bitpos", "nokey", "2"]), bit01);
+        assert_eq!(h.run_str(&["bitpos", "nokey", "x"]), NOT_INT);
+        assert_eq!(h.run_str(&["bitpos", "f", "1", "a"]), NOT_INT);
+        assert_eq!(h.run_str(&["bitpos", "f", "0", "0", "bit"]), NOT_INT);
+        assert_eq!(h.run_str(&["bitpos", "f", "1", "0", "a", "foo"]), SYNTAX);
+        assert_eq!(
+            h.run_str(&["bitpos", "f", "1", "0", "1", "bit", "4"]),
+            SYNTAX
+        );
+        assert_eq!(h.run_str(&["bitpos", "l", "1", "x"]), WRONGTYPE);
+        assert_eq!(h.run_str(&["bitpos", "l", "2"]), bit01);
+        h.run_str(&["set", "n", "12"]);
+        assert_eq!(h.run_str(&["bitpos", "n", "1"]), int(2));
+        assert_eq!(h.run_str(&["bitpos", "f"]), arity("bitpos"));
+    }
+
+    #[test]
+    fn bitop() {
+        let mut h = harness();
+        h.run_bytes(&[b"set", b"a", b"\x0f\xff"]);
+        h.run_bytes(&[b"set", b"b", b"\xf0"]);
+        assert_eq!(h.run_str(&["bitop", "and", "d", "a", "b"]), int(2));
+        assert_eq!(get(&mut h, "d"), b"$2\r\n\x00\x00\r\n");
+        assert_eq!(encoding(&mut h, "d"), "$3\r\nraw\r\n");
+        assert_eq!(h.run_str(&["bitop", "OR", "d", "a", "b"]), int(2));
+        assert_eq!(get(&mut h, "d"), b"$2\r\n\xff\xff\r\n");
+        assert_eq!(h.run_str(&["bitop", "xor", "d", "a", "b", "b"]), int(2));
+        assert_eq!(get(&mut h, "d"), b"$2\r\n\x0f\xff\r\n");
+        assert_eq!(h.run_str(&["bitop", "not", "d", "a"]), int(2));
+        assert_eq!(get(&mut h, "d"), b"$2\r\n\xf0\x00\r\n");
+        assert_eq!(h.run_str(&["bitop", "and", "d", "a", "nokey"]), int(2));
+        assert_eq!(get(&mut h, "d"), b"$2\r\n\x00\x00\r\n");
+        assert_eq!(h.run_str(&["bitop", "or", "d", "nokey", "a"]), int(2));
+        assert_eq!(get(&mut h, "d"), b"$2\r\n\x0f\xff\r\n");
+        // An empty result deletes the destination.
+        assert_eq!(h.run_str(&["bitop", "or", "d", "x", "y"]), int(0));
+        assert_eq!(h.run_str(&["exists", "d"]), int(0));
+        // The destination's type and TTL do not matter; it is replaced.
+        h.run_str(&["setex", "t", "100", "v"]);
+        assert_eq!(h.run_str(&["bitop", "or", "t", "a"]), int(2));
+        assert_eq!(h.run_str(&["ttl", "t"]), int(-1));
+        assert_eq!(h.run_str(&["bitop", "and", "l2", "a"]), int(2));
+        h.run_str(&["set", "n", "1"]);
+        assert_eq!(h.run_str(&["bitop", "and", "d", "n"]), int(1));
+        assert_eq!(h.run_str(&["get", "d"]), "$1\r\n1\r\n");
+        assert_eq!(h.run_str(&["bitop", "foo", "d", "a"]), SYNTAX);
+        assert_eq!(h.run_bytes(&[b"bitop", b"and\x00x", b"d", b"a"]), b":2\r\n");
+        assert_eq!(
+            h.run_str(&["bitop", "not", "d", "a", "b"]),
+            "-ERR BITOP NOT must be called with a single source key.\r\n"
+        );
+        assert_eq!(h.run_str(&["bitop", "and", "d", "a", "l"]), WRONGTYPE);
+        assert_eq!(h.run_str(&["bitop", "and", "l", "a"]), int(2));
+        assert_eq!(h.run_str(&["bitop", "not", "d"]), arity("bitop"));
+    }
+
+    #[test]
+    fn bitfield_parse_errors() {
+        let mut h = harness();
+        let cases: &[(&[&str], &str)] = &[
+            (&["get", "u8"], SYNTAX),
+            (&["get", "u8", "0", "extra"], SYNTAX),
+            (&["foo", "u8", "0"], SYNTAX),
+            (&["overflow"], SYNTAX),
+            (&["set", "u8", "0"], SYNTAX),
+            (&["get", "U8", "0"], TYPE),
+            (&["get", "u64", "0"], TYPE),
+            (&["get", "i65", "0"], TYPE),
+            (&["get", "u0", "0"], TYPE),
+            (&["get", "u08", "0"], TYPE),
+            (&["get", "", "0"], TYPE),
+            (&["get", "u8", "-1"], OFFSET),
+            (&["get", "u8", "4294967296"], OFFSET),
+            (&["get", "u8", "#536870912"], OFFSET),
+            (&["get", "u8", "#-1"], OFFSET),
+            (&["get", "u8", "#"], OFFSET),
+            (&["get", "i2", "#4611686018427387904"], OFFSET),
+            (
+                &["overflow", "foo", "get", "u8", "0"],
+                "-ERR Invalid OVERFLOW type specified\r\n",
+            ),
+            (&["set", "u8", "0", "x"], NOT_INT),
+            (&["incrby", "u8", "0", "x"], NOT_INT),
+            (&["set", "u8", "0", "1", "get", "u8", "0", "foo"], SYNTAX),
+        ];
+        for (extra, want) in cases {
+            let mut cmd = vec!["bitfield", "k"];
+            cmd.extend_from_slice(extra);
+            assert_eq!(h.run_str(&cmd), *want, "{:?}", extra);
+        }
+        assert_eq!(h.run_str(&["exists", "k"]), int(0), "errors write nothing");
+        assert_eq!(h.run_str(&["bitfield", "k"]), "*0\r\n");
+        assert_eq!(h.run_str(&["bitfield", "k", "overflow", "wrap"]), "*0\r\n");
+        // `#N` is N * width, multiplied with wrap-around like Redis.
+        assert_eq!(
+            h.run_str(&["bitfield", "k", "get", "i4", "#4611686018427387904"]),
+            ints(&[0])
+        );
+        assert_eq!(
+            h.run_bytes(&[b"bitfield", b"k", b"get\x00x", b"u8\x00z", b"0"]),
+            b"*1\r\n:0\r\n"
+        );
+        assert_eq!(h.run_str(&["bitfield", "l", "get", "u8", "0"]), WRONGTYPE);
+        assert_eq!(
+            h.run_str(&["bitfield", "l", "set", "u8", "0", "1"]),
+            WRONGTYPE
+        );
+        assert_eq!(h.run_str(&["bitfield", "l", "set", "u8", "x", "1"]), OFFSET);
+        assert_eq!(h.run_str(&["bitfield"]), arity("bitfield"));
+    }
+
+    #[test]
+    fn bitfield_arithmetic() {
+        let mut h = Harness::new();
+        let mut bf = |args: &[&str]| {
+            let mut cmd = vec!["bitfield", "k"];
+            cmd.extend_from_slice(args);
+            h.run_str(&cmd)
+        };
+        assert_eq!(
+            bf(&["set", "u8", "0", "300", "get", "u8", "0"]),
+            ints(&[0, 44])
+        );
+        assert_eq!(
+            bf(&["overflow", "fail", "set", "u8", "0", "256", "get", "u8", "0"]),
+            format!("*2\r\n{NIL}:44\r\n")
+        );
+        // A negative SET value saturates unsigned fields to their maximum.
+        assert_eq!(
+            bf(&["overflow", "sat", "set", "u8", "0", "-1", "get", "u8", "0"]),
+            ints(&[44, 255])
+        );
+        assert_eq!(
+            bf(&["overflow", "wrap", "set", "u8", "0", "-1"]),
+            ints(&[255])
+        );
+        // Redis's wrapped limit makes a far-negative SET saturate to max.
+        assert_eq!(
+            bf(&[
+                "overflow",
+                "sat",
+                "set",
+                "i8",
+                "0",
+                "-9223372036854775808",
+                "get",
+                "i8",
+                "0"
+            ]),
+            ints(&[-1, 127])
+        );
+        assert_eq!(
+            bf(&[
+                "overflow",
+                "sat",
+                "set",
+                "i8",
+                "0",
+                "-9223372036854775680",
+                "get",
+                "i8",
+                "0"
+            ]),
+            ints(&[127, -128])
+        );
+        assert_eq!(
+            bf(&["overflow", "sat", "set", "i8", "0", "128", "get", "i8", "0"]),
+            ints(&[-128, 127])
+        );
+        assert_eq!(
+            bf(&["overflow", "wrap", "set", "i8", "0", "128", "get", "i8", "0"]),
+            ints(&[127, -128])
+        );
+        assert_eq!(
+            bf(&[
+                "set",
+                "i64",
+                "0",
+                "-9223372036854775808",
+                "get",
+                "i64",
+                "0",
+                "get",
+                "u63",
+                "0",
+                "get",
+                "u63",
+                "1"
+            ]),
+            ints(&[i64::MIN, i64::MIN, 1 << 62, 0])
+        );
+        assert_eq!(
+            bf(&["overflow", "sat", "incrby", "i64", "0", "-1"]),
+            ints(&[i64::MIN])
+        );
+        assert_eq!(
+            bf(&["overflow", "wrap", "incrby", "i64", "0", "-1"]),
+            ints(&[i64::MAX])
+        );
+        assert_eq!(
+            bf(&["overflow", "fail", "incrby", "i64", "0", "1", "incrby", "i64", "0", "-1"]),
+            format!("*2\r\n{NIL}:{}\r\n", i64::MAX - 1)
+        );
+        assert_eq!(
+            bf(&[
+                "set",
+                "u63",
+                "0",
+                "9223372036854775807",
+                "overflow",
+                "sat",
+                "incrby",
+                "u63",
+                "0",
+                "1",
+                "overflow",
+                "wrap",
+                "incrby",
+                "u63",
+                "0",
+                "1",
+                "overflow",
+                "fail",
+                "incrby",
+                "u63",
+                "0",
+                "-1"
+            ]),
+            format!(
+                "*4\r\n:{}\r\n:{}\r\n:0\r\n{NIL}",
+                (1i64 << 62) - 1,
+                i64::MAX
+            )
+        );
+        assert_eq!(
+            bf(&[
+                "overflow",
+                "sat",
+                "incrby",
+                "u8",
+                "0",
+                "9223372036854775807",
+                "incrby",
+                "i8",
+                "8",
+                "9223372036854775807",
+                "incrby",
+                "i8",
+                "8",
+                "-9223372036854775808",
+                "incrby",
+                "u8",
+                "0",
+                "-9223372036854775808"
+            ]),
+            ints(&[255, 127, -128, 0])
+        );
+        assert_eq!(
+            bf(&[
+                "overflow", "wrap", "set", "u16", "0", "0", "incrby", "u3", "3", "100", "incrby",
+                "i5", "1", "-100", "get", "u16", "0"
+            ]),
+            ints(&[128, 4, 0, 0])
+        );
+        assert_eq!(
+            bf(&[
+                "get", "u1", "0", "get", "i1", "0", "set", "i1", "0", "1", "set", "i1", "0", "-1",
+                "set", "i1", "0", "-2"
+            ]),
+            ints(&[0, 0, 0, -1, -1])
+        );
+        assert_eq!(encoding_of(&mut h), "$3\r\nraw\r\n");
+        // Unaligned fields across bytes; #N offsets.
+        assert_eq!(
+            h.run_str(&[
+                "bitfield", "k3", "set", "u8", "#0", "1", "set", "u8", "#1", "2", "get", "u16",
+                "#0", "incrby", "u4", "#5", "3"
+            ]),
+            ints(&[0, 0, 258, 3])
+        );
+        assert_eq!(h.run(&["get", "k3"]), b"$3\r\n\x01\x02\x03\r\n");
+        // A FAIL still creates the key, zero-padded to the field.
+        assert_eq!(
+            h.run_str(&["bitfield", "k2", "overflow", "fail", "incrby", "u2", "102", "10"]),
+            format!("*1\r\n{NIL}")
+        );
+        assert_eq!(h.run_str(&["strlen", "k2"]), int(13));
+        // Int-encoded values: GET keeps the encoding, SET makes it raw.
+        h.run_str(&["set", "n", "255"]);
+        assert_eq!(h.run_str(&["bitfield", "n", "get", "u8", "0"]), ints(&[50]));
+        assert_eq!(h.run_str(&["object", "encoding", "n"]), "$3\r\nint\r\n");
+        assert_eq!(
+            h.run_str(&["bitfield", "n", "set", "u8", "0", "49"]),
+            ints(&[50])
+        );
+        assert_eq!(h.run_str(&["get", "n"]), "$3\r\n155\r\n");
+    }
+
+    fn encoding_of(h: &mut Harness) -> String {
+        h.run_str(&["object", "encoding", "k"])
+    }
+
+    #[test]
+    fn bitfield_ro() {
+        let mut h = harness();
+        h.run_str(&["set", "k", "ab"]);
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "k", "get", "u8", "0", "get", "i4", "12"]),
+            ints(&[97, 2])
+        );
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "k", "overflow", "fail", "get", "u8", "0"]),
+            ints(&[97])
+        );
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "nokey", "get", "u4", "#100000"]),
+            ints(&[0])
+        );
+        let ro = "-ERR BITFIELD_RO only supports the GET subcommand\r\n";
+        assert_eq!(h.run_str(&["bitfield_ro", "k", "set", "u8", "0", "1"]), ro);
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "k", "incrby", "u8", "0", "1"]),
+            ro
+        );
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "k", "get", "u8", "0", "set", "u8", "x", "1"]),
+            OFFSET
+        );
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "k", "overflow", "bad"]),
+            "-ERR Invalid OVERFLOW type specified\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["bitfield_ro", "l", "get", "u8", "0"]),
+            WRONGTYPE
+        );
+        assert_eq!(h.run_str(&["bitfield_ro", "k", "foo"]), SYNTAX);
+        assert_eq!(h.run_str(&["get", "k"]), "$2\r\nab\r\n");
+        assert_eq!(h.run_str(&["bitfield_ro"]), arity("bitfield_ro"));
+    }
+
+    #[test]
+    fn lcs() {
+        let mut h = harness();
+        h.run_str(&["set", "a", "ohmytext"]);
+        h.run_str(&["set", "b", "mynewtext"]);
+        assert_eq!(h.run_str(&["lcs", "a", "b"]), "$6\r\nmytext\r\n");
+        assert_eq!(h.run_str(&["lcs", "a", "b", "len"]), int(6));
+        assert_eq!(h.run_str(&["lcs", "a", "b", "LEN", "len"]), int(6));
+        assert_eq!(
+            h.run_str(&["lcs", "a", "b", "idx"]),
+            "*4\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["lcs", "a", "b", "idx", "minmatchlen", "4", "withmatchlen"]),
+            "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["lcs", "a", "b", "withmatchlen", "minmatchlen", "-5"]),
+            "$6\r\nmytext\r\n"
+        );
+        let both = "-ERR If you want both the length and indexes, please just use IDX.\r\n";
+        assert_eq!(h.run_str(&["lcs", "a", "b", "len", "idx"]), both);
+        assert_eq!(h.run_str(&["lcs", "a", "b", "minmatchlen"]), SYNTAX);
+        assert_eq!(h.run_str(&["lcs", "a", "b", "minmatchlen", "x"]), NOT_INT);
+        assert_eq!(h.run_str(&["lcs", "a", "b", "foo"]), SYNTAX);
+        assert_eq!(h.run_str(&["lcs", "a", "nokey"]), "$0\r\n\r\n");
+        assert_eq!(
+            h.run_str(&["lcs", "x", "y", "idx"]),
+            "*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n"
+        );
+        let not_str = "-ERR The specified keys must contain string values\r\n";
+        assert_eq!(h.run_str(&["lcs", "a", "l"]), not_str);
+        assert_eq!(h.run_str(&["lcs", "l", "a", "foo"]), not_str);
+        h.run_str(&["set", "x", "abcabcabc"]);
+        h.run_str(&["set", "y", "cbacbacba"]);
+        assert_eq!(h.run_str(&["lcs", "x", "y"]), "$5\r\ncbabc\r\n");
+        assert_eq!(h.run_str(&["lcs", "y", "x"]), "$5\r\nabcba\r\n");
+        h.run_str(&["set", "n1", "12345"]);
+        h.run_str(&["set", "n2", "2345"]);
+        assert_eq!(h.run_str(&["lcs", "n1", "n2"]), "$4\r\n2345\r\n");
+        assert_eq!(h.run_str(&["lcs", "a"]), arity("lcs"));
+        // RESP3: IDX is a map.
+        h.client.reply.resp3 = true;
+        assert_eq!(
+            h.run_str(&["lcs", "a", "b", "idx", "minmatchlen", "4"]),
+            "%2\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n$3\r\nlen\r\n:6\r\n"
+        );
+    }
+
+    #[test]
+    fn lcs_table_is_capped_by_proto_max_bulk_len() {
+        let mut h = Harness::with_config({
+            let mut c = Config::default();
+            c.proto_max_bulk_len = 1024 * 1024;
+            c
+        });
+        h.run_str(&["set", "a", &"a".repeat(511)]);
+        h.run_str(&["set", "b", &"ab".repeat(256)[..511]]);
+        assert_eq!(h.run_str(&["lcs", "a", "b", "len"]), int(256));
+        h.run_str(&["append", "a", "a"]);
+        let too_big =
+            "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n";
+        assert_eq!(h.run_str(&["lcs", "a", "b", "len"]), too_big);
+        assert_eq!(h.run_str(&["lcs", "b", "a", "idx"]), too_big);
+        assert_eq!(h.run_str(&["lcs", "a", "b", "foo"]), SYNTAX);
+        assert_eq!(h.run_str(&["lcs", "a", "nokey"]), "$0\r\n\r\n");
+    }
+}
