@@ -333,20 +333,30 @@ pub fn bitpos_command(ctx: &mut Ctx) -> CmdResult {
 /// Position of the first bit equal to `want` in the inclusive bit range
 /// `[from, to]` of `s` (which lies inside `s`).
 fn first_bit(s: &[u8], from: u64, to: u64, want: bool) -> Option<u64> {
-    let skip = if want { 0x00 } else { 0xff };
-    let mut i = from;
-    while i <= to {
-        if i & 7 == 0 && i + 7 <= to {
-            let byte = s.get((i >> 3) as usize).copied().unwrap_or(0);
-            if byte == skip {
-                i += 8;
-                continue;
-            }
+    let scan = |a: u64, b: u64| (a..=b).find(|&i| bit_at(s, i) == want);
+    // Bits before the first whole byte.
+    let head_end = ((from + 7) & !7).min(to + 1);
+    if from < head_end {
+        if let Some(p) = scan(from, head_end - 1) {
+            return Some(p);
         }
-        if bit_at(s, i) == want {
-            return Some(i);
+    }
+    // Whole bytes: skip those without a wanted bit.
+    let (first_byte, end_byte) = (head_end >> 3, (to + 1) >> 3);
+    if first_byte < end_byte {
+        let skip = if want { 0x00 } else { 0xff };
+        let bytes = s
+            .get(first_byte as usize..end_byte as usize)
+            .unwrap_or_default();
+        if let Some(k) = bytes.iter().position(|&b| b != skip) {
+            let at = (first_byte + k as u64) * 8;
+            return scan(at, at + 7);
         }
-        i += 1;
+    }
+    // Bits after the last whole byte.
+    let tail = (end_byte * 8).max(head_end);
+    if tail <= to {
+        return scan(tail, to);
     }
     None
 }
