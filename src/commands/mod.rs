@@ -6,6 +6,7 @@
 //! Redis counterpart: `processCommand` and `call` in `server.c`.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod command;
 pub mod config;

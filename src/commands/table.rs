@@ -6,13 +6,14 @@
 
 use super::spec::CommandSpec;
 use super::{
-    client, command, config, connection, debug, hash, keys, list, server, set, string, zset,
+    bitmap, client, command, config, connection, debug, hash, keys, list, server, set, string, zset,
 };
 
 /// Every family's rows.
 const FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     string::COMMANDS,
+    bitmap::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
