@@ -6,6 +6,7 @@
 
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, expect_type, flags::*, Ctx};
+use crate::db::blocking::TimeoutReply;
 use crate::errors::{CmdError, CmdResult};
 use crate::resp::reply::{Aggregate, ReplyBuf};
 use crate::types::zset::{AddFlags, AddOutcome, Limits, ZSet};
@@ -21,6 +22,13 @@ type Source = (Option<Vec<(Vec<u8>, f64)>>, f64);
 
 /// The sorted-set command table rows (sorted by name).
 pub static COMMANDS: &[CommandSpec] = &[
+    cmd("bzmpop", -5, WRITE | BLOCKING, keys(0, 0, 0), G, bzmpop)
+        .movable(super::getkeys::numkeys_second)
+        .doc("Remove and return members with scores in a sorted set or block until one is available", "7.0.0"),
+    cmd("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, keys(1, -2, 1), G, bzpopmax)
+        .doc("Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "5.0.0"),
+    cmd("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, keys(1, -2, 1), G, bzpopmin)
+        .doc("Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "5.0.0"),
     cmd("zadd", -4, WRITE | DENYOOM | FAST, keys(1, 1, 1), G, zadd),
     cmd("zcard", 2, READONLY | FAST, keys(1, 1, 1), G, zcard),
     cmd("zcount", 4, READONLY | FAST, keys(1, 1, 1), G, zcount),
@@ -1093,9 +1101,15 @@ fn positive_or(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 fn zmpop(ctx: &mut Ctx) -> CmdResult {
+    zmpop_generic(ctx, 1, None)
+}
+
+/// ZMPOP and BZMPOP: `numkeys` at `first`; with a deadline the client
+/// blocks when every key is missing.
+fn zmpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult {
     let argv = ctx.argv;
-    let numkeys = positive_or(argv[1], "ERR numkeys should be greater than 0")? as u64;
-    let where_idx = 2u64.saturating_add(numkeys) as usize;
+    let numkeys = positive_or(argv[first], "ERR numkeys should be greater than 0")? as u64;
+    let where_idx = (first as u64 + 1).saturating_add(numkeys) as usize;
     if where_idx >= argv.len() {
         return Err(CmdError::Syntax);
     }
@@ -1121,7 +1135,86 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
     if count == -1 {
         count = 1;
     }
-    zpop_generic(ctx, &argv[2..where_idx], max, true, count, true)
+    let keys = &argv[first + 1..where_idx];
+    if let Some(deadline) = deadline {
+        if !any_zset(ctx, keys)? {
+            let keys = keys.iter().map(|k| k.to_vec()).collect();
+            ctx.block(keys, deadline, TimeoutReply::NullArray);
+            return Ok(());
+        }
+    }
+    zpop_generic(ctx, keys, max, true, count, true)
+}
+
+/// Whether any of `keys` holds a sorted set (WRONGTYPE for other types).
+fn any_zset(ctx: &mut Ctx, keys: &[&[u8]]) -> Result<bool, CmdError> {
+    let db = ctx.client.db;
+    for &k in keys {
+        if let Some(v) = ctx.srv.lookup_write(db, k) {
+            expect_type(v, ValueType::ZSet)?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// BZPOPMIN/BZPOPMAX key [key ...] timeout: pops one member from the
+/// first non-empty sorted set as [key, member, score], else blocks.
+fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let deadline = args::block_timeout(argv[argv.len() - 1], ctx.now_ms())?;
+    let keys = &argv[1..argv.len() - 1];
+    let db = ctx.client.db;
+    let mut found = None;
+    for &k in keys {
+        if let Some(v) = ctx.srv.lookup_write(db, k) {
+            expect_type(v, ValueType::ZSet)?;
+            found = Some(k);
+            break;
+        }
+    }
+    let Some(key) = found else {
+        let keys = keys.iter().map(|k| k.to_vec()).collect();
+        ctx.block(keys, deadline, TimeoutReply::NullArray);
+        return Ok(());
+    };
+    let Some(z) = write_zset(ctx, key)? else {
+        return Err(CmdError::WrongType);
+    };
+    let mut popped = None;
+    z.walk(0, max, |m, s| {
+        popped = Some((m.to_vec(), s));
+        false
+    });
+    let Some((member, score)) = popped else {
+        return Err(CmdError::WrongType);
+    };
+    let start = if max { z.len() - 1 } else { 0 };
+    z.remove_rank_range(start, 1);
+    let r = &mut ctx.client.reply;
+    r.array_len(3);
+    r.bulk(key);
+    r.bulk(&member);
+    r.double(score);
+    drop_if_empty(ctx, key);
+    ctx.key_modified(key);
+    Ok(())
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    bzpop_generic(ctx, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    bzpop_generic(ctx, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let deadline = args::block_timeout(ctx.argv[1], ctx.now_ms())?;
+    zmpop_generic(ctx, 2, Some(deadline))
 }
 
 // ---------------------------------------------------------------------------

@@ -244,3 +244,78 @@ fn blocking_errors_match_redis() {
         }
     }
 }
+
+#[test]
+fn bzpopmin_bzpopmax_and_bzmpop_wake_on_zadd() {
+    let srv = TestServer::start();
+    let mut admin = srv.raw();
+    let mut c = srv.raw();
+    c.send_cmd(&["BZPOPMIN", "z1", "z2", "0"]);
+    wait_blocked(&mut admin, 1);
+    admin.cmd(&["ZADD", "z2", "2", "b", "1", "a"]);
+    assert_eq!(
+        c.read_reply().raw,
+        b"*3\r\n$2\r\nz2\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["BZPOPMAX", "z2", "0"]),
+        b"*3\r\n$2\r\nz2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
+    c.send_cmd(&["BZMPOP", "5", "1", "z3", "MAX", "COUNT", "2"]);
+    wait_blocked(&mut admin, 1);
+    admin.cmd(&["ZADD", "z3", "1", "x", "3", "y", "2", "z"]);
+    assert_eq!(
+        c.read_reply().raw,
+        b"*2\r\n$2\r\nz3\r\n*2\r\n*2\r\n$1\r\ny\r\n$1\r\n3\r\n*2\r\n$1\r\nz\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(c.cmd(&["BZPOPMIN", "nokey", "0.05"]), b"*-1\r\n");
+}
+
+#[test]
+fn zset_blocking_replies_match_redis() {
+    let cases: &[&[&str]] = &[
+        &["ZADD", "z2", "1", "a", "2", "b"],
+        &["BZPOPMIN", "z1", "z2", "0"],
+        &["BZPOPMAX", "z2", "0"],
+        &["BZMPOP", "0.05", "2", "z1", "z2", "MIN", "COUNT", "3"],
+        &["BZPOPMIN", "z1", "0.05"],
+        &["BZPOPMIN", "z1", "-1"],
+        &["BZMPOP", "x", "1", "z1", "MIN"],
+        &["BZMPOP", "0", "0", "z1", "MIN"],
+        &["SET", "s", "v"],
+        &["BZPOPMIN", "s", "0"],
+        &["BZMPOP", "0", "1", "s", "MIN"],
+        &["COMMAND", "GETKEYS", "BZMPOP", "0", "2", "a", "b", "MIN"],
+        &["HELLO", "3"],
+        &["ZADD", "z3", "1.5", "a"],
+        &["BZPOPMIN", "z3", "0"],
+        &["BZPOPMIN", "z3", "0.05"],
+    ];
+    let run = |srv: &TestServer| -> Vec<Vec<u8>> {
+        let mut c = srv.raw();
+        cases
+            .iter()
+            .map(|args| {
+                let r = c.cmd(args);
+                if args[0] == "HELLO" {
+                    Vec::new()
+                } else {
+                    r
+                }
+            })
+            .collect()
+    };
+    let ours = run(&TestServer::start());
+    assert_eq!(ours[14], b"*3\r\n$2\r\nz3\r\n$1\r\na\r\n,1.5\r\n");
+    if let Some(redis) = reference(&[]) {
+        let theirs = run(&redis);
+        for (i, (o, t)) in ours.iter().zip(theirs.iter()).enumerate() {
+            assert_eq!(
+                String::from_utf8_lossy(o),
+                String::from_utf8_lossy(t),
+                "case {:?}",
+                cases[i]
+            );
+        }
+    }
+}
