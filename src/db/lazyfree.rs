@@ -53,6 +53,8 @@ impl LazyFree {
             let spawned = std::thread::Builder::new()
                 .name("ferredis-lazyfree".into())
                 .spawn(move || {
+                    // Freeing is never urgent: let the reactor have the CPU.
+                    crate::sys::lower_thread_priority();
                     for job in rx {
                         let n = match &job {
                             Job::Value(_) => 1,

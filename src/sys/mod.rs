@@ -460,3 +460,15 @@ pub fn set_keepalive(sock: &impl std::os::fd::AsRawFd, secs: u64) {
     set(libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (secs / 3).max(1));
     set(libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3);
 }
+
+/// Gives the calling thread the lowest CPU priority (nice 19), so helper
+/// threads (lazy free) yield to the reactor on a busy machine.
+pub fn lower_thread_priority() {
+    // SAFETY: gettid has no preconditions; setpriority only changes the
+    // scheduling priority of this thread (Linux treats the tid as a
+    // process id for PRIO_PROCESS).
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The reactor's worst pause while a big set is deleted: UNLINK (freed on
+# the lazy-free thread) and DEL (freed inline), for ferredis and, when
+# installed, the real redis-server.
+#
+# For each server and command: load a set of MEMBERS members (default
+# 5,000,000) with redis-cli --pipe, then delete it while another connection
+# sends PINGs back to back; the longest PING round trip in that window is
+# the worst pause clients saw. Prints a markdown table.
+#
+# Env knobs: MEMBERS (default 5000000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MEMBERS=${MEMBERS:-5000000}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-lazyfree.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+command -v redis-cli >/dev/null || { echo "lazyfree: redis-cli is required" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "lazyfree: python3 is required" >&2; exit 1; }
+echo "lazyfree: building release binary..." >&2
+cargo build --release --bin ferredis-server >&2
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+# The SADD commands that build the set, 1000 members per command.
+python3 - "$MEMBERS" >"$WORK/load.resp" <<'EOF'
+import sys
+n = int(sys.argv[1])
+out = sys.stdout.buffer
+per = 1000
+for start in range(0, n, per):
+    members = [b"member:%d" % i for i in range(start, min(n, start + per))]
+    parts = [b"*%d\r\n$4\r\nSADD\r\n$3\r\nbig\r\n" % (len(members) + 2)]
+    for m in members:
+        parts.append(b"$%d\r\n%s\r\n" % (len(m), m))
+    out.write(b"".join(parts))
+EOF
+
+# measure PORT CMD: prints "<worst pause ms> <command ms>".
+measure() {
+    python3 - "$1" "$2" <<'EOF'
+import socket, sys, threading, time
+port, cmd = int(sys.argv[1]), sys.argv[2]
+def conn():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+stop = threading.Event()
+worst = [0.0]
+def probe():
+    s = conn()
+    while not stop.is_set():
+        t = time.perf_counter()
+        s.sendall(b"PING\r\n")
+        buf = b""
+        while not buf.endswith(b"\r\n"):
+            buf += s.recv(64)
+        worst[0] = max(worst[0], time.perf_counter() - t)
+th = threading.Thread(target=probe)
+th.start()
+time.sleep(0.3)
+worst[0] = 0.0
+c = conn()
+t = time.perf_counter()
+c.sendall(b"%s big\r\n" % cmd.encode())
+reply = c.recv(64)
+took = time.perf_counter() - t
+time.sleep(0.5)
+stop.set()
+th.join()
+assert reply == b":1\r\n", reply
+print("%.3f %.3f" % (worst[0] * 1000, took * 1000))
+EOF
+}
+
+run_server() { # NAME BINARY
+    local name=$1 bin=$2 port pid
+    port=$(free_port)
+    mkdir -p "$WORK/$name"
+    (cd "$WORK/$name" && exec "$bin" --port "$port" --save "" --appendonly no \
+        --bind 127.0.0.1 >"$WORK/$name/log" 2>&1) &
+    pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 100); do
+        redis-cli -p "$port" PING >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    for cmd in UNLINK DEL; do
+        redis-cli -p "$port" --pipe <"$WORK/load.resp" >/dev/null
+        local n
+        n=$(redis-cli -p "$port" SCARD big)
+        [ "$n" = "$MEMBERS" ] || { echo "lazyfree: $name loaded $n members" >&2; exit 1; }
+        read -r worst took < <(measure "$port" "$cmd")
+        echo "| $name | $cmd | $MEMBERS | $worst | $took |"
+    done
+    kill "$pid"
+}
+
+echo
+echo "Worst reactor pause while deleting a set of $MEMBERS members"
+echo
+echo "| server | command | members | worst PING round trip (ms) | command round trip (ms) |"
+echo "|---|---|---:|---:|---:|"
+run_server ferredis "$PWD/target/release/ferredis-server"
+if command -v redis-server >/dev/null; then
+    run_server redis "$(command -v redis-server)"
+else
+    echo "(redis-server not installed: ferredis only)"
+fi
