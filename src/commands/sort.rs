@@ -7,7 +7,8 @@
 //!
 //! Ordering notes (matching Redis 7.0 on glibc): Redis sorts with the C
 //! library's `qsort`, which glibc implements as a stable merge sort, so a
-//! stable sort here gives the same order for ties. Numeric ties fall back
+//! stable sort here gives the same order for ties; BY with a LIMIT window
+//! uses Redis's partial quicksort, reproduced as such. Numeric ties fall back
 //! to comparing the elements' bytes. ALPHA without STORE compares as
 //! `strcoll` in the C locale, i.e. as C strings (stopping at a NUL byte);
 //! with STORE it compares binary-safe.
