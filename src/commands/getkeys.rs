@@ -1,5 +1,6 @@
 //! Key finders for commands whose keys move with a `numkeys` argument
-//! (LMPOP, SINTERCARD, ZUNION, ZUNIONSTORE, ZMPOP, ...), used by COMMAND
+//! (LMPOP, SINTERCARD, ZUNION, ZUNIONSTORE, ZMPOP, ...) or an option
+//! (SORT ... STORE destination), used by COMMAND
 //! GETKEYS and, later, cluster slot checks.
 //!
 //! Redis counterpart: the `*GetKeys` functions in `db.c`.
@@ -57,6 +58,37 @@ pub fn dest_numkeys(argv: &[&[u8]]) -> Option<Vec<usize>> {
     numkeys(argv, 2, true)
 }
 
+/// SORT: the sorted key at 1 plus the destination of the last
+/// `STORE destination`. LIMIT skips two arguments and BY/GET one, as
+/// Redis's `sortGetKeys` does, even past the end.
+pub fn sort_keys(argv: &[&[u8]]) -> Option<Vec<usize>> {
+    if argv.len() < 2 {
+        return None;
+    }
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    Some(match store {
+        Some(d) => vec![1, d],
+        None => vec![1],
+    })
+}
+
+/// SORT_RO: only the sorted key at 1 (it has no STORE).
+pub fn sort_ro_keys(argv: &[&[u8]]) -> Option<Vec<usize>> {
+    (argv.len() >= 2).then(|| vec![1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +110,34 @@ mod tests {
             Some(vec![1, 3, 4])
         );
         assert_eq!(dest_numkeys(&v(&["zunionstore", "d", "x", "a"])), None);
+    }
+
+    #[test]
+    fn sort_keys_like_redis() {
+        assert_eq!(sort_keys(&v(&["sort", "k"])), Some(vec![1]));
+        assert_eq!(
+            sort_keys(&v(&["sort", "k", "STORE", "d"])),
+            Some(vec![1, 3])
+        );
+        assert_eq!(
+            sort_keys(&v(&[
+                "sort", "k", "store", "d1", "get", "store", "store", "d2"
+            ])),
+            Some(vec![1, 7])
+        );
+        assert_eq!(
+            sort_keys(&v(&["sort", "k", "limit", "store", "1", "store", "d"])),
+            Some(vec![1, 6])
+        );
+        assert_eq!(sort_keys(&v(&["sort", "k", "store"])), Some(vec![1]));
+        assert_eq!(
+            sort_keys(&v(&["sort", "k", "by", "store", "x"])),
+            Some(vec![1])
+        );
+        assert_eq!(
+            sort_ro_keys(&v(&["sort_ro", "k", "store", "d"])),
+            Some(vec![1])
+        );
+        assert_eq!(sort_ro_keys(&v(&["sort_ro"])), None);
     }
 }

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod list;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod spec;
 pub mod string;
 pub mod table;

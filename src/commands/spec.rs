@@ -221,6 +221,9 @@ pub struct CommandSpec {
     pub tips: &'static [&'static str],
     /// Key finder for commands with movable keys (`MOVABLE_KEYS` flag).
     pub get_keys: Option<GetKeys>,
+    /// Whether the group's ACL category applies (SORT is in the generic
+    /// group but not in @keyspace).
+    pub group_acl: bool,
 }
 
 /// Key positions (first, last, step).
@@ -255,6 +258,7 @@ pub const fn cmd(
         since: "1.0.0",
         tips: &[],
         get_keys: None,
+        group_acl: true,
     }
 }
 
@@ -280,6 +284,7 @@ pub const fn container(
         since: "1.0.0",
         tips: &[],
         get_keys: None,
+        group_acl: true,
     }
 }
 
@@ -287,6 +292,12 @@ impl CommandSpec {
     /// Adds ACL categories (`@dangerous` for KEYS, FLUSHALL, ...).
     pub const fn acl(mut self, extra: u64) -> Self {
         self.extra_acl |= extra;
+        self
+    }
+
+    /// Leaves out the group's ACL category (SORT: generic, not @keyspace).
+    pub const fn without_group_acl(mut self) -> Self {
+        self.group_acl = false;
         self
     }
 
@@ -338,7 +349,10 @@ impl CommandSpec {
         if self.handler.is_none() {
             return acl::SLOW;
         }
-        let mut c = self.extra_acl | self.group.acl();
+        let mut c = self.extra_acl;
+        if self.group_acl {
+            c |= self.group.acl();
+        }
         if self.has(flags::WRITE) {
             c |= acl::WRITE;
         }

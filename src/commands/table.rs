@@ -6,7 +6,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    bitmap, client, command, config, connection, debug, hash, keys, list, server, set, string, zset,
+    bitmap, client, command, config, connection, debug, hash, keys, list, server, set, sort,
+    string, zset,
 };
 
 /// Every family's rows.
@@ -18,6 +19,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     hash::COMMANDS,
+    sort::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,
