@@ -257,6 +257,18 @@ impl<V> Dict<V> {
         entry
     }
 
+    /// Frees the table from a helper thread without stalling others: drops
+    /// the entries, hands the (now empty) big arrays' pages back to the
+    /// kernel a few megabytes at a time, then frees the arrays, whose unmap
+    /// is then cheap.
+    pub fn release_gradually(mut self) {
+        self.slots.clear();
+        let bytes = self.slots.capacity() * std::mem::size_of::<Slot<V>>();
+        crate::sys::release_pages_gradually(self.slots.as_ptr().cast(), bytes);
+        let bucket_bytes = self.buckets.capacity() * std::mem::size_of::<u32>();
+        crate::sys::release_pages_gradually(self.buckets.as_ptr().cast(), bucket_bytes);
+    }
+
     /// Removes everything and returns the old contents as a new table (so
     /// the caller can free it elsewhere, e.g. on a helper thread).
     pub fn take(&mut self) -> Dict<V> {

@@ -17,11 +17,21 @@ use crate::types::Value;
 /// background thread (Redis's `LAZYFREE_THRESHOLD`).
 pub const LAZYFREE_THRESHOLD: usize = 64;
 
-/// Something to drop on the lazy-free thread (held only to be dropped).
+/// Something to free on the lazy-free thread.
 enum Job {
-    #[allow(dead_code)]
     Value(Value),
     Table(Dict<Value>),
+}
+
+/// Frees one job on the lazy-free thread, giving big tables' pages back
+/// gradually so no single unmap stalls the reactor's page faults.
+fn release(job: Job) {
+    match job {
+        Job::Table(t) => t.release_gradually(),
+        Job::Value(Value::Set(s)) => s.release_gradually(),
+        Job::Value(Value::Hash(h)) => h.release_gradually(),
+        Job::Value(v) => drop(v),
+    }
 }
 
 /// The handle the reactor uses to free things off-thread.
@@ -45,7 +55,14 @@ impl LazyFree {
         self.freed.load(Ordering::Relaxed)
     }
 
-    fn send(&mut self, job: Job, objects: u64) {
+    /// Starts the background thread now, so the first UNLINK does not pay
+    /// for creating it.
+    pub fn start(&mut self) {
+        self.ensure_thread();
+    }
+
+    /// Spawns the thread if needed; false if it could not be started.
+    fn ensure_thread(&mut self) -> bool {
         if self.tx.is_none() {
             let (tx, rx) = channel::<Job>();
             let pending = Arc::clone(&self.pending);
@@ -60,17 +77,24 @@ impl LazyFree {
                             Job::Value(_) => 1,
                             Job::Table(t) => t.len().max(1) as u64,
                         };
-                        drop(job);
+                        release(job);
                         pending.fetch_sub(n, Ordering::Relaxed);
                         freed.fetch_add(n, Ordering::Relaxed);
                     }
                 });
             if spawned.is_err() {
-                // No thread: free inline, as Redis would without bio.
-                drop(job);
-                return;
+                return false;
             }
             self.tx = Some(tx);
+        }
+        true
+    }
+
+    fn send(&mut self, job: Job, objects: u64) {
+        if !self.ensure_thread() {
+            // No thread: free inline, as Redis would without bio.
+            drop(job);
+            return;
         }
         self.pending.fetch_add(objects, Ordering::Relaxed);
         if let Some(tx) = &self.tx {

@@ -101,6 +101,7 @@ pub fn run(args: &[String]) -> i32 {
         config.pidfile = DEFAULT_PIDFILE.into();
     }
     let mut srv = Server::new(config);
+    srv.lazyfree.start();
     for (old, new) in srv.config.renamed_commands.clone() {
         // Checked while loading the configuration.
         let _ = srv.commands.rename(old.as_bytes(), new.as_bytes());

@@ -472,3 +472,30 @@ pub fn lower_thread_priority() {
         libc::setpriority(libc::PRIO_PROCESS, tid, 19);
     }
 }
+
+/// Gives the pages inside `[ptr, ptr + len)` back to the kernel a few
+/// megabytes at a time (`MADV_DONTNEED`), so that freeing a huge block
+/// afterwards does not stall other threads on one long unmap. Only whole
+/// pages strictly inside the range are touched, so an allocator header
+/// just before `ptr` is never affected.
+///
+/// The caller must own the memory and hold no live values in it: its
+/// contents read as zeros afterwards.
+pub fn release_pages_gradually(ptr: *const u8, len: usize) {
+    const CHUNK: usize = 4 << 20;
+    let page = page_size();
+    let start = (ptr as usize).div_ceil(page) * page;
+    let end = (ptr as usize + len) / page * page;
+    let mut at = start;
+    while at < end {
+        let n = CHUNK.min(end - at);
+        // SAFETY: [at, at + n) is whole pages inside a block the caller
+        // owns and holds no live values in; MADV_DONTNEED only drops their
+        // contents (they read back as zeros) and cannot unmap them.
+        unsafe {
+            libc::madvise(at as *mut libc::c_void, n, libc::MADV_DONTNEED);
+        }
+        at += n;
+        std::thread::yield_now();
+    }
+}

@@ -213,6 +213,13 @@ fn packed_find<'a>(buf: &'a [u8], field: &[u8]) -> Option<Found<'a>> {
 }
 
 impl Hash {
+    /// Frees a big hash from a helper thread without long stalls.
+    pub fn release_gradually(self) {
+        if let Hash::Table(d) = self {
+            d.release_gradually();
+        }
+    }
+
     /// An empty hash (`listpack`).
     pub fn new() -> Self {
         Hash::default()

@@ -81,6 +81,15 @@ pub struct Set {
     repr: Repr,
 }
 
+impl Set {
+    /// Frees a big set from a helper thread without long stalls.
+    pub fn release_gradually(self) {
+        if let Repr::Hash(d) = self.repr {
+            d.release_gradually();
+        }
+    }
+}
+
 impl Default for Set {
     fn default() -> Self {
         Self::new()
