@@ -66,6 +66,79 @@ pub fn block_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
         .ok_or(CmdError::msg("ERR timeout is out of range"))
 }
 
+/// An argument as C string functions see it: up to its first NUL. Redis
+/// compares option keywords with `strcasecmp`, so `"nx\0junk"` reads as NX.
+pub fn cstr(arg: &[u8]) -> &[u8] {
+    match arg.iter().position(|&b| b == 0) {
+        Some(n) => &arg[..n],
+        None => arg,
+    }
+}
+
+/// Case-insensitive keyword comparison with C string semantics.
+pub fn kw(arg: &[u8], word: &str) -> bool {
+    cstr(arg).eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// Parses a SCAN cursor the way Redis does with `strtoul`: an optional
+/// sign (a negative cursor wraps around), no leading space, nothing after
+/// the digits (bytes from a NUL on are not seen), "" is 0.
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::msg("ERR invalid cursor");
+    let s = cstr(arg);
+    let Some(&first) = s.first() else {
+        return Ok(0);
+    };
+    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        return Err(invalid());
+    }
+    let (negative, digits) = match first {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(invalid());
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if negative { v.wrapping_neg() } else { v })
+}
+
+/// The `[MATCH pattern] [COUNT count]` options of SSCAN, HSCAN and ZSCAN
+/// from `argv[from..]`: (count, pattern), with `*` meaning no pattern.
+pub fn scan_options<'a>(
+    argv: &[&'a [u8]],
+    from: usize,
+) -> Result<(i64, Option<&'a [u8]>), CmdError> {
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut i = from;
+    while i < argv.len() {
+        let has_value = argv.len() - i >= 2;
+        if kw(argv[i], "count") && has_value {
+            count = int(argv[i + 1])?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+        } else if kw(argv[i], "match") && has_value {
+            pattern = (argv[i + 1] != b"*").then_some(argv[i + 1]);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    Ok((count, pattern))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

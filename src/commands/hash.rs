@@ -332,20 +332,6 @@ pub fn hincrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// The bytes before the first NUL: Redis compares keyword arguments with
-/// `strcasecmp`, which stops there.
-fn cstr(arg: &[u8]) -> &[u8] {
-    match arg.iter().position(|&b| b == 0) {
-        Some(n) => &arg[..n],
-        None => arg,
-    }
-}
-
-/// Case-insensitive keyword test with C string semantics.
-fn kw(arg: &[u8], word: &str) -> bool {
-    cstr(arg).eq_ignore_ascii_case(word.as_bytes())
-}
-
 /// Most elements one HRANDFIELD reply (negative count) may hold. Redis
 /// only refuses |count| > LONG_MAX/2 with WITHVALUES; past a few hundred
 /// million elements it builds a reply of many gigabytes until it is
@@ -377,7 +363,7 @@ pub fn hrandfield_command(ctx: &mut Ctx) -> CmdResult {
     }
     let mut withvalues = false;
     if argv.len() >= 4 {
-        if argv.len() > 4 || !kw(argv[3], "withvalues") {
+        if argv.len() > 4 || !args::kw(argv[3], "withvalues") {
             return Err(CmdError::Syntax);
         }
         if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
@@ -429,36 +415,10 @@ fn randfield_count(ctx: &mut Ctx, l: i64, withvalues: bool, rng: &mut u64) -> Cm
     Ok(())
 }
 
-/// Parses a SCAN cursor as Redis does with `strtoul` (see `keys.rs`): an
-/// optional sign (negative wraps), digits only, "" is 0.
-fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::msg("ERR invalid cursor");
-    let s = cstr(arg);
-    let Some(&first) = s.first() else {
-        return Ok(0);
-    };
-    let (negative, digits) = match first {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if negative { v.wrapping_neg() } else { v })
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn hscan_command(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let mut cursor = parse_cursor(argv[2])?;
+    let mut cursor = args::parse_cursor(argv[2])?;
     let db = ctx.client.db;
     let h = read_hash(ctx.srv, db, argv[1])?;
     let Some(h) = h else {
@@ -468,23 +428,7 @@ pub fn hscan_command(ctx: &mut Ctx) -> CmdResult {
         reply.array_len(0);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = argv.len() - i >= 2;
-        if kw(argv[i], "count") && has_value {
-            count = args::int(argv[i + 1])?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if kw(argv[i], "match") && has_value {
-            pattern = (argv[i + 1] != b"*").then_some(argv[i + 1]);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let (count, pattern) = args::scan_options(argv, 3)?;
 
     // A listpack hash comes back whole with cursor 0; a table is walked
     // bucket by bucket until about COUNT elements (fields and values both

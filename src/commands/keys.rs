@@ -5,7 +5,7 @@
 //! Redis counterpart: `db.c` (keyspace commands, SCAN), `expire.c`
 //! (EXPIRE/TTL command halves), `object.c` (OBJECT).
 
-use super::args;
+use super::args::{self, cstr, kw, parse_cursor};
 use super::spec::{cmd, container, keys, CommandSpec, Group, NO_KEYS};
 use super::Ctx;
 use crate::commands::flags::*;
@@ -151,7 +151,6 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-const INVALID_CURSOR: &str = "ERR invalid cursor";
 const INT32_RANGE: &str =
     "ERR value is out of range, value must between -2147483648 and 2147483647";
 const EXPIRE_NX_CONFLICT: &str =
@@ -163,20 +162,6 @@ const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time n
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Integers below this are Redis's shared integer objects.
 const SHARED_INTEGERS: i64 = 10_000;
-
-/// An argument as C string functions see it: up to its first NUL. Redis
-/// compares option keywords with `strcasecmp`, so `"nx\0junk"` reads as NX.
-fn cstr(arg: &[u8]) -> &[u8] {
-    match arg.iter().position(|&b| b == 0) {
-        Some(n) => &arg[..n],
-        None => arg,
-    }
-}
-
-/// Case-insensitive keyword test with C string semantics (see `cstr`).
-fn kw(arg: &[u8], word: &str) -> bool {
-    cstr(arg).eq_ignore_ascii_case(word.as_bytes())
-}
 
 /// Parses a C `int` argument (Redis's `getIntFromObjectOrReply`).
 fn int32(arg: &[u8]) -> Result<i64, CmdError> {
@@ -338,39 +323,6 @@ pub fn keys_command(ctx: &mut Ctx) -> CmdResult {
     }
     reply.set_deferred_len(len, Aggregate::Array, n);
     Ok(())
-}
-
-/// Parses a SCAN cursor the way Redis does with `strtoul`: an optional
-/// sign (a negative cursor wraps around), no leading space, nothing after
-/// the digits (bytes from a NUL on are not seen), "" is 0.
-pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::msg(INVALID_CURSOR);
-    let s = cstr(arg);
-    let Some(&first) = s.first() else {
-        return Ok(0);
-    };
-    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        return Err(invalid());
-    }
-    let (negative, digits) = match first {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return Err(invalid());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(invalid());
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if negative { v.wrapping_neg() } else { v })
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]

@@ -6,7 +6,6 @@
 //! `scanGenericCommand` in `db.c`.
 
 use super::args;
-use super::keys::parse_cursor;
 use super::spec::{cmd, keys, CommandSpec, Group, NO_KEYS};
 use super::Ctx;
 use crate::commands::flags::*;
@@ -726,7 +725,7 @@ pub fn sintercard_command(ctx: &mut Ctx) -> CmdResult {
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn sscan_command(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let mut cursor = parse_cursor(argv[2])?;
+    let mut cursor = args::parse_cursor(argv[2])?;
     let key = argv[1];
     if !check_read(ctx, key)? {
         let reply = &mut ctx.client.reply;
@@ -735,23 +734,7 @@ pub fn sscan_command(ctx: &mut Ctx) -> CmdResult {
         reply.array_len(0);
         return Ok(());
     }
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = argv.len() - i >= 2;
-        if args::is(argv[i], "count") && has_value {
-            count = args::int(argv[i + 1])?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if args::is(argv[i], "match") && has_value {
-            pattern = (argv[i + 1] != b"*").then_some(argv[i + 1]);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let (count, pattern) = args::scan_options(argv, 3)?;
     let Some(set) = peek_set(&ctx.srv.keyspace.dbs[ctx.client.db], key) else {
         return Err(CmdError::WrongType);
     };

@@ -1350,28 +1350,12 @@ fn listpack_score_text(s: f64) -> String {
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 fn zscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let mut cursor = super::keys::parse_cursor(argv[2])?;
+    let mut cursor = args::parse_cursor(argv[2])?;
     let Some(z) = read_zset(ctx, argv[1])? else {
         ctx.client.reply.raw(b"*2\r\n$1\r\n0\r\n*0\r\n");
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = argv.len() - i >= 2;
-        if args::is(argv[i], "count") && has_value {
-            count = args::int(argv[i + 1])?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if args::is(argv[i], "match") && has_value {
-            pattern = (argv[i + 1] != b"*").then_some(argv[i + 1]);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let (count, pattern) = args::scan_options(argv, 3)?;
     let listpack = z.is_listpack();
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut budget = count.saturating_mul(10);
