@@ -14,6 +14,10 @@ const MAX_LEVEL: usize = 32;
 pub const NIL: u32 = u32::MAX;
 /// The header node's index.
 const HEAD: u32 = 0;
+/// Levels kept inside the node; taller nodes (1 in 256) keep the rest in
+/// a box. Inline links keep a search step to one cache line per node,
+/// where a boxed level array costs a second miss.
+const INLINE_LEVELS: usize = 4;
 /// Smallest member-index table.
 const MIN_BUCKETS: usize = 4;
 
@@ -28,9 +32,10 @@ struct Node {
     member: SmallBytes,
     score: f64,
     backward: u32,
-    /// Level 0 inline (three nodes in four have no other level).
-    link0: Link,
-    /// Levels 1 and up (empty, so no allocation, for level-1 nodes).
+    /// Levels 0 to `INLINE_LEVELS - 1`, in place.
+    links: [Link; INLINE_LEVELS],
+    /// Levels from `INLINE_LEVELS` up (empty, so no allocation, for most
+    /// nodes).
     upper: Box<[Link]>,
     /// Next node in the same member-index bucket.
     hnext: u32,
@@ -41,19 +46,19 @@ struct Node {
 impl Node {
     #[inline]
     fn link(&self, i: usize) -> Link {
-        if i == 0 {
-            self.link0
+        if i < INLINE_LEVELS {
+            self.links[i]
         } else {
-            self.upper[i - 1]
+            self.upper[i - INLINE_LEVELS]
         }
     }
 
     #[inline]
     fn link_mut(&mut self, i: usize) -> &mut Link {
-        if i == 0 {
-            &mut self.link0
+        if i < INLINE_LEVELS {
+            &mut self.links[i]
         } else {
-            &mut self.upper[i - 1]
+            &mut self.upper[i - INLINE_LEVELS]
         }
     }
 }
@@ -92,10 +97,10 @@ impl SkipList {
             member: SmallBytes::new(b""),
             score: 0.0,
             backward: NIL,
-            link0: Link {
+            links: [Link {
                 forward: NIL,
                 span: 0,
-            },
+            }; INLINE_LEVELS],
             hnext: NIL,
             hash: 0,
             upper: vec![
@@ -214,8 +219,8 @@ impl SkipList {
             member: SmallBytes::new(member),
             score,
             backward: NIL,
-            link0: Link::default(),
-            upper: vec![Link::default(); lvl - 1].into_boxed_slice(),
+            links: [Link::default(); INLINE_LEVELS],
+            upper: vec![Link::default(); lvl.saturating_sub(INLINE_LEVELS)].into_boxed_slice(),
             hnext: NIL,
             hash: self.hasher.hash_one(member) as u32,
         };

@@ -393,6 +393,13 @@ impl ZSet {
                     return Some((AddOutcome::Nop, cur));
                 }
                 if new != cur {
+                    if let Repr::Skiplist(b) = &mut self.repr {
+                        // The score is known: move the element without
+                        // looking the member up again.
+                        b.sl.remove(cur, member);
+                        b.sl.insert(new, member);
+                        return Some((AddOutcome::Updated, new));
+                    }
                     self.remove(member);
                     self.insert_new(member, new, lim);
                     // The listpack keeps -0 as 0.
