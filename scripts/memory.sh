@@ -9,9 +9,10 @@
 #   string  SET key:N 0123456789abcdef                (KEYS default 1000000)
 #   hash    HSET key:N f0 v0 ... f9 v9                (KEYS default 100000)
 #   set     SADD key:N m0 ... m9                      (KEYS default 100000)
+#   intset  SADD key:N 1 ... 10 (an intset)           (KEYS default 100000)
 #   zset    ZADD key:N 0 m0 ... 9 m9                  (KEYS default 100000)
 #   list    RPUSH key:N e0 ... e9                     (KEYS default 100000)
-#   collections  all four collection types, one table
+#   collections  all the collection loads above, one table
 # A type the server does not implement yet is reported as n/a.
 #
 # Env knobs: TYPE, KEYS.
@@ -21,9 +22,9 @@ cd "$(dirname "$0")/.."
 TYPE=${TYPE:-string}
 case "$TYPE" in
     string) TYPES=(string); KEYS=${KEYS:-1000000} ;;
-    hash | set | zset | list) TYPES=("$TYPE"); KEYS=${KEYS:-100000} ;;
-    collections) TYPES=(hash set zset list); KEYS=${KEYS:-100000} ;;
-    *) echo "memory: unknown TYPE=$TYPE (string, hash, set, zset, list, collections)" >&2; exit 2 ;;
+    hash | set | intset | zset | list) TYPES=("$TYPE"); KEYS=${KEYS:-100000} ;;
+    collections) TYPES=(hash set intset zset list); KEYS=${KEYS:-100000} ;;
+    *) echo "memory: unknown TYPE=$TYPE (string, hash, set, intset, zset, list, collections)" >&2; exit 2 ;;
 esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-memory.XXXXXX")
 PID=""
@@ -62,6 +63,7 @@ command_words() {
         string) echo "SET key:$2 0123456789abcdef" ;;
         hash) echo "HSET key:$2 f0 v0 f1 v1 f2 v2 f3 v3 f4 v4 f5 v5 f6 v6 f7 v7 f8 v8 f9 v9" ;;
         set) echo "SADD key:$2 m0 m1 m2 m3 m4 m5 m6 m7 m8 m9" ;;
+        intset) echo "SADD key:$2 1 2 3 4 5 6 7 8 9 10" ;;
         zset) echo "ZADD key:$2 0 m0 1 m1 2 m2 3 m3 4 m4 5 m5 6 m6 7 m7 8 m8 9 m9" ;;
         list) echo "RPUSH key:$2 e0 e1 e2 e3 e4 e5 e6 e7 e8 e9" ;;
     esac
@@ -89,7 +91,7 @@ check_words() {
     case "$1" in
         string) echo "GET $2" ;;
         hash) echo "HLEN $2" ;;
-        set) echo "SCARD $2" ;;
+        set | intset) echo "SCARD $2" ;;
         zset) echo "ZCARD $2" ;;
         list) echo "LLEN $2" ;;
     esac
