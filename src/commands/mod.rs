@@ -96,7 +96,7 @@ impl Ctx<'_> {
 
 /// The command table plus a case-insensitive index.
 pub struct CommandTable {
-    index: HashMap<Vec<u8>, &'static CommandSpec>,
+    index: HashMap<Vec<u8>, &'static CommandSpec, ahash::RandomState>,
 }
 
 impl Default for CommandTable {
@@ -108,7 +108,8 @@ impl Default for CommandTable {
 impl CommandTable {
     /// Builds the index over every family's commands.
     pub fn new() -> Self {
-        let mut index = HashMap::new();
+        let mut index: HashMap<Vec<u8>, &'static CommandSpec, ahash::RandomState> =
+            HashMap::default();
         for spec in table::all() {
             index.insert(spec.name.as_bytes().to_vec(), spec);
         }

@@ -50,7 +50,7 @@ pub struct Stats {
     /// Per error prefix counts (`INFO errorstats`).
     pub errors: HashMap<String, u64>,
     /// Per command name (`container|sub` for subcommands).
-    pub commands: HashMap<&'static str, CommandStats>,
+    pub commands: HashMap<&'static str, CommandStats, ahash::RandomState>,
     /// Instantaneous ops/sec samples.
     pub ops_samples: [u64; 16],
     pub ops_sample_idx: usize,
