@@ -93,7 +93,12 @@ impl<V> Dict<V> {
     /// The arena index of `key`, if present.
     #[inline]
     pub fn find(&self, key: &[u8]) -> Option<u32> {
-        let h = self.hash(key);
+        self.find_hashed(key, self.hash(key))
+    }
+
+    /// `find` with the key's hash already computed.
+    #[inline]
+    fn find_hashed(&self, key: &[u8], h: u32) -> Option<u32> {
         let mut i = self.buckets[h as usize & self.mask()];
         while i != NIL {
             let s = &self.slots[i as usize];
@@ -173,17 +178,23 @@ impl<V> Dict<V> {
 
     /// Inserts or replaces; returns the slot index and the previous value.
     pub fn insert(&mut self, key: &[u8], value: V) -> (u32, Option<V>) {
-        if let Some(i) = self.find(key) {
+        // One hash serves both the lookup and the insertion.
+        let h = self.hash(key);
+        if let Some(i) = self.find_hashed(key, h) {
             let old = std::mem::replace(self.value_at_mut(i), value);
             return (i, Some(old));
         }
-        (self.insert_new(SmallBytes::new(key), value), None)
+        (self.insert_hashed(SmallBytes::new(key), value, h), None)
     }
 
     /// Inserts a key known to be absent; returns its slot index.
     pub fn insert_new(&mut self, key: SmallBytes, value: V) -> u32 {
-        self.grow_if_needed();
         let h = self.hash(&key);
+        self.insert_hashed(key, value, h)
+    }
+
+    fn insert_hashed(&mut self, key: SmallBytes, value: V, h: u32) -> u32 {
+        self.grow_if_needed();
         let b = h as usize & self.mask();
         let head = self.buckets[b];
         let i = if self.free_head != NIL {
