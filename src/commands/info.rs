@@ -191,6 +191,15 @@ fn total_system_memory() -> u64 {
         .unwrap_or(0)
 }
 
+/// `part` as a percentage of `whole` (0 when `whole` is 0).
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        part as f64 * 100.0 / whole as f64
+    } else {
+        0.0
+    }
+}
+
 fn memory_section(srv: &Server, out: &mut String) {
     let used = sys::used_memory() as u64;
     let rss = sys::rss_bytes() as u64;
@@ -214,16 +223,7 @@ fn memory_section(srv: &Server, out: &mut String) {
     field!(out, "used_memory_rss_human", "{}", bytes_to_human(rss));
     field!(out, "used_memory_peak", "{}", peak);
     field!(out, "used_memory_peak_human", "{}", bytes_to_human(peak));
-    field!(
-        out,
-        "used_memory_peak_perc",
-        "{:.2}%",
-        if peak > 0 {
-            used as f64 * 100.0 / peak as f64
-        } else {
-            0.0
-        }
-    );
+    field!(out, "used_memory_peak_perc", "{:.2}%", percent(used, peak));
     field!(out, "used_memory_overhead", "{}", overhead);
     field!(out, "used_memory_startup", "0");
     field!(out, "used_memory_dataset", "{}", dataset);
@@ -231,11 +231,7 @@ fn memory_section(srv: &Server, out: &mut String) {
         out,
         "used_memory_dataset_perc",
         "{:.2}%",
-        if used > 0 {
-            dataset as f64 * 100.0 / used as f64
-        } else {
-            0.0
-        }
+        percent(dataset, used)
     );
     field!(out, "allocator_allocated", "{}", used);
     field!(out, "allocator_active", "{}", used);
