@@ -7,6 +7,7 @@
 //! Redis counterpart: `rdb.c` (`rdbSave`, `rdbLoad`), `server.c`
 //! (`loadDataFromDisk`).
 
+pub mod child;
 pub mod rdb;
 
 use std::fs::{self, File, OpenOptions};

@@ -29,6 +29,7 @@ pub fn server_cron(srv: &mut Server) {
         active_expire_cycle(&mut srv.keyspace, now, budget, |_db, _key| {});
     }
     close_idle_clients(srv);
+    crate::persistence::child::check_child_done(srv);
 }
 
 /// Samples the command counter for `instantaneous_ops_per_sec`.

@@ -107,6 +107,12 @@ pub struct Server {
     pub lastsave: i64,
     /// RDB save/load counters and status (`INFO persistence`).
     pub persistence: crate::persistence::State,
+    /// The forked child (BGSAVE, AOF rewrite), if one runs.
+    pub child: Option<crate::persistence::child::Child>,
+    /// Fork counters for `INFO stats`.
+    pub fork_stats: crate::persistence::child::ForkStats,
+    /// Raw descriptors of the listening sockets (closed in forked children).
+    pub listener_fds: Vec<i32>,
     /// 40-hex-char run id.
     pub run_id: String,
     /// Clients with output to write in before_sleep.
@@ -180,6 +186,9 @@ impl Server {
             dirty: 0,
             lastsave: now_us / 1_000_000,
             persistence: Default::default(),
+            child: None,
+            fork_stats: Default::default(),
+            listener_fds: Vec::new(),
             run_id,
             pending_writes: Vec::new(),
             to_close: Vec::new(),

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, UnixListener};
 use mio::{Events, Interest, Poll, Token};
+use std::os::fd::AsRawFd;
 
 use super::client::{cflags, Client, Conn};
 use super::{cron, PauseKind, Server};
@@ -170,6 +171,10 @@ impl Reactor {
                 Listener::Unix(u) => poll.registry().register(u, token, Interest::READABLE),
             };
             r.map_err(|e| e.to_string())?;
+            srv.listener_fds.push(match l {
+                Listener::Tcp(t) => t.as_raw_fd(),
+                Listener::Unix(u) => u.as_raw_fd(),
+            });
         }
         Ok(Reactor {
             poll,

@@ -499,3 +499,86 @@ pub fn release_pages_gradually(ptr: *const u8, len: usize) {
         std::thread::yield_now();
     }
 }
+
+/// Which side of a `fork()` the caller is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// In the new child process.
+    Child,
+    /// In the parent; the child's pid.
+    Parent(i32),
+}
+
+/// Forks the process (BGSAVE, BGREWRITEAOF, replication transfers). The
+/// child has only the calling thread; it must finish with `exit_child`.
+pub fn fork() -> std::io::Result<Forked> {
+    // SAFETY: fork has no memory-safety preconditions; the child only
+    // touches memory it inherited and leaves through `_exit`, so no other
+    // thread's state (helper threads do not exist there) is relied on.
+    match unsafe { libc::fork() } {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid)),
+    }
+}
+
+/// Ends a forked child at once with `code`, without running destructors or
+/// atexit handlers that belong to the parent (Redis's `exitFromChild`).
+pub fn exit_child(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// How a reaped child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildExit {
+    /// The child's pid.
+    pub pid: i32,
+    /// Its exit code (when it exited).
+    pub code: i32,
+    /// The signal that killed it, or 0.
+    pub signal: i32,
+}
+
+/// Reaps one finished child without blocking (`waitpid(-1, WNOHANG)`).
+pub fn reap_child() -> Option<ChildExit> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid out-pointer for the duration of the call.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid <= 0 {
+        return None;
+    }
+    let (code, signal) = if libc::WIFEXITED(status) {
+        (libc::WEXITSTATUS(status), 0)
+    } else if libc::WIFSIGNALED(status) {
+        (-1, libc::WTERMSIG(status))
+    } else {
+        (-1, 0)
+    };
+    Some(ChildExit { pid, code, signal })
+}
+
+/// Waits for the child `pid` to end (used after killing it).
+pub fn wait_child(pid: i32) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid out-pointer for the duration of the call.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+}
+
+/// Sends `sig` to `pid`.
+pub fn kill(pid: i32, sig: i32) -> bool {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, sig) == 0 }
+}
+
+/// The number of the signal SIGUSR1 (a child killed with it is not an
+/// error, as in Redis).
+pub const SIGUSR1: i32 = libc::SIGUSR1;
+
+/// Closes a raw descriptor the caller owns (a forked child closing the
+/// listening sockets it inherited, so a restarted server can bind again).
+pub fn close_fd(fd: i32) {
+    // SAFETY: closing a descriptor has no memory-safety preconditions; the
+    // caller guarantees nothing in this process uses `fd` afterwards.
+    unsafe { libc::close(fd) };
+}
