@@ -4,6 +4,7 @@
 //!
 //! Redis counterpart: `bitops.c` (and `lcsCommand` in `t_string.c`).
 
+use crate::db::Discard;
 use std::borrow::Cow;
 
 use super::spec::{cmd, keys, CommandSpec, Group};
@@ -443,7 +444,7 @@ pub fn bitop_command(ctx: &mut Ctx) -> CmdResult {
         dbm.peek(dest, now);
         dbm.set(dest, Value::raw(res), false);
         ctx.key_modified(dest);
-    } else if ctx.db().delete(dest, now).is_some() {
+    } else if ctx.db().peek(dest, now).is_some() && ctx.db().discard(dest, Discard::ServerDel) {
         ctx.key_modified(dest);
     }
     ctx.client.reply.int(maxlen as i64);

@@ -264,7 +264,12 @@ fn memory_section(srv: &Server, out: &mut String) {
         "{}",
         bytes_to_human(srv.config.maxmemory)
     );
-    field!(out, "maxmemory_policy", "noeviction");
+    field!(
+        out,
+        "maxmemory_policy",
+        "{}",
+        srv.config.get_enum("maxmemory-policy")
+    );
     let frag = if used > 0 {
         rss as f64 / used as f64
     } else {

@@ -11,6 +11,7 @@ use super::Ctx;
 use crate::commands::flags::*;
 use crate::commands::spec::acl;
 use crate::db::Dict;
+use crate::db::Discard;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::Aggregate;
 use crate::types::{SmallBytes, Value};
@@ -448,7 +449,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
             ctx.client.reply.int(0);
             return Ok(());
         }
-        db.remove(dst);
+        db.discard(dst, Discard::ServerDel);
     }
     let Some(value) = db.remove(src) else {
         return Err(CmdError::NoSuchKey);
@@ -501,7 +502,7 @@ pub fn copy_command(ctx: &mut Ctx) -> CmdResult {
             ctx.client.reply.int(0);
             return Ok(());
         }
-        dst.remove(newkey);
+        dst.discard(newkey, Discard::ServerDel);
     }
     dst.insert_new(newkey, value);
     if let Some(when) = expire {
@@ -701,7 +702,7 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
         return Ok(());
     }
     if when <= now {
-        db.remove(key);
+        db.discard(key, Discard::Expire);
     } else {
         db.set_expire(key, when);
     }
@@ -935,6 +936,82 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// Objects handed to the lazy-free thread so far, once it is idle.
+    fn lazily_freed(h: &Harness) -> u64 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while h.srv.lazyfree.pending() > 0 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        h.srv.lazyfree.freed()
+    }
+
+    fn big_set(h: &mut Harness, key: &str) {
+        let mut args = vec!["sadd".to_string(), key.to_string()];
+        args.extend((0..200).map(|i| format!("m{}", i)));
+        let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        assert_eq!(h.run_str(&args), int(200));
+    }
+
+    #[test]
+    fn lazyfree_lazy_server_del_frees_overwritten_and_replaced_values_off_thread() {
+        let mut h = harness();
+        // Off (the default): an overwrite frees inline.
+        big_set(&mut h, "s");
+        set(&mut h, "s", "x");
+        assert_eq!(lazily_freed(&h), 0);
+        assert_eq!(
+            h.run_str(&["config", "set", "lazyfree-lazy-server-del", "yes"]),
+            "+OK\r\n"
+        );
+        assert_eq!(h.run_str(&["del", "s"]), int(1));
+        big_set(&mut h, "s");
+        set(&mut h, "s", "x");
+        assert_eq!(lazily_freed(&h), 1);
+        // A RENAME destination, a *STORE destination.
+        big_set(&mut h, "a");
+        big_set(&mut h, "b");
+        assert_eq!(h.run_str(&["rename", "a", "b"]), "+OK\r\n");
+        assert_eq!(lazily_freed(&h), 2);
+        big_set(&mut h, "c");
+        assert_eq!(
+            h.run_str(&["sunionstore", "c", "s"]),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        assert_eq!(h.run_str(&["sunionstore", "c", "nokey"]), int(0));
+        assert_eq!(lazily_freed(&h), 3);
+        // Small values are never worth a trip to the thread.
+        assert_eq!(h.run_str(&["sadd", "small", "1", "2"]), int(2));
+        set(&mut h, "small", "x");
+        assert_eq!(lazily_freed(&h), 3);
+        // Explicit DEL is governed by lazyfree-lazy-user-del, not this.
+        big_set(&mut h, "d");
+        assert_eq!(h.run_str(&["del", "d"]), int(1));
+        assert_eq!(lazily_freed(&h), 3);
+    }
+
+    #[test]
+    fn lazyfree_lazy_expire_frees_expired_values_off_thread() {
+        let mut h = harness();
+        big_set(&mut h, "s");
+        assert_eq!(h.run_str(&["pexpire", "s", "10"]), int(1));
+        h.advance_ms(20);
+        assert_eq!(h.run_str(&["exists", "s"]), int(0));
+        assert_eq!(lazily_freed(&h), 0);
+        assert_eq!(
+            h.run_str(&["config", "set", "lazyfree-lazy-expire", "yes"]),
+            "+OK\r\n"
+        );
+        big_set(&mut h, "s");
+        assert_eq!(h.run_str(&["pexpire", "s", "10"]), int(1));
+        h.advance_ms(20);
+        assert_eq!(h.run_str(&["scard", "s"]), int(0));
+        assert_eq!(lazily_freed(&h), 1);
+        // EXPIRE into the past deletes at once, under the same directive.
+        big_set(&mut h, "t");
+        assert_eq!(h.run_str(&["expire", "t", "-1"]), int(1));
+        assert_eq!(lazily_freed(&h), 2);
     }
 
     #[test]

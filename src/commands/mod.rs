@@ -328,6 +328,7 @@ pub fn call(
         handler(&mut ctx)
     };
     let duration_us = start.elapsed().as_micros() as u64;
+    srv.free_graveyard(client.db);
     let stats = srv.stats.commands.entry(spec.name).or_default();
     stats.calls += 1;
     stats.usec += duration_us;

@@ -10,6 +10,7 @@ use super::spec::{cmd, keys, CommandSpec, Group, NO_KEYS};
 use super::Ctx;
 use crate::commands::flags::*;
 use crate::db::Db;
+use crate::db::Discard;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::{Aggregate, ReplyBuf};
 use crate::server::Server;
@@ -646,7 +647,7 @@ fn set_op_store(ctx: &mut Ctx, op: SetOp) -> CmdResult {
         db.set(dst, Value::Set(Box::new(result)), false);
         true
     } else {
-        db.remove(dst).is_some()
+        db.discard(dst, Discard::ServerDel)
     };
     if changed {
         ctx.key_modified(dst);

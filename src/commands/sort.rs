@@ -13,6 +13,7 @@
 //! `strcoll` in the C locale, i.e. as C strings (stopping at a NUL byte);
 //! with STORE it compares binary-safe.
 
+use crate::db::Discard;
 use std::cmp::Ordering;
 
 use super::spec::{acl, cmd, keys, CommandSpec, Group};
@@ -634,7 +635,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
                 ctx.key_modified(dst);
                 // Redis counts every stored element as a change.
                 ctx.srv.dirty += out_len as u64 - 1;
-            } else if ctx.db().remove(dst).is_some() {
+            } else if ctx.db().discard(dst, Discard::ServerDel) {
                 ctx.key_modified(dst);
             }
             ctx.client.reply.int(out_len as i64);

@@ -7,6 +7,7 @@
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, expect_type, flags::*, Ctx};
 use crate::db::blocking::TimeoutReply;
+use crate::db::Discard;
 use crate::errors::{CmdError, CmdResult};
 use crate::resp::reply::{Aggregate, ReplyBuf};
 use crate::types::zset::{AddFlags, AddOutcome, Limits, ZSet};
@@ -361,7 +362,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     let n = items.len();
     if n == 0 {
         let now = ctx.now_ms();
-        if ctx.db().delete(dst, now).is_some() {
+        if ctx.db().peek(dst, now).is_some() && ctx.db().discard(dst, Discard::ServerDel) {
             ctx.key_modified(dst);
         }
         ctx.client.reply.int(0);

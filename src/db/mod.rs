@@ -90,6 +90,32 @@ pub struct Db {
     now_secs: i64,
     /// LRU or LFU stamps, from `maxmemory-policy`.
     pub policy: access::AccessPolicy,
+    /// Which implicit deletions free big values off the reactor.
+    pub lazy: LazyDeletes,
+    /// Big values the server removed by itself (overwrites, expiry) under
+    /// a `lazyfree-lazy-*` directive, waiting to be handed to the lazy-free
+    /// thread by `Keyspace::take_graveyard` after the command.
+    pub graveyard: Vec<Value>,
+}
+
+/// The `lazyfree-lazy-*` directives that concern deletions the server
+/// makes on its own (not DEL/UNLINK/FLUSH*, which decide per command).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LazyDeletes {
+    /// `lazyfree-lazy-server-del`: overwritten values and destination keys
+    /// deleted by RENAME, MOVE, COPY, *STORE.
+    pub server_del: bool,
+    /// `lazyfree-lazy-expire`: keys deleted because they expired.
+    pub expire: bool,
+}
+
+/// Why the server removes a key on its own (see `Db::discard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discard {
+    /// A destination or overwritten key (`lazyfree-lazy-server-del`).
+    ServerDel,
+    /// A key whose time has come (`lazyfree-lazy-expire`).
+    Expire,
 }
 
 /// What a lookup found.
@@ -166,7 +192,8 @@ impl Db {
         if self.dict.flag(i) {
             if let Some(when) = self.expires.get(i) {
                 if when < now_ms {
-                    self.remove_slot(i);
+                    let (_, v) = self.remove_slot(i);
+                    self.dispose(v, self.lazy.expire);
                     self.expired_keys += 1;
                     return None;
                 }
@@ -195,20 +222,50 @@ impl Db {
     }
 
     /// Sets a key, overwriting any value. With `keep_ttl` an existing TTL
-    /// survives; otherwise it is removed. Returns the old value.
+    /// survives; otherwise it is removed. The old value is freed (off the
+    /// reactor when big and `lazyfree-lazy-server-del` says so); returns
+    /// whether there was one.
     #[inline]
-    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> bool {
         let (i, old) = self.dict.insert(key, value);
         // An overwrite keeps the key's LFU history, as Redis does.
         if old.is_none() || !self.policy.lfu {
             let stamp = self.fresh_stamp();
             self.dict.set_lru(i, stamp);
         }
-        if old.is_some() && !keep_ttl && self.dict.flag(i) {
+        let Some(old) = old else {
+            return false;
+        };
+        if !keep_ttl && self.dict.flag(i) {
             self.expires.remove(i);
             self.dict.set_flag(i, false);
         }
-        old
+        self.dispose(old, self.lazy.server_del);
+        true
+    }
+
+    /// Frees a value the server removed: big ones go to the graveyard when
+    /// `lazy`, everything else is dropped here.
+    #[inline]
+    fn dispose(&mut self, v: Value, lazy: bool) {
+        if lazy && v.free_effort() > lazyfree::LAZYFREE_THRESHOLD {
+            self.graveyard.push(v);
+        }
+    }
+
+    /// Removes a key the server deletes on its own account (a destination
+    /// being replaced, an EXPIRE into the past), freeing its value as the
+    /// matching `lazyfree-lazy-*` directive says. Returns whether it existed.
+    pub fn discard(&mut self, key: &[u8], why: Discard) -> bool {
+        let Some(v) = self.remove(key) else {
+            return false;
+        };
+        let lazy = match why {
+            Discard::ServerDel => self.lazy.server_del,
+            Discard::Expire => self.lazy.expire,
+        };
+        self.dispose(v, lazy);
+        true
     }
 
     /// Seconds since the key in slot `i` was last accessed.
@@ -332,7 +389,8 @@ impl Db {
     pub fn expire_slot_if_due(&mut self, i: u32, now_ms: i64) -> Option<Vec<u8>> {
         match self.expire_at_slot(i) {
             Some(when) if when < now_ms => {
-                let (k, _) = self.remove_slot(i);
+                let (k, v) = self.remove_slot(i);
+                self.dispose(v, self.lazy.expire);
                 self.expired_keys += 1;
                 Some(k.to_vec())
             }
@@ -382,6 +440,25 @@ impl Keyspace {
     pub fn set_access_policy(&mut self, policy: access::AccessPolicy) {
         for d in &mut self.dbs {
             d.policy = policy;
+        }
+    }
+
+    /// Applies the `lazyfree-lazy-server-del` / `-lazy-expire` directives.
+    pub fn set_lazy_deletes(&mut self, lazy: LazyDeletes) {
+        for d in &mut self.dbs {
+            d.lazy = lazy;
+        }
+    }
+
+    /// Takes the big values waiting in database `db`'s graveyard (cheap
+    /// when there are none: called after every command).
+    #[inline]
+    pub fn take_graveyard(&mut self, db: usize) -> Option<Vec<Value>> {
+        let d = self.dbs.get_mut(db)?;
+        if d.graveyard.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut d.graveyard))
         }
     }
 

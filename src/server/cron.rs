@@ -28,6 +28,7 @@ pub fn server_cron(srv: &mut Server) {
         let now = srv.now_ms;
         active_expire_cycle(&mut srv.keyspace, now, budget, |_db, _key| {});
     }
+    srv.free_all_graveyards();
     close_idle_clients(srv);
     crate::persistence::child::check_child_done(srv);
 }

@@ -230,6 +230,28 @@ impl Server {
                 .clamp(0, i32::MAX as i64) as u32,
         };
         self.keyspace.set_access_policy(policy);
+        self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
+            server_del: self.config.get_bool("lazyfree-lazy-server-del"),
+            expire: self.config.get_bool("lazyfree-lazy-expire"),
+        });
+    }
+
+    /// Hands the big values the server removed by itself in database `db`
+    /// (see `Db::graveyard`) to the lazy-free thread.
+    #[inline]
+    pub fn free_graveyard(&mut self, db: usize) {
+        if let Some(values) = self.keyspace.take_graveyard(db) {
+            for v in values {
+                self.lazyfree.free_value(v);
+            }
+        }
+    }
+
+    /// `free_graveyard` for every database (cron, multi-db commands).
+    pub fn free_all_graveyards(&mut self) {
+        for db in 0..self.keyspace.dbs.len() {
+            self.free_graveyard(db);
+        }
     }
 
     /// Refreshes the cached clock.
