@@ -1,10 +1,12 @@
-//! LZF decompression, for the compressed strings Redis writes into RDB
-//! files (`rdbcompression yes`). Every length and back-reference comes
-//! from the file and is checked; nothing here trusts its input. (The
-//! compressor arrives with the persistence issue; ferredis writes
-//! uncompressed strings until then.)
+//! LZF, the compression Redis uses for RDB strings (`rdbcompression yes`)
+//! and for quicklist nodes (`list-compress-depth`): a greedy compressor
+//! that writes liblzf's format (literal runs of up to 32 bytes,
+//! back-references of 3 to 264 bytes within 8 KB) and a decompressor that
+//! checks every length and back-reference, since its input may come from
+//! a file: nothing there trusts its input.
 //!
-//! Redis counterpart: `lzf_d.c` (`lzf_decompress`).
+//! Redis counterpart: `lzf_c.c` (`lzf_compress`, the format only) and
+//! `lzf_d.c` (`lzf_decompress`).
 
 /// Why a compressed buffer could not be expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,83 @@ pub enum LzfError {
 /// expands to 264 bytes): declared lengths beyond `input * MAX_RATIO` are
 /// corrupt and are refused before anything is allocated for them.
 pub const MAX_RATIO: usize = 88;
+
+/// Longest back-reference: 2 + 7 + 255.
+const MAX_REF: usize = 264;
+/// Farthest back-reference distance.
+const MAX_OFF: usize = 1 << 13;
+/// Longest literal run.
+const MAX_LIT: usize = 32;
+/// log2 of the match-finder's table size.
+const HASH_LOG: u32 = 14;
+
+#[inline]
+fn hash3(b: &[u8]) -> usize {
+    let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+    (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_LOG)) as usize
+}
+
+/// Appends `lit` as literal runs.
+fn push_literals(out: &mut Vec<u8>, lit: &[u8]) {
+    for chunk in lit.chunks(MAX_LIT) {
+        out.push((chunk.len() - 1) as u8);
+        out.extend_from_slice(chunk);
+    }
+}
+
+/// Compresses `input`; `None` when the result would be longer than
+/// `max_out` bytes (callers pass what compression must save, as Redis
+/// keeps a value uncompressed when LZF does not pay). Output is what
+/// liblzf's decompressor, and so Redis, reads back.
+pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    let n = input.len();
+    let mut out = Vec::with_capacity(max_out.min(n + n / 32 + 1));
+    let mut table = vec![0u32; 1 << HASH_LOG];
+    let mut lit_start = 0;
+    let mut i = 0;
+    while i + 2 < n {
+        let h = hash3(&input[i..]);
+        let cand = table[h] as usize;
+        table[h] = i as u32 + 1;
+        if cand > 0 {
+            let r = cand - 1;
+            let dist = i - r;
+            if dist <= MAX_OFF && input[r..r + 3] == input[i..i + 3] {
+                let max = (n - i).min(MAX_REF);
+                let mut len = 3;
+                while len < max && input[r + len] == input[i + len] {
+                    len += 1;
+                }
+                push_literals(&mut out, &input[lit_start..i]);
+                let off = dist - 1;
+                let l = len - 2;
+                if l < 7 {
+                    out.push(((l << 5) | (off >> 8)) as u8);
+                } else {
+                    out.push(((7 << 5) | (off >> 8)) as u8);
+                    out.push((l - 7) as u8);
+                }
+                out.push((off & 0xff) as u8);
+                // Index the positions the match covered (cheaply: the
+                // last two), so the next match can start inside it.
+                for p in (i + len).saturating_sub(2)..i + len {
+                    if p + 2 < n {
+                        table[hash3(&input[p..])] = p as u32 + 1;
+                    }
+                }
+                i += len;
+                lit_start = i;
+                if out.len() > max_out {
+                    return None;
+                }
+                continue;
+            }
+        }
+        i += 1;
+    }
+    push_literals(&mut out, &input[lit_start..]);
+    (out.len() <= max_out).then_some(out)
+}
 
 /// Expands `input` into exactly `out_len` bytes.
 pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
@@ -96,6 +175,38 @@ mod tests {
             decompress(&[0x02, b'a', b'b', b'c', 0x20, 0x02], 6).unwrap(),
             b"abcabc"
         );
+    }
+
+    #[test]
+    fn compress_round_trips_and_refuses_when_it_does_not_pay() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut inputs: Vec<Vec<u8>> = vec![
+            vec![],
+            b"a".to_vec(),
+            vec![b'a'; 100],
+            vec![b'x'; 100_000],
+            b"abcabcabcabcabcabcabcabcabcabc".to_vec(),
+        ];
+        for _ in 0..200 {
+            let len = (next() % 20_000) as usize;
+            let alphabet = 1 + (next() % 16) as u8;
+            inputs.push((0..len).map(|_| b'a' + (next() as u8 % alphabet)).collect());
+        }
+        for input in &inputs {
+            let c = compress(input, input.len() + input.len() / 32 + 2).unwrap();
+            assert_eq!(decompress(&c, input.len()).unwrap(), *input);
+        }
+        // Redis's own example compresses to the 9 bytes it wrote.
+        assert!(compress(&[b'a'; 100], 99).unwrap().len() <= 9);
+        // Random bytes don't compress.
+        let noise: Vec<u8> = (0..1000).map(|_| next() as u8).collect();
+        assert_eq!(compress(&noise, noise.len() - 1), None);
     }
 
     #[test]
