@@ -149,12 +149,13 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
         (b"object", 3) => {
             let now = ctx.now_ms();
             let key = ctx.argv[2];
+            let shape = crate::commands::list::shape(ctx.srv);
             let db = ctx.db();
             let Some(i) = db.peek(key, now) else {
                 return Err(CmdError::NoSuchKey);
             };
             let v = db.dict.value_at(i);
-            let line = format!(
+            let mut line = format!(
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 v as *const Value,
                 v.encoding(),
@@ -162,6 +163,17 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
                 db.dict.lru(i),
                 db.idle_secs(i, now)
             );
+            if let Value::List(l) = v {
+                let nodes = l.node_count();
+                line.push_str(&format!(
+                    " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                    nodes,
+                    l.len() as f64 / nodes.max(1) as f64,
+                    shape.fill,
+                    (shape.depth != 0) as u8,
+                    l.plain_size()
+                ));
+            }
             ctx.client.reply.simple(line.as_bytes());
         }
         (b"digest", 2) => {

@@ -13,7 +13,7 @@ use crate::db::blocking::TimeoutReply;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::{Aggregate, ReplyBuf};
 use crate::server::Server;
-use crate::types::list::{Elem, End, List, Needle};
+use crate::types::list::{Elem, End, List, Needle, Shape};
 use crate::types::Value;
 use crate::util::numfmt::i64_str;
 
@@ -78,15 +78,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         .doc("Append an element to a list, only if the list exists", "2.2.0"),
 ];
 
-/// `list-max-listpack-size`, read at command time so CONFIG SET applies
-/// to the next node decision (the directive's table index is looked up
-/// once: a by-name lookup costs more than an RPUSH).
+/// `list-max-listpack-size` and `list-compress-depth`, read at command
+/// time so CONFIG SET applies to the next node decision (the directives'
+/// table indexes are looked up once: a by-name lookup costs more than an
+/// RPUSH).
 #[inline]
-fn fill(ctx: &Ctx) -> i64 {
-    static IDX: OnceLock<Option<usize>> = OnceLock::new();
-    match *IDX.get_or_init(|| crate::config::table::index_of("list-max-listpack-size")) {
-        Some(i) => ctx.srv.config.get_i64_at(i),
-        None => -2,
+pub fn shape(srv: &Server) -> Shape {
+    static IDX: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new();
+    let (fill, depth) = *IDX.get_or_init(|| {
+        (
+            crate::config::table::index_of("list-max-listpack-size"),
+            crate::config::table::index_of("list-compress-depth"),
+        )
+    });
+    Shape {
+        fill: fill.map_or(-2, |i| srv.config.get_i64_at(i)),
+        depth: depth.map_or(0, |i| srv.config.get_i64_at(i).clamp(0, 1 << 16) as usize),
     }
 }
 
@@ -150,7 +157,7 @@ fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
 fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult {
     let key = ctx.argv[1];
     let items = &ctx.argv[2..];
-    let fill = fill(ctx);
+    let fill = shape(ctx.srv);
     let len = match list_mut(ctx.srv, ctx.client.db, key)? {
         Some(l) => {
             l.push_all(end, items, fill);
@@ -194,11 +201,11 @@ pub fn rpushx_command(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// Pops up to `count` elements from one end into an array reply.
-fn pop_range_reply(l: &mut List, end: End, count: usize, r: &mut ReplyBuf) {
+fn pop_range_reply(l: &mut List, end: End, count: usize, shape: Shape, r: &mut ReplyBuf) {
     let n = count.min(l.len());
     r.array_len(n);
     for _ in 0..n {
-        l.pop_with(end, |e| reply_elem(r, e));
+        l.pop_with(end, shape, |e| reply_elem(r, e));
     }
 }
 
@@ -215,6 +222,7 @@ fn pop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
         None => None,
     };
     let key = ctx.argv[1];
+    let shape = shape(ctx.srv);
     let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
         match count {
             Some(_) => ctx.client.reply.null_array(),
@@ -228,9 +236,9 @@ fn pop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
             r.array_len(0);
             return Ok(());
         }
-        Some(n) => pop_range_reply(l, end, n, r),
+        Some(n) => pop_range_reply(l, end, n, shape, r),
         None => {
-            l.pop_with(end, |e| reply_elem(r, e));
+            l.pop_with(end, shape, |e| reply_elem(r, e));
         }
     }
     drop_if_empty(ctx, key);
@@ -285,9 +293,12 @@ pub fn lrange_command(ctx: &mut Ctx) -> CmdResult {
     }
     let n = (stop - start + 1) as usize;
     r.array_len(n);
-    for e in l.iter_from(start as usize).take(n) {
+    let mut left = n;
+    l.for_each_from(start as usize, |e| {
         reply_elem(r, e);
-    }
+        left -= 1;
+        left > 0
+    });
     Ok(())
 }
 
@@ -306,9 +317,11 @@ pub fn lindex_command(ctx: &mut Ctx) -> CmdResult {
     };
     let i = args::int(idx_arg)?;
     let r = &mut ctx.client.reply;
-    match l.index(i).and_then(|i| l.get(i)) {
-        Some(e) => reply_elem(r, e),
-        None => r.null(),
+    if l.index(i)
+        .and_then(|i| l.with_elem(i, |e| reply_elem(r, e)))
+        .is_none()
+    {
+        r.null();
     }
     Ok(())
 }
@@ -316,7 +329,7 @@ pub fn lindex_command(ctx: &mut Ctx) -> CmdResult {
 /// LSET key index element
 pub fn lset_command(ctx: &mut Ctx) -> CmdResult {
     let (key, idx_arg, val) = (ctx.argv[1], ctx.argv[2], ctx.argv[3]);
-    let fill = fill(ctx);
+    let fill = shape(ctx.srv);
     let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
         return Err(CmdError::NoSuchKey);
     };
@@ -340,7 +353,7 @@ pub fn linsert_command(ctx: &mut Ctx) -> CmdResult {
     } else {
         return Err(CmdError::Syntax);
     };
-    let fill = fill(ctx);
+    let fill = shape(ctx.srv);
     let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
         ctx.client.reply.int(0);
         return Ok(());
@@ -359,8 +372,9 @@ pub fn linsert_command(ctx: &mut Ctx) -> CmdResult {
 pub fn lrem_command(ctx: &mut Ctx) -> CmdResult {
     let (key, val) = (ctx.argv[1], ctx.argv[3]);
     let count = args::int(ctx.argv[2])?;
+    let shape = shape(ctx.srv);
     let removed = match list_mut(ctx.srv, ctx.client.db, key)? {
-        Some(l) => l.remove_matching(&Needle::new(val), count),
+        Some(l) => l.remove_matching(&Needle::new(val), count, shape),
         None => 0,
     };
     if removed > 0 {
@@ -376,6 +390,7 @@ pub fn ltrim_command(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.argv[1];
     let start = args::int(ctx.argv[2])?;
     let stop = args::int(ctx.argv[3])?;
+    let shape = shape(ctx.srv);
     if let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? {
         let len = l.len() as i64;
         let mut start = if start < 0 { len + start } else { start };
@@ -391,8 +406,8 @@ pub fn ltrim_command(ctx: &mut Ctx) -> CmdResult {
             }
             (start, len - stop - 1)
         };
-        l.remove_from(End::Head, ltrim as usize);
-        l.remove_from(End::Tail, rtrim as usize);
+        l.remove_from(End::Head, ltrim as usize, shape);
+        l.remove_from(End::Tail, rtrim as usize, shape);
         drop_if_empty(ctx, key);
         ctx.key_modified(key);
     }
@@ -477,18 +492,16 @@ pub fn lpos_command(ctx: &mut Ctx) -> CmdResult {
         true
     };
     let limit = if maxlen == 0 { i64::MAX } else { maxlen };
+    let mut index = 0i64;
+    let mut visit = |e: Elem<'_>| {
+        let go_on = index < limit && scan(e, index, r);
+        index += 1;
+        go_on && index < limit
+    };
     if from_tail {
-        for (index, e) in (0..limit).zip(l.iter_rev()) {
-            if !scan(e, index, r) {
-                break;
-            }
-        }
+        l.for_each_rev(&mut visit);
     } else {
-        for (index, e) in (0..limit).zip(l.iter()) {
-            if !scan(e, index, r) {
-                break;
-            }
-        }
+        l.for_each_from(0, &mut visit);
     }
     match deferred {
         Some(d) => r.set_deferred_len(d, Aggregate::Array, emitted),
@@ -511,7 +524,7 @@ fn non_negative_or(arg: &[u8], err: &'static str) -> Result<i64, CmdError> {
 /// (`lmoveGenericCommand`).
 fn lmove_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     let (src, dst) = (ctx.argv[1], ctx.argv[2]);
-    let fill = fill(ctx);
+    let fill = shape(ctx.srv);
     if list_mut(ctx.srv, ctx.client.db, src)?.is_none() {
         ctx.client.reply.null();
         return Ok(());
@@ -526,7 +539,7 @@ fn lmove_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     let Some(Value::List(l)) = dbr.get_mut(src, now) else {
         return Err(CmdError::WrongType);
     };
-    let Some(v) = l.pop(from) else {
+    let Some(v) = l.pop(from, fill) else {
         r.null();
         return Ok(());
     };
@@ -599,6 +612,7 @@ fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult
         j += 2;
     }
     let count = count.unwrap_or(1);
+    let shape = shape(ctx.srv);
     for k in first + 1..where_idx {
         let key = ctx.argv[k];
         let r = &mut ctx.client.reply;
@@ -610,7 +624,7 @@ fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult
         };
         r.array_len(2);
         r.bulk(key);
-        pop_range_reply(l, end, count, r);
+        pop_range_reply(l, end, count, shape, r);
         drop_if_empty(ctx, key);
         ctx.key_modified(key);
         return Ok(());
@@ -633,6 +647,7 @@ fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult
 fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
     let deadline = args::block_timeout(ctx.argv[ctx.argc() - 1], ctx.now_ms())?;
     let keys = &ctx.argv[1..ctx.argc() - 1];
+    let shape = shape(ctx.srv);
     for &key in keys {
         let db = ctx.client.db;
         let r = &mut ctx.client.reply;
@@ -641,7 +656,7 @@ fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
             Some(Value::List(l)) => {
                 r.array_len(2);
                 r.bulk(key);
-                l.pop_with(end, |e| reply_elem(r, e));
+                l.pop_with(end, shape, |e| reply_elem(r, e));
                 drop_if_empty(ctx, key);
                 ctx.key_modified(key);
                 return Ok(());
@@ -703,6 +718,63 @@ mod tests {
 
     fn h() -> Harness {
         Harness::new()
+    }
+
+    #[test]
+    fn list_compress_depth_compresses_inner_nodes_transparently() {
+        let debug = || {
+            let mut c = crate::config::Config::default();
+            c.enable_debug_command = "yes".into();
+            Harness::with_config(c)
+        };
+        let mut plain = debug();
+        let mut packed = debug();
+        assert_eq!(
+            packed.run_str(&["config", "set", "list-compress-depth", "1"]),
+            "+OK\r\n"
+        );
+        let items: Vec<String> = (0..5000)
+            .map(|i| format!("item-{}-abcdefgh", i % 97))
+            .collect();
+        let mut args = vec!["rpush", "l"];
+        args.extend(items.iter().map(|s| s.as_str()));
+        for h in [&mut plain, &mut packed] {
+            assert_eq!(h.run_str(&args), ":5000\r\n");
+            h.run_str(&["lpush", "l", "head"]);
+            h.run_str(&["lset", "l", "2500", "middle"]);
+            h.run_str(&["linsert", "l", "before", "middle", "before"]);
+            h.run_str(&["lrem", "l", "3", "item-5-abcdefgh"]);
+            h.run_str(&["ltrim", "l", "1", "-2"]);
+        }
+        for cmd in [
+            &["lrange", "l", "0", "-1"][..],
+            &["lrange", "l", "2400", "2600"],
+            &["lindex", "l", "2499"],
+            &["lpos", "l", "item-50-abcdefgh", "count", "0"],
+            &["lpos", "l", "item-50-abcdefgh", "rank", "-3", "count", "2"],
+            &["sort", "l", "alpha", "limit", "100", "5"],
+            &["debug", "digest-value", "l"],
+            &["llen", "l"],
+        ] {
+            assert_eq!(plain.run_str(cmd), packed.run_str(cmd), "{:?}", cmd);
+        }
+        let usage = |h: &mut Harness| -> i64 {
+            h.run_str(&["memory", "usage", "l"])[1..]
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let (a, b) = (usage(&mut plain), usage(&mut packed));
+        assert!(b * 2 < a, "compressed {} vs plain {}", b, a);
+        let obj = packed.run_str(&["debug", "object", "l"]);
+        assert!(obj.contains(" ql_compressed:1 "), "{}", obj);
+        assert!(obj.contains(" ql_listpack_max:-2 "), "{}", obj);
+        // Popping everything walks through the compressed middle.
+        let mut n = 0;
+        while packed.run_str(&["rpop", "l"]) != "$-1\r\n" {
+            n += 1;
+        }
+        assert_eq!(n, 4997);
     }
 
     #[test]

@@ -13,12 +13,12 @@
 //! `strcoll` in the C locale, i.e. as C strings (stopping at a NUL byte);
 //! with STORE it compares binary-safe.
 
-use crate::db::Discard;
 use std::cmp::Ordering;
 
 use super::spec::{acl, cmd, keys, CommandSpec, Group};
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::db::Discard;
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
 use crate::types::list::{Elem, End, List};
@@ -487,13 +487,25 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let now = ctx.now_ms();
     match ctx.db().get(key, now) {
         Some(Value::List(l)) => {
-            let mut load = |e: Elem<'_>| e.with_bytes(|b| v.push(b));
-            if !ranged {
-                l.iter().for_each(&mut load);
-            } else if o.desc {
-                l.iter_rev().skip(start as usize).take(want).for_each(load);
-            } else {
-                l.iter_from(start as usize).take(want).for_each(load);
+            let mut skip = if ranged && o.desc { start as usize } else { 0 };
+            let mut left = want;
+            let mut load = |e: Elem<'_>| {
+                if skip > 0 {
+                    skip -= 1;
+                    return true;
+                }
+                e.with_bytes(|b| v.push(b));
+                left -= 1;
+                left > 0
+            };
+            if want > 0 {
+                if !ranged {
+                    l.for_each_from(0, &mut load);
+                } else if o.desc {
+                    l.for_each_rev(&mut load);
+                } else {
+                    l.for_each_from(start as usize, &mut load);
+                }
             }
         }
         Some(Value::Set(s)) => s.iter().for_each(|m| m.with_bytes(|b| v.push(b))),
@@ -617,7 +629,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             }
         }
         Some(dst) => {
-            let fill = ctx.srv.config.get_i64("list-max-listpack-size");
+            let fill = crate::commands::list::shape(ctx.srv);
             let mut list = List::new();
             for it in window {
                 let elem = v.elem(it);

@@ -14,8 +14,15 @@
 //! 5-byte string costs 7 bytes, a small integer 2.
 //!
 //! Redis 7.0 reports `quicklist` for every list (the `listpack` list
-//! encoding arrived in 7.2), and so does this type. `list-compress-depth`
-//! is accepted by the configuration but not applied (no LZF here).
+//! encoding arrived in 7.2), and so does this type.
+//!
+//! `list-compress-depth` N keeps N nodes at each end plain and stores the
+//! nodes between them LZF-compressed, as Redis does: a node is compressed
+//! when it is at least 48 bytes and LZF saves at least 8 of them; a node
+//! that did not compress is not tried again until it changes. Readers
+//! expand a compressed node into a temporary buffer (hence the
+//! `for_each_*` visitors instead of borrowing iterators); writers expand
+//! it in place and compress it again afterwards.
 //!
 //! Pure data structure and algorithms: no client, no reply, no clock.
 //!
@@ -33,6 +40,32 @@ const SIZE_LIMITS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 const SAFETY_LIMIT: usize = 8192;
 /// Integers whose zigzag form is below this are stored as integers.
 const INT_LIMIT: u64 = 1 << 62;
+/// Nodes smaller than this are never compressed (Redis's
+/// `MIN_COMPRESS_BYTES`).
+const MIN_COMPRESS_BYTES: usize = 48;
+/// Compression must save at least this many bytes to be kept (Redis's
+/// `MIN_COMPRESS_IMPROVE`).
+const MIN_COMPRESS_IMPROVE: usize = 8;
+/// `Node::packed_len` of a plain node that is not worth compressing until
+/// it changes.
+const INCOMPRESSIBLE: u32 = u32::MAX;
+
+/// How a list lays out its nodes: `list-max-listpack-size` (`fill`) and
+/// `list-compress-depth` (`depth`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Entries per node (positive) or node byte limit (-1 .. -5).
+    pub fill: i64,
+    /// Plain nodes kept at each end; 0 compresses nothing.
+    pub depth: usize,
+}
+
+impl From<i64> for Shape {
+    /// A shape without compression.
+    fn from(fill: i64) -> Self {
+        Shape { fill, depth: 0 }
+    }
+}
 
 /// Which end of a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,11 +285,33 @@ fn entry_start_before(buf: &[u8], end: usize) -> usize {
     j - body
 }
 
-/// One quicklist node: packed entries.
+/// One quicklist node: packed entries, possibly LZF-compressed.
 #[derive(Clone, Debug, Default)]
 struct Node {
+    /// The entries, or their LZF form when `packed_len` is a length.
     buf: Vec<u8>,
     count: u32,
+    /// 0: plain. `INCOMPRESSIBLE`: plain, and compression did not pay the
+    /// last time. Otherwise: compressed, and this is the plain length.
+    packed_len: u32,
+}
+
+/// Offset of entry `i` of the plain entries `buf` holding `n` entries
+/// (`i == n` gives the end), walking from the nearer end.
+fn offset_in(buf: &[u8], n: usize, i: usize) -> usize {
+    if i <= n / 2 {
+        let mut pos = 0;
+        for _ in 0..i {
+            pos = read_entry(buf, pos).1;
+        }
+        pos
+    } else {
+        let mut pos = buf.len();
+        for _ in i..n {
+            pos = entry_start_before(buf, pos);
+        }
+        pos
+    }
 }
 
 impl Node {
@@ -264,6 +319,65 @@ impl Node {
         Node {
             buf: Vec::with_capacity(n),
             count: 0,
+            packed_len: 0,
+        }
+    }
+
+    /// Whether the entries are stored compressed.
+    #[inline]
+    fn is_packed(&self) -> bool {
+        self.packed_len != 0 && self.packed_len != INCOMPRESSIBLE
+    }
+
+    /// The plain entries: borrowed, or expanded from the LZF form.
+    fn plain(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.is_packed() {
+            // Our own compressor wrote it: it always expands.
+            let v = crate::util::lzf::decompress(&self.buf, self.packed_len as usize)
+                .unwrap_or_default();
+            std::borrow::Cow::Owned(v)
+        } else {
+            std::borrow::Cow::Borrowed(&self.buf)
+        }
+    }
+
+    /// Expands the node in place before it is changed; a plain node is
+    /// marked changed (worth another compression attempt).
+    #[inline]
+    fn unpack(&mut self) {
+        if self.is_packed() {
+            self.buf = self.plain().into_owned();
+        }
+        self.packed_len = 0;
+    }
+
+    /// Compresses a plain node not tried since it last changed.
+    fn pack(&mut self) {
+        if self.packed_len != 0 {
+            return;
+        }
+        let n = self.buf.len();
+        if n < MIN_COMPRESS_BYTES || n >= INCOMPRESSIBLE as usize {
+            self.packed_len = INCOMPRESSIBLE;
+            return;
+        }
+        match crate::util::lzf::compress(&self.buf, n - MIN_COMPRESS_IMPROVE) {
+            Some(mut c) => {
+                c.shrink_to_fit();
+                self.buf = c;
+                self.packed_len = n as u32;
+            }
+            None => self.packed_len = INCOMPRESSIBLE,
+        }
+    }
+
+    /// Bytes of the plain entries.
+    #[inline]
+    fn size(&self) -> usize {
+        if self.is_packed() {
+            self.packed_len as usize
+        } else {
+            self.buf.len()
         }
     }
 
@@ -278,7 +392,7 @@ impl Node {
         if self.count == 0 {
             return true;
         }
-        let new = self.buf.len() + add;
+        let new = self.size() + add;
         if fill < 0 {
             new <= SIZE_LIMITS[(fill.unsigned_abs().min(5) - 1) as usize]
         } else {
@@ -291,7 +405,7 @@ impl Node {
         if self.count <= 1 {
             return true;
         }
-        let sz = self.buf.len();
+        let sz = self.size();
         if fill < 0 {
             sz <= SIZE_LIMITS[(fill.unsigned_abs().min(5) - 1) as usize]
         } else {
@@ -347,23 +461,10 @@ impl Node {
         self.shrink();
     }
 
-    /// Byte offset of entry `i` (`i == len` gives the end), walking from
-    /// the nearer end.
+    /// Byte offset of entry `i` of a plain node (`i == len` gives the
+    /// end), walking from the nearer end.
     fn offset_of(&self, i: usize) -> usize {
-        let n = self.len();
-        if i <= n / 2 {
-            let mut pos = 0;
-            for _ in 0..i {
-                pos = read_entry(&self.buf, pos).1;
-            }
-            pos
-        } else {
-            let mut pos = self.buf.len();
-            for _ in i..n {
-                pos = entry_start_before(&self.buf, pos);
-            }
-            pos
-        }
+        offset_in(&self.buf, self.len(), i)
     }
 
     /// Offset of the last entry (node must not be empty).
@@ -382,6 +483,7 @@ impl Node {
         Node {
             buf: tail,
             count: moved,
+            packed_len: 0,
         }
     }
 }
@@ -420,6 +522,16 @@ impl List {
         self.nodes.len()
     }
 
+    /// Number of LZF-compressed nodes (DEBUG OBJECT's `ql_compressed`).
+    pub fn compressed_nodes(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_packed()).count()
+    }
+
+    /// Bytes of all nodes' entries when plain (`ql_uncompressed_size`).
+    pub fn plain_size(&self) -> usize {
+        self.nodes.iter().map(|n| n.size()).sum()
+    }
+
     /// Heap bytes held (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
@@ -429,20 +541,25 @@ impl List {
     /// Mixes the contents into a DEBUG DIGEST the way Redis does: every
     /// element's string form, in order.
     pub fn mix_digest(&self, digest: &mut Digest) {
-        for e in self.iter() {
+        self.for_each_from(0, |e| {
             e.with_bytes(|b| mix_digest(digest, b));
-        }
+            true
+        });
     }
 
     /// Pushes client elements at one end, in argument order (LPUSH a b c
     /// leaves c first).
-    pub fn push_all(&mut self, end: End, items: &[&[u8]], fill: i64) {
+    pub fn push_all(&mut self, end: End, items: &[&[u8]], shape: impl Into<Shape>) {
+        let shape = shape.into();
         if end == End::Tail && !items.is_empty() {
             // Size the tail node for the batch: exact allocations for a
             // list built by one RPUSH.
             let total: usize = items.iter().map(|b| Elem::from_bytes(b).enc_len()).sum();
             match self.nodes.back_mut() {
-                Some(n) if n.allows(total, fill) => n.grow(total),
+                Some(n) if n.allows(total, shape.fill) => {
+                    n.unpack();
+                    n.grow(total)
+                }
                 Some(_) => {}
                 None => {
                     // One node slot, not VecDeque's default four: most
@@ -454,45 +571,64 @@ impl List {
             }
         }
         for b in items {
-            self.push(end, Elem::from_bytes(b), fill);
+            self.push(end, Elem::from_bytes(b), shape);
         }
     }
 
     /// Pushes one element at one end.
-    pub fn push(&mut self, end: End, e: Elem<'_>, fill: i64) {
+    pub fn push(&mut self, end: End, e: Elem<'_>, shape: impl Into<Shape>) {
+        let shape = shape.into();
         let n = e.enc_len();
         if self.nodes.capacity() == 0 {
             self.nodes.reserve_exact(1);
         }
+        let mut added = false;
         match end {
             End::Tail => match self.nodes.back_mut() {
-                Some(node) if node.allows(n, fill) => node.push_back(e),
+                Some(node) if node.allows(n, shape.fill) => {
+                    node.unpack();
+                    node.push_back(e)
+                }
                 _ => {
                     let mut node = Node::with_capacity(n);
                     node.push_back(e);
                     self.nodes.push_back(node);
+                    added = true;
                 }
             },
             End::Head => match self.nodes.front_mut() {
-                Some(node) if node.allows(n, fill) => node.insert_at(0, e),
+                Some(node) if node.allows(n, shape.fill) => {
+                    node.unpack();
+                    node.insert_at(0, e)
+                }
                 _ => {
                     let mut node = Node::with_capacity(n);
                     node.push_back(e);
                     self.nodes.push_front(node);
+                    added = true;
                 }
             },
         }
         self.len += 1;
+        if added {
+            self.settle_ends(shape.depth);
+        }
     }
 
     /// Pops the element at one end, handing it to `f` before it is
     /// removed (no copy for replies).
-    pub fn pop_with<R>(&mut self, end: End, f: impl FnOnce(Elem<'_>) -> R) -> Option<R> {
+    pub fn pop_with<R>(
+        &mut self,
+        end: End,
+        shape: impl Into<Shape>,
+        f: impl FnOnce(Elem<'_>) -> R,
+    ) -> Option<R> {
         let last = self.nodes.len().checked_sub(1)?;
         let (ni, node) = match end {
             End::Head => (0, self.nodes.front_mut()?),
             End::Tail => (last, self.nodes.back_mut()?),
         };
+        node.unpack();
         let (start, stop, r) = match end {
             End::Head => {
                 let (e, next) = read_entry(&node.buf, 0);
@@ -507,6 +643,7 @@ impl List {
         if node.count == 1 {
             self.nodes.remove(ni);
             self.shrink_nodes();
+            self.settle_ends(shape.into().depth);
         } else if end == End::Tail {
             node.buf.truncate(start);
             node.count -= 1;
@@ -519,8 +656,50 @@ impl List {
     }
 
     /// Pops the element at one end.
-    pub fn pop(&mut self, end: End) -> Option<OwnedElem> {
-        self.pop_with(end, |e| e.to_owned())
+    pub fn pop(&mut self, end: End, shape: impl Into<Shape>) -> Option<OwnedElem> {
+        self.pop_with(end, shape, |e| e.to_owned())
+    }
+
+    /// Keeps the `depth` nodes at each end plain and compresses the first
+    /// node inside them: what a push or pop that added or removed an end
+    /// node can have changed.
+    fn settle_ends(&mut self, depth: usize) {
+        if depth == 0 {
+            return;
+        }
+        let n = self.nodes.len();
+        if n <= 2 * depth {
+            for node in self.nodes.iter_mut() {
+                if node.is_packed() {
+                    node.unpack();
+                }
+            }
+            return;
+        }
+        for i in 0..depth {
+            for j in [i, n - 1 - i] {
+                if self.nodes[j].is_packed() {
+                    self.nodes[j].unpack();
+                }
+            }
+        }
+        self.nodes[depth].pack();
+        self.nodes[n - 1 - depth].pack();
+    }
+
+    /// `settle_ends`, and compresses every inner node changed since it
+    /// was last compressed (after edits in the middle of the list).
+    fn settle_all(&mut self, depth: usize) {
+        if depth == 0 {
+            return;
+        }
+        self.settle_ends(depth);
+        let n = self.nodes.len();
+        if n > 2 * depth {
+            for node in self.nodes.range_mut(depth..n - depth) {
+                node.pack();
+            }
+        }
     }
 
     /// Node index and index within it of element `i` (< len), walking from
@@ -546,19 +725,21 @@ impl List {
         (self.nodes.len(), 0)
     }
 
-    /// A position inside the list: (node, byte offset).
-    fn cursor(&self, i: usize) -> Option<(usize, usize)> {
+    /// Runs `f` on element `i` (0-based from the head).
+    pub fn with_elem<R>(&self, i: usize, f: impl FnOnce(Elem<'_>) -> R) -> Option<R> {
         if i >= self.len {
             return None;
         }
         let (ni, k) = self.locate(i);
-        Some((ni, self.nodes.get(ni)?.offset_of(k)))
+        let node = self.nodes.get(ni)?;
+        let buf = node.plain();
+        let off = offset_in(&buf, node.len(), k);
+        Some(f(read_entry(&buf, off).0))
     }
 
-    /// Element `i` (0-based from the head).
-    pub fn get(&self, i: usize) -> Option<Elem<'_>> {
-        let (ni, off) = self.cursor(i)?;
-        Some(read_entry(&self.nodes[ni].buf, off).0)
+    /// An owned copy of element `i`.
+    pub fn get(&self, i: usize) -> Option<OwnedElem> {
+        self.with_elem(i, |e| e.to_owned())
     }
 
     /// The element index `i` means (negative counts from the tail).
@@ -569,11 +750,17 @@ impl List {
     }
 
     /// Replaces element `i`; false when out of range.
-    pub fn set(&mut self, i: usize, e: Elem<'_>, fill: i64) -> bool {
-        let Some((ni, off)) = self.cursor(i) else {
+    pub fn set(&mut self, i: usize, e: Elem<'_>, shape: impl Into<Shape>) -> bool {
+        let shape = shape.into();
+        if i >= self.len {
+            return false;
+        }
+        let (ni, k) = self.locate(i);
+        let Some(node) = self.nodes.get_mut(ni) else {
             return false;
         };
-        let node = &mut self.nodes[ni];
+        node.unpack();
+        let off = node.offset_of(k);
         let end = read_entry(&node.buf, off).1;
         let n = e.enc_len();
         let old = end - off;
@@ -589,11 +776,12 @@ impl List {
             write_entry(&mut v, e);
             node.buf.splice(off..end, v);
         }
-        self.split_if_needed(ni, fill);
+        self.split_if_needed(ni, shape.fill);
+        self.settle_all(shape.depth);
         true
     }
 
-    /// Splits node `ni` until every piece is within `fill`.
+    /// Splits plain node `ni` until every piece is within `fill`.
     fn split_if_needed(&mut self, ni: usize, fill: i64) {
         let mut ni = ni;
         while let Some(node) = self.nodes.get_mut(ni) {
@@ -637,13 +825,15 @@ impl List {
         pivot: &Needle<'_>,
         after: bool,
         e: Elem<'_>,
-        fill: i64,
+        shape: impl Into<Shape>,
     ) -> bool {
+        let shape = shape.into();
         let mut found = None;
         'outer: for (ni, node) in self.nodes.iter().enumerate() {
+            let buf = node.plain();
             let mut pos = 0;
-            while pos < node.buf.len() {
-                let (x, next) = read_entry(&node.buf, pos);
+            while pos < buf.len() {
+                let (x, next) = read_entry(&buf, pos);
                 if pivot.matches(x) {
                     found = Some((ni, if after { next } else { pos }));
                     break 'outer;
@@ -654,15 +844,22 @@ impl List {
         let Some((ni, off)) = found else {
             return false;
         };
+        self.nodes[ni].unpack();
         self.nodes[ni].insert_at(off, e);
         self.len += 1;
-        self.split_if_needed(ni, fill);
+        self.split_if_needed(ni, shape.fill);
+        self.settle_all(shape.depth);
         true
     }
 
     /// Removes up to `count` elements equal to `needle` (all when 0, from
     /// the tail when negative), like LREM; returns how many went.
-    pub fn remove_matching(&mut self, needle: &Needle<'_>, count: i64) -> usize {
+    pub fn remove_matching(
+        &mut self,
+        needle: &Needle<'_>,
+        count: i64,
+        shape: impl Into<Shape>,
+    ) -> usize {
         let mut left = if count == 0 {
             usize::MAX
         } else {
@@ -681,16 +878,19 @@ impl List {
             }
             let node = &mut self.nodes[ni];
             spans.clear();
-            let mut pos = 0;
-            while pos < node.buf.len() {
-                let (x, next) = read_entry(&node.buf, pos);
-                if needle.matches(x) {
-                    spans.push((pos, next));
-                    if count >= 0 && spans.len() == left {
-                        break;
+            {
+                let buf = node.plain();
+                let mut pos = 0;
+                while pos < buf.len() {
+                    let (x, next) = read_entry(&buf, pos);
+                    if needle.matches(x) {
+                        spans.push((pos, next));
+                        if count >= 0 && spans.len() == left {
+                            break;
+                        }
                     }
+                    pos = next;
                 }
-                pos = next;
             }
             if count < 0 && spans.len() > left {
                 spans.drain(..spans.len() - left);
@@ -698,6 +898,7 @@ impl List {
             if spans.is_empty() {
                 continue;
             }
+            node.unpack();
             // Compact in place, dropping the spans.
             let mut w = spans[0].0;
             for (k, &(_, stop)) in spans.iter().enumerate() {
@@ -715,12 +916,13 @@ impl List {
             self.nodes.retain(|n| n.count > 0);
             self.shrink_nodes();
             self.len -= removed;
+            self.settle_all(shape.into().depth);
         }
         removed
     }
 
     /// Removes `n` elements from one end.
-    pub fn remove_from(&mut self, end: End, n: usize) {
+    pub fn remove_from(&mut self, end: End, n: usize, shape: impl Into<Shape>) {
         let mut n = n.min(self.len);
         self.len -= n;
         while n > 0 {
@@ -728,7 +930,7 @@ impl List {
                 End::Head => self.nodes.front_mut(),
                 End::Tail => self.nodes.back_mut(),
             };
-            let Some(node) = node else { return };
+            let Some(node) = node else { break };
             if node.len() <= n {
                 n -= node.len();
                 match end {
@@ -737,6 +939,7 @@ impl List {
                 };
                 continue;
             }
+            node.unpack();
             match end {
                 End::Head => {
                     let at = node.offset_of(n);
@@ -752,6 +955,7 @@ impl List {
             n = 0;
         }
         self.shrink_nodes();
+        self.settle_ends(shape.into().depth);
     }
 
     /// Gives back node slots after a big list shrank.
@@ -762,99 +966,54 @@ impl List {
         }
     }
 
-    /// Forward iterator over every element.
-    pub fn iter(&self) -> Iter<'_> {
-        self.iter_from(0)
-    }
-
-    /// Forward iterator starting at element `i`.
-    pub fn iter_from(&self, i: usize) -> Iter<'_> {
-        match self.cursor(i) {
-            Some((node, pos)) => Iter {
-                list: self,
-                node,
-                pos,
-            },
-            None => Iter {
-                list: self,
-                node: self.nodes.len(),
-                pos: 0,
-            },
+    /// Runs `f` on the elements from index `start` towards the tail until
+    /// it returns false (a compressed node is expanded into a temporary
+    /// buffer while it is visited).
+    pub fn for_each_from(&self, start: usize, mut f: impl FnMut(Elem<'_>) -> bool) {
+        if start >= self.len {
+            return;
         }
-    }
-
-    /// Backward iterator from the tail.
-    pub fn iter_rev(&self) -> RevIter<'_> {
-        RevIter {
-            list: self,
-            node: self.nodes.len(),
-            pos: 0,
-        }
-    }
-}
-
-/// Forward iterator over a list.
-pub struct Iter<'a> {
-    list: &'a List,
-    node: usize,
-    pos: usize,
-}
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = Elem<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Elem<'a>> {
-        loop {
-            let node = self.list.nodes.get(self.node)?;
-            if self.pos < node.buf.len() {
-                let (e, next) = read_entry(&node.buf, self.pos);
-                self.pos = next;
-                return Some(e);
-            }
-            self.node += 1;
-            self.pos = 0;
-        }
-    }
-}
-
-/// Backward iterator over a list.
-pub struct RevIter<'a> {
-    list: &'a List,
-    /// One past the node being read (0 = done).
-    node: usize,
-    /// End offset of the next entry to read in `node - 1`.
-    pos: usize,
-}
-
-impl<'a> Iterator for RevIter<'a> {
-    type Item = Elem<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Elem<'a>> {
-        loop {
-            if self.node == 0 {
-                return None;
-            }
-            let node = &self.list.nodes[self.node - 1];
-            if self.pos == 0 {
-                // Entering a node: start at its end (or skip it if empty).
-                if node.buf.is_empty() {
-                    self.node -= 1;
-                    continue;
+        let (mut ni, k) = self.locate(start);
+        let mut skip = k;
+        while let Some(node) = self.nodes.get(ni) {
+            let buf = node.plain();
+            let mut pos = offset_in(&buf, node.len(), skip);
+            while pos < buf.len() {
+                let (e, next) = read_entry(&buf, pos);
+                if !f(e) {
+                    return;
                 }
-                self.pos = node.buf.len();
+                pos = next;
             }
-            let start = entry_start_before(&node.buf, self.pos);
-            let e = read_entry(&node.buf, start).0;
-            if start == 0 {
-                self.node -= 1;
-                self.pos = 0;
-            } else {
-                self.pos = start;
-            }
-            return Some(e);
+            ni += 1;
+            skip = 0;
         }
+    }
+
+    /// Runs `f` on the elements from the tail towards the head until it
+    /// returns false.
+    pub fn for_each_rev(&self, mut f: impl FnMut(Elem<'_>) -> bool) {
+        for node in self.nodes.iter().rev() {
+            let buf = node.plain();
+            let mut pos = buf.len();
+            while pos > 0 {
+                let start = entry_start_before(&buf, pos);
+                if !f(read_entry(&buf, start).0) {
+                    return;
+                }
+                pos = start;
+            }
+        }
+    }
+
+    /// Every element, owned (tests, small lists).
+    pub fn to_vec(&self) -> Vec<OwnedElem> {
+        let mut out = Vec::with_capacity(self.len.min(1 << 16));
+        self.for_each_from(0, |e| {
+            out.push(e.to_owned());
+            true
+        });
+        out
     }
 }
 
@@ -863,11 +1022,25 @@ mod tests {
     use super::*;
 
     fn items(l: &List) -> Vec<Vec<u8>> {
-        l.iter().map(|e| e.with_bytes(|b| b.to_vec())).collect()
+        l.to_vec().into_iter().map(|e| e.into_bytes()).collect()
     }
 
     fn rev_items(l: &List) -> Vec<Vec<u8>> {
-        l.iter_rev().map(|e| e.with_bytes(|b| b.to_vec())).collect()
+        let mut v = Vec::new();
+        l.for_each_rev(|e| {
+            v.push(e.with_bytes(|b| b.to_vec()));
+            true
+        });
+        v
+    }
+
+    fn items_from(l: &List, i: usize) -> Vec<Vec<u8>> {
+        let mut v = Vec::new();
+        l.for_each_from(i, |e| {
+            v.push(e.with_bytes(|b| b.to_vec()));
+            true
+        });
+        v
     }
 
     fn from(v: &[&str], fill: i64) -> List {
@@ -885,13 +1058,14 @@ mod tests {
         r.reverse();
         assert_eq!(items(l), r);
         for n in &l.nodes {
+            let buf = n.plain();
             let mut pos = 0;
             let mut k = 0;
-            while pos < n.buf.len() {
-                pos = read_entry(&n.buf, pos).1;
+            while pos < buf.len() {
+                pos = read_entry(&buf, pos).1;
                 k += 1;
             }
-            assert_eq!(pos, n.buf.len());
+            assert_eq!(pos, buf.len());
             assert_eq!(k, n.len());
         }
     }
@@ -939,18 +1113,21 @@ mod tests {
         assert!(l.node_count() > 4);
         check(&l);
         assert_eq!(l.len(), 10000);
-        assert_eq!(l.get(0), Some(Elem::Int(4999)));
-        assert_eq!(l.get(9999), Some(Elem::Bytes(b"v4999")));
-        assert_eq!(l.get(5000), Some(Elem::Bytes(b"v0")));
-        assert_eq!(l.get(4999), Some(Elem::Int(0)));
-        assert_eq!(l.pop(End::Tail), Some(OwnedElem::Bytes(b"v4999".to_vec())));
-        assert_eq!(l.pop(End::Head), Some(OwnedElem::Int(4999)));
+        assert_eq!(l.get(0), Some(OwnedElem::Int(4999)));
+        assert_eq!(l.get(9999), Some(OwnedElem::Bytes(b"v4999".to_vec())));
+        assert_eq!(l.get(5000), Some(OwnedElem::Bytes(b"v0".to_vec())));
+        assert_eq!(l.get(4999), Some(OwnedElem::Int(0)));
+        assert_eq!(
+            l.pop(End::Tail, -1),
+            Some(OwnedElem::Bytes(b"v4999".to_vec()))
+        );
+        assert_eq!(l.pop(End::Head, -1), Some(OwnedElem::Int(4999)));
         for _ in 0..9998 {
-            assert!(l.pop(End::Tail).is_some());
+            assert!(l.pop(End::Tail, -1).is_some());
         }
         assert!(l.is_empty());
         assert_eq!(l.node_count(), 0);
-        assert_eq!(l.pop(End::Head), None);
+        assert_eq!(l.pop(End::Head, -1), None);
     }
 
     #[test]
@@ -983,26 +1160,26 @@ mod tests {
             items(&l),
             ["0", "a", "BB", "c", "7", "b", "d"].map(|s| s.as_bytes().to_vec())
         );
-        assert_eq!(l.remove_matching(&Needle::new(b"7"), 0), 1);
-        assert_eq!(l.remove_matching(&Needle::new(b"0"), -1), 1);
+        assert_eq!(l.remove_matching(&Needle::new(b"7"), 0, 2), 1);
+        assert_eq!(l.remove_matching(&Needle::new(b"0"), -1, 2), 1);
         check(&l);
         let mut l = from(&["x", "a", "x", "b", "x", "c", "x"], 2);
-        assert_eq!(l.remove_matching(&Needle::new(b"x"), -2), 2);
+        assert_eq!(l.remove_matching(&Needle::new(b"x"), -2, 2), 2);
         assert_eq!(
             items(&l),
             ["x", "a", "x", "b", "c"].map(|s| s.as_bytes().to_vec())
         );
-        assert_eq!(l.remove_matching(&Needle::new(b"x"), 1), 1);
+        assert_eq!(l.remove_matching(&Needle::new(b"x"), 1, 2), 1);
         assert_eq!(
             items(&l),
             ["a", "x", "b", "c"].map(|s| s.as_bytes().to_vec())
         );
         check(&l);
-        l.remove_from(End::Head, 1);
-        l.remove_from(End::Tail, 2);
+        l.remove_from(End::Head, 1, 2);
+        l.remove_from(End::Tail, 2, 2);
         assert_eq!(items(&l), ["x"].map(|s| s.as_bytes().to_vec()));
         check(&l);
-        l.remove_from(End::Tail, 5);
+        l.remove_from(End::Tail, 5, 2);
         assert!(l.is_empty());
     }
 
@@ -1011,16 +1188,15 @@ mod tests {
         let v: Vec<String> = (0..3000).map(|i| format!("item{}", i)).collect();
         let v: Vec<&str> = v.iter().map(|s| s.as_str()).collect();
         let mut l = from(&v, -2);
-        l.remove_from(End::Head, 1500);
-        l.remove_from(End::Tail, 1000);
+        l.remove_from(End::Head, 1500, -2);
+        l.remove_from(End::Tail, 1000, -2);
         check(&l);
         assert_eq!(l.len(), 500);
-        assert_eq!(l.get(0), Some(Elem::Bytes(b"item1500")));
-        assert_eq!(l.get(499), Some(Elem::Bytes(b"item1999")));
-        let got: Vec<_> = l.iter_from(498).collect();
+        assert_eq!(l.get(0), Some(OwnedElem::Bytes(b"item1500".to_vec())));
+        assert_eq!(l.get(499), Some(OwnedElem::Bytes(b"item1999".to_vec())));
         assert_eq!(
-            got,
-            vec![Elem::Bytes(b"item1998"), Elem::Bytes(b"item1999")]
+            items_from(&l, 498),
+            vec![b"item1998".to_vec(), b"item1999".to_vec()]
         );
     }
 
@@ -1036,6 +1212,65 @@ mod tests {
         assert_eq!(d, e);
     }
 
+    /// The end nodes are plain; every inner node is compressed unless LZF
+    /// did not pay for it.
+    fn check_compression(l: &List, depth: usize) {
+        let n = l.nodes.len();
+        for (i, node) in l.nodes.iter().enumerate() {
+            let end = depth > 0 && (i < depth || i + depth >= n);
+            if end || depth == 0 {
+                assert!(!node.is_packed(), "node {} of {} is compressed", i, n);
+            } else {
+                assert!(
+                    node.is_packed() || node.packed_len == INCOMPRESSIBLE,
+                    "inner node {} of {} left plain",
+                    i,
+                    n
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn compress_depth_packs_inner_nodes_and_reads_through_them() {
+        let shape = Shape { fill: 16, depth: 1 };
+        let mut l = List::new();
+        let mut model = Vec::new();
+        for i in 0..2000 {
+            let v = format!("value-{:06}-padding-padding", i % 500);
+            l.push(End::Tail, Elem::from_bytes(v.as_bytes()), shape);
+            model.push(v.into_bytes());
+        }
+        check(&l);
+        check_compression(&l, 1);
+        assert!(l.compressed_nodes() >= l.node_count() - 2);
+        assert!(l.heap_size() < l.plain_size());
+        assert_eq!(items(&l), model);
+        assert_eq!(l.get(1000).unwrap().into_bytes(), model[1000]);
+        let mut rev = rev_items(&l);
+        rev.reverse();
+        assert_eq!(rev, model);
+        // Edits in the middle expand, change and compress again.
+        assert!(l.set(1000, Elem::Bytes(b"changed"), shape));
+        model[1000] = b"changed".to_vec();
+        assert!(l.insert_at_pivot(&Needle::new(b"changed"), true, Elem::Int(7), shape));
+        model.insert(1001, b"7".to_vec());
+        check_compression(&l, 1);
+        assert_eq!(items(&l), model);
+        // Popping the ends down to the compressed part expands it.
+        while l.len() > 40 {
+            l.pop(End::Head, shape);
+            l.pop(End::Tail, shape);
+            check_compression(&l, 1);
+        }
+        // Depth 0: nothing is compressed.
+        let mut p = List::new();
+        for i in 0..2000 {
+            p.push(End::Tail, Elem::Int(i), 16);
+        }
+        assert_eq!(p.compressed_nodes(), 0);
+    }
+
     /// Random operations against a `VecDeque` model, with tiny nodes so
     /// every path crosses node boundaries.
     #[test]
@@ -1047,7 +1282,17 @@ mod tests {
             rng ^= rng << 17;
             rng % n.max(1)
         };
-        for fill in [1i64, 3, -1, -2] {
+        let shapes = [
+            Shape { fill: 1, depth: 0 },
+            Shape { fill: 3, depth: 0 },
+            Shape { fill: -1, depth: 0 },
+            Shape { fill: -2, depth: 0 },
+            Shape { fill: 3, depth: 1 },
+            Shape { fill: -1, depth: 1 },
+            Shape { fill: 8, depth: 2 },
+        ];
+        for shape in shapes {
+            let fill = shape;
             let mut l = List::new();
             let mut m: VecDeque<Vec<u8>> = VecDeque::new();
             for step in 0..4000 {
@@ -1066,8 +1311,11 @@ mod tests {
                         l.push(End::Tail, Elem::from_bytes(&v), fill);
                         m.push_back(v);
                     }
-                    3 => assert_eq!(l.pop(End::Head).map(|e| e.into_bytes()), m.pop_front()),
-                    4 => assert_eq!(l.pop(End::Tail).map(|e| e.into_bytes()), m.pop_back()),
+                    3 => assert_eq!(
+                        l.pop(End::Head, fill).map(|e| e.into_bytes()),
+                        m.pop_front()
+                    ),
+                    4 => assert_eq!(l.pop(End::Tail, fill).map(|e| e.into_bytes()), m.pop_back()),
                     5 if !m.is_empty() => {
                         let i = next(m.len() as u64) as usize;
                         assert!(l.set(i, Elem::from_bytes(&v), fill));
@@ -1090,7 +1338,7 @@ mod tests {
                         let i = next(m.len() as u64) as usize;
                         let target = m[i].clone();
                         let count = next(5) as i64 - 2;
-                        let got = l.remove_matching(&Needle::new(&target), count);
+                        let got = l.remove_matching(&Needle::new(&target), count, fill);
                         let mut idx: Vec<usize> =
                             (0..m.len()).filter(|&k| m[k] == target).collect();
                         if count > 0 {
@@ -1107,8 +1355,8 @@ mod tests {
                     8 if m.len() > 20 => {
                         let a = next(5) as usize;
                         let b = next(5) as usize;
-                        l.remove_from(End::Head, a);
-                        l.remove_from(End::Tail, b);
+                        l.remove_from(End::Head, a, fill);
+                        l.remove_from(End::Tail, b, fill);
                         m.drain(..a);
                         m.truncate(m.len() - b);
                     }
@@ -1116,17 +1364,12 @@ mod tests {
                 }
                 if step % 97 == 0 {
                     check(&l);
+                    check_compression(&l, shape.depth);
                     assert_eq!(items(&l), m.iter().cloned().collect::<Vec<_>>());
                     if !m.is_empty() {
                         let i = next(m.len() as u64) as usize;
-                        assert_eq!(
-                            l.get(i).map(|e| e.with_bytes(|b| b.to_vec())).as_ref(),
-                            m.get(i)
-                        );
-                        let tail: Vec<Vec<u8>> = l
-                            .iter_from(i)
-                            .map(|e| e.with_bytes(|b| b.to_vec()))
-                            .collect();
+                        assert_eq!(l.get(i).map(|e| e.into_bytes()).as_ref(), m.get(i));
+                        let tail = items_from(&l, i);
                         assert_eq!(tail, m.iter().skip(i).cloned().collect::<Vec<_>>());
                     }
                 }
@@ -1135,8 +1378,8 @@ mod tests {
             assert_eq!(items(&l), m.iter().cloned().collect::<Vec<_>>());
             for n in &l.nodes {
                 assert!(
-                    n.fits(fill),
-                    "fill {} node of {} bytes, {} entries",
+                    n.fits(fill.fill),
+                    "fill {:?} node of {} bytes, {} entries",
                     fill,
                     n.buf.len(),
                     n.count

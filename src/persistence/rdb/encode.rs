@@ -161,10 +161,12 @@ impl<W: Write> RdbWriter<W> {
             // listpack/intset forms come with the persistence issue.
             Value::List(l) => {
                 self.write_len(l.len() as u64)?;
-                for e in l.iter() {
-                    e.with_bytes(|b| self.write_string(b))?;
-                }
-                Ok(())
+                let mut res = Ok(());
+                l.for_each_from(0, |e| {
+                    res = e.with_bytes(|b| self.write_string(b));
+                    res.is_ok()
+                });
+                res
             }
             Value::Set(s) => {
                 self.write_len(s.len() as u64)?;
