@@ -126,7 +126,24 @@ pub fn run(args: &[String]) -> i32 {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }
-    if !crate::persistence::load_at_startup(&mut srv) {
+    crate::persistence::child::set_oom_score_adj(&srv.config, None);
+    // The listeners are up: clients connecting during the load are served
+    // every few megabytes and get -LOADING for most commands.
+    let loaded = crate::persistence::load_at_startup(&mut srv, &mut |s: &mut Server| {
+        reactor.process_events_while_blocked(s);
+        if sys::take_shutdown_signal().is_some() {
+            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            s.shutdown_asap = true;
+        }
+        if s.shutdown_asap {
+            if super::shutdown::prepare_shutdown(s, Default::default()) {
+                std::process::exit(0);
+            }
+            log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+            s.shutdown_asap = false;
+        }
+    });
+    if !loaded {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }

@@ -582,3 +582,18 @@ pub fn close_fd(fd: i32) {
     // caller guarantees nothing in this process uses `fd` afterwards.
     unsafe { libc::close(fd) };
 }
+
+/// Sets the calling thread's name as `ps`/`pgrep` show it (the `comm`,
+/// at most 15 bytes; longer names are cut), with `prctl(PR_SET_NAME)`.
+/// A forked child's only thread is the process, so this names the child
+/// like Redis's `redisSetProcTitle` (which rewrites argv instead).
+pub fn set_process_name(name: &str) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name.as_bytes()[..n]);
+    // SAFETY: `buf` is a NUL-terminated buffer of 16 bytes that outlives
+    // the call; PR_SET_NAME reads at most 16 bytes from it.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, buf.as_ptr() as libc::c_ulong, 0, 0, 0);
+    }
+}
