@@ -343,6 +343,83 @@ mod tests {
     }
 
     #[test]
+    fn info_persistence_has_redis_fields_in_order() {
+        let mut h = Harness::new();
+        let text = h.run_str(&["info", "persistence"]);
+        let names: Vec<&str> = text
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':').map(|(n, _)| n))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "loading",
+                "async_loading",
+                "current_cow_peak",
+                "current_cow_size",
+                "current_cow_size_age",
+                "current_fork_perc",
+                "current_save_keys_processed",
+                "current_save_keys_total",
+                "rdb_changes_since_last_save",
+                "rdb_bgsave_in_progress",
+                "rdb_last_save_time",
+                "rdb_last_bgsave_status",
+                "rdb_last_bgsave_time_sec",
+                "rdb_current_bgsave_time_sec",
+                "rdb_saves",
+                "rdb_last_cow_size",
+                "rdb_last_load_keys_expired",
+                "rdb_last_load_keys_loaded",
+                "aof_enabled",
+                "aof_rewrite_in_progress",
+                "aof_rewrite_scheduled",
+                "aof_last_rewrite_time_sec",
+                "aof_current_rewrite_time_sec",
+                "aof_last_bgrewrite_status",
+                "aof_rewrites",
+                "aof_rewrites_consecutive_failures",
+                "aof_last_write_status",
+                "aof_last_cow_size",
+                "module_fork_in_progress",
+                "module_fork_last_cow_size",
+            ]
+        );
+        assert!(text.contains("rdb_last_bgsave_time_sec:-1\r\n"));
+        assert!(text.contains("current_fork_perc:0.00\r\n"));
+        h.srv.persistence.loading.active = true;
+        h.srv.persistence.loading.total_bytes = 1000;
+        h.srv.persistence.loading.loaded_bytes = 250;
+        let text = h.run_str(&["info", "persistence"]);
+        assert!(text.contains("loading_total_bytes:1000\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:250\r\nloading_loaded_perc:25.00\r\nloading_eta_seconds:"));
+    }
+
+    #[test]
+    fn tables_do_not_resize_while_a_child_exists() {
+        let mut h = Harness::new();
+        for i in 0..64 {
+            h.run(&["set", &format!("k{}", i), "v"]);
+        }
+        let buckets = h.srv.keyspace.dbs[0].dict.bucket_count();
+        h.srv.keyspace.set_fork_child_active(true);
+        // Up to a load factor of 5 the table keeps its size.
+        for i in 64..(buckets * 5 - 1) {
+            h.run(&["set", &format!("k{}", i), "v"]);
+        }
+        assert_eq!(h.srv.keyspace.dbs[0].dict.bucket_count(), buckets);
+        for i in 0..(buckets * 5 - 1) {
+            h.run(&["del", &format!("k{}", i)]);
+        }
+        assert_eq!(h.srv.keyspace.dbs[0].dict.bucket_count(), buckets);
+        // Past it, it grows anyway.
+        for i in 0..(buckets * 6) {
+            h.run(&["set", &format!("k{}", i), "v"]);
+        }
+        assert!(h.srv.keyspace.dbs[0].dict.bucket_count() > buckets);
+        h.srv.keyspace.set_fork_child_active(false);
+    }
+
+    #[test]
     fn save_writer_passes_bytes_through() {
         use std::io::Write;
         let mut w = super::SaveWriter::new(Vec::new(), -1000);

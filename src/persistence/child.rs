@@ -110,6 +110,7 @@ pub fn spawn(
                 sys::close_fd(fd);
             }
             crate::logging::set_role(b'C');
+            sys::install_child_sigusr1_handler();
             if let Some((tx, rx)) = pipe {
                 drop(rx);
                 if let Ok(mut slot) = CHILD_PIPE.lock() {
@@ -154,9 +155,14 @@ fn reset_child_state(srv: &mut Server) {
 /// Reaps the child if it has ended and runs its callback. Called from the
 /// cron tick (and before shutdown).
 pub fn check_child_done(srv: &mut Server) {
-    let Some(exit) = sys::reap_child() else {
+    let Some(mut exit) = sys::reap_child() else {
         return;
     };
+    if exit.signal == 0 && exit.code == sys::CHILD_NOERROR_EXIT {
+        // Its SIGUSR1 handler exited: killed on purpose, not an error.
+        exit.signal = sys::SIGUSR1;
+        exit.code = 1;
+    }
     match srv.child.take() {
         Some(mut child) if child.pid == exit.pid => {
             if exit.signal == 0 && exit.code == 0 {

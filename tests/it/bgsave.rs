@@ -193,6 +193,10 @@ fn child_killed_from_outside_is_an_error_until_a_save_succeeds() {
     kill(child, "USR1");
     wait_bgsave_done(&mut c);
     assert!(s.wait_for_log("Background saving terminated by signal 10", WAIT));
+    assert!(s.log().contains(&format!("{}:signal-handler (", child)));
+    assert!(s
+        .log()
+        .contains(") Received SIGUSR1 in child, exiting now."));
     assert_eq!(info(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
     assert_eq!(r(&mut c, &["ping"]), "+PONG\\r\\n");
 
