@@ -93,7 +93,15 @@ fn wait_bgsave_done(c: &mut RawConn) {
 #[test]
 fn bgsave_forks_a_child_while_the_server_keeps_answering() {
     let dir = unique_dir("bgsave");
-    let s = start(&dir, &["--oom-score-adj", "yes"]);
+    let s = start(
+        &dir,
+        &[
+            "--oom-score-adj",
+            "yes",
+            "--oom-score-adj-values",
+            "10 200 800",
+        ],
+    );
     let mut c = s.raw();
     assert_eq!(r(&mut c, &["debug", "populate", "1000"]), "+OK\\r\\n");
     r(&mut c, &["set", "before", "fork"]);
@@ -108,16 +116,18 @@ fn bgsave_forks_a_child_while_the_server_keeps_answering() {
     let child = kids[0];
     let comm = std::fs::read_to_string(format!("/proc/{}/comm", child)).unwrap_or_default();
     assert_eq!(comm.trim(), "redis-rdb-bgsav");
-    let base: i32 = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", s.pid()))
-        .unwrap_or_default()
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    let child_adj: i32 = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child))
-        .unwrap_or_default()
-        .trim()
-        .parse()
-        .unwrap_or(0);
+    // `relative`: the values are added to the score the server started
+    // with (this test process's, which it inherited).
+    let read_adj = |pid: String| -> i32 {
+        std::fs::read_to_string(format!("/proc/{}/oom_score_adj", pid))
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    };
+    let base = read_adj("self".into());
+    assert_eq!(read_adj(s.pid().to_string()), (base + 10).min(1000));
+    let child_adj = read_adj(child.to_string());
     assert_eq!(child_adj, (base + 800).min(1000), "relative bgchild score");
 
     // The parent serves while the child writes.
