@@ -1,6 +1,8 @@
 //! Start-up: `--version` / `--help`, configuration (fatal errors exit 1),
 //! daemonizing, logging, the open-files limit, the listeners, the pid file,
-//! the log lines Redis prints, the RDB load, then the reactor.
+//! the log lines Redis prints, the RDB load (with the listeners already up:
+//! clients connecting meanwhile get `-LOADING`), then the reactor.
+//! `oom-score-adj` is applied by `Server::new` (through `apply_config`).
 //!
 //! Redis counterpart: `main` in `server.c` (with `version`, `usage`,
 //! `createPidFile`, `redisAsciiArt`).
@@ -126,7 +128,6 @@ pub fn run(args: &[String]) -> i32 {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }
-    crate::persistence::child::set_oom_score_adj(&srv.config, None);
     // The listeners are up: clients connecting during the load are served
     // every few megabytes and get -LOADING for most commands.
     let loaded = crate::persistence::load_at_startup(&mut srv, &mut |s: &mut Server| {
