@@ -332,7 +332,7 @@ fn persistence_section(srv: &Server, out: &mut String) {
         out,
         "rdb_bgsave_in_progress",
         "{}",
-        (kind == Some(ChildKind::Rdb)) as u8
+        kind.is_some_and(ChildKind::is_rdb) as u8
     );
     field!(out, "rdb_last_save_time", "{}", srv.lastsave);
     field!(out, "rdb_last_bgsave_status", "{}", ok(p.last_bgsave_ok));
@@ -341,7 +341,7 @@ fn persistence_section(srv: &Server, out: &mut String) {
         out,
         "rdb_current_bgsave_time_sec",
         "{}",
-        if kind == Some(ChildKind::Rdb) && p.rdb_save_time_start >= 0 {
+        if kind.is_some_and(ChildKind::is_rdb) && p.rdb_save_time_start >= 0 {
             now - p.rdb_save_time_start
         } else {
             -1

@@ -303,7 +303,7 @@ fn lastsave_command(ctx: &mut Ctx) -> CmdResult {
 /// SAVE
 fn save_command(ctx: &mut Ctx) -> CmdResult {
     use crate::persistence::{bgsave, child};
-    if child::child_kind(ctx.srv) == Some(child::ChildKind::Rdb) {
+    if child::has_rdb_child(ctx.srv) {
         return Err(CmdError::msg(bgsave::IN_PROGRESS_ERR));
     }
     ctx.srv.persistence.rdb_saves += 1;

@@ -43,7 +43,7 @@ pub fn bgsave_command(ctx: &mut Ctx) -> CmdResult {
         _ => return Err(CmdError::Syntax),
     };
     match child::child_kind(ctx.srv) {
-        Some(ChildKind::Rdb) => return Err(CmdError::msg(IN_PROGRESS_ERR)),
+        Some(k) if k.is_rdb() => return Err(CmdError::msg(IN_PROGRESS_ERR)),
         Some(_) if schedule => {
             ctx.srv.persistence.bgsave_scheduled = true;
             ctx.client.reply.simple(b"Background saving scheduled");
@@ -195,7 +195,7 @@ pub fn write_denied_error(srv: &Server, spec: &CommandSpec) -> Option<String> {
 /// obsolete) and, with save points configured, save the empty dataset at
 /// once, which also resets `dirty`.
 pub fn after_flushall(srv: &mut Server) {
-    if child::child_kind(srv) == Some(ChildKind::Rdb) {
+    if child::has_rdb_child(srv) {
         child::kill_child(srv);
     }
     if !srv.config.save.is_empty() {

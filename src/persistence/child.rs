@@ -37,6 +37,12 @@ pub enum ChildKind {
 }
 
 impl ChildKind {
+    /// Whether it writes an RDB (to disk or to replicas): Redis's
+    /// `CHILD_TYPE_RDB`, which BGSAVE, SAVE, FLUSHALL and SHUTDOWN check.
+    pub fn is_rdb(self) -> bool {
+        matches!(self, ChildKind::Rdb | ChildKind::ReplTransfer)
+    }
+
     /// The process title Redis gives the child.
     pub fn title(self) -> &'static str {
         match self {
@@ -84,6 +90,11 @@ pub fn has_child(srv: &Server) -> bool {
 /// The kind of the running child, if any.
 pub fn child_kind(srv: &Server) -> Option<ChildKind> {
     srv.child.as_ref().map(|c| c.kind)
+}
+
+/// Whether an RDB child (BGSAVE or a transfer to replicas) runs.
+pub fn has_rdb_child(srv: &Server) -> bool {
+    child_kind(srv).is_some_and(ChildKind::is_rdb)
 }
 
 /// Forks a child that runs `work` and exits with the code it returns (0 for

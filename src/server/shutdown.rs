@@ -26,8 +26,8 @@ pub struct ShutdownFlags {
 /// FORCE); the server then keeps running.
 pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
     log::warn!("User requested shutdown...");
-    use crate::persistence::child::{self, ChildKind};
-    if child::child_kind(srv) == Some(ChildKind::Rdb) {
+    use crate::persistence::child;
+    if child::has_rdb_child(srv) {
         // Its rename could otherwise overwrite the final save.
         log::warn!("There is a child saving an .rdb. Killing it!");
         if let Some(c) = child::kill_child_silently(srv) {

@@ -332,6 +332,26 @@ fn sigterm_kills_the_child_then_saves() {
 }
 
 #[test]
+fn shutdown_nosave_kills_the_child_and_writes_nothing() {
+    let dir = unique_dir("bgsave-shutdown");
+    let mut s = start(&dir, &["--save", "3600 1000000"]);
+    let mut c = s.raw();
+    r(&mut c, &["debug", "populate", "1000"]);
+    r(&mut c, &["config", "set", "rdb-key-save-delay", "1000"]);
+    assert_eq!(r(&mut c, &["bgsave"]), "+Background saving started\\r\\n");
+    let child = children(s.pid())[0];
+    c.send_cmd(&["shutdown", "nosave"]);
+    c.expect_closed();
+    assert!(s.s.wait_exit(WAIT).is_some_and(|st| st.success()));
+    let log = s.log();
+    assert!(log.contains("There is a child saving an .rdb. Killing it!"));
+    assert!(!log.contains("DB saved on disk"));
+    assert!(!Path::new(&format!("/proc/{}", child)).exists());
+    assert!(!dir.join(format!("temp-{}.rdb", child)).exists());
+    assert!(!dir.join("dump.rdb").exists());
+}
+
+#[test]
 fn clients_get_loading_while_the_dataset_loads() {
     let dir = unique_dir("bgsave-loading");
     {
