@@ -177,7 +177,8 @@ mod tests {
 
     #[test]
     fn get_defaults() {
-        let mut h = Harness::new();
+        // Harness::new clears the save points; the real defaults here.
+        let mut h = Harness::with_config(crate::config::Config::default());
         assert_eq!(
             h.run_str(&["config", "get", "maxmemory"]),
             bulk_map(&[("maxmemory", "0")])

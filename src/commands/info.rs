@@ -307,47 +307,131 @@ fn memory_section(srv: &Server, out: &mut String) {
 }
 
 fn persistence_section(srv: &Server, out: &mut String) {
+    use crate::persistence::child::{child_kind, ChildKind};
+    let p = &srv.persistence;
+    let now = crate::server::unix_us() / 1_000_000;
+    let kind = child_kind(srv);
+    let ok = |b: bool| if b { "ok" } else { "err" };
+    let fi = &p.fork_info;
+    let fork_perc = if fi.keys_total > 0 {
+        fi.keys_processed as f64 / fi.keys_total as f64 * 100.0
+    } else {
+        0.0
+    };
     out.push_str("# Persistence\r\n");
-    field!(out, "loading", "0");
+    field!(out, "loading", "{}", p.loading.active as u8);
     field!(out, "async_loading", "0");
-    field!(out, "current_cow_peak", "0");
-    field!(out, "current_cow_size", "0");
-    field!(out, "current_cow_size_age", "0");
-    field!(out, "current_fork_perc", "0.00");
-    field!(out, "current_save_keys_processed", "0");
-    field!(out, "current_save_keys_total", "0");
-    field!(out, "rdb_changes_since_last_save", "{}", srv.dirty);
-    field!(out, "rdb_bgsave_in_progress", "0");
-    field!(out, "rdb_last_save_time", "{}", srv.lastsave);
+    field!(out, "current_cow_peak", "{}", fi.cow_peak);
+    field!(out, "current_cow_size", "{}", fi.cow_size);
     field!(
         out,
-        "rdb_last_bgsave_status",
+        "current_cow_size_age",
         "{}",
-        if srv.persistence.last_bgsave_ok {
-            "ok"
+        fi.cow_updated.map_or(0, |t| t.elapsed().as_secs())
+    );
+    field!(out, "current_fork_perc", "{:.2}", fork_perc);
+    field!(out, "current_save_keys_processed", "{}", fi.keys_processed);
+    field!(out, "current_save_keys_total", "{}", fi.keys_total);
+    field!(out, "rdb_changes_since_last_save", "{}", srv.dirty);
+    field!(
+        out,
+        "rdb_bgsave_in_progress",
+        "{}",
+        kind.is_some_and(ChildKind::is_rdb) as u8
+    );
+    field!(out, "rdb_last_save_time", "{}", srv.lastsave);
+    field!(out, "rdb_last_bgsave_status", "{}", ok(p.last_bgsave_ok));
+    field!(out, "rdb_last_bgsave_time_sec", "{}", p.rdb_save_time_last);
+    field!(
+        out,
+        "rdb_current_bgsave_time_sec",
+        "{}",
+        if kind.is_some_and(ChildKind::is_rdb) && p.rdb_save_time_start >= 0 {
+            now - p.rdb_save_time_start
         } else {
-            "err"
+            -1
         }
     );
-    field!(out, "rdb_last_bgsave_time_sec", "-1");
-    field!(out, "rdb_current_bgsave_time_sec", "-1");
-    field!(out, "rdb_saves", "{}", srv.persistence.rdb_saves);
-    field!(out, "rdb_last_cow_size", "0");
-    let load = srv.persistence.last_load;
+    field!(out, "rdb_saves", "{}", p.rdb_saves);
+    field!(out, "rdb_last_cow_size", "{}", p.rdb_last_cow_size);
+    let load = p.last_load;
     field!(out, "rdb_last_load_keys_expired", "{}", load.keys_expired);
     field!(out, "rdb_last_load_keys_loaded", "{}", load.keys_loaded);
-    field!(out, "aof_enabled", "0");
-    field!(out, "aof_rewrite_in_progress", "0");
-    field!(out, "aof_rewrite_scheduled", "0");
-    field!(out, "aof_last_rewrite_time_sec", "-1");
-    field!(out, "aof_current_rewrite_time_sec", "-1");
-    field!(out, "aof_last_bgrewrite_status", "ok");
-    field!(out, "aof_rewrites", "0");
-    field!(out, "aof_rewrites_consecutive_failures", "0");
-    field!(out, "aof_last_write_status", "ok");
-    field!(out, "aof_last_cow_size", "0");
+    let aof = &p.aof;
+    field!(out, "aof_enabled", "{}", aof.enabled as u8);
+    field!(
+        out,
+        "aof_rewrite_in_progress",
+        "{}",
+        (kind == Some(ChildKind::Aof)) as u8
+    );
+    field!(
+        out,
+        "aof_rewrite_scheduled",
+        "{}",
+        aof.rewrite_scheduled as u8
+    );
+    field!(
+        out,
+        "aof_last_rewrite_time_sec",
+        "{}",
+        aof.rewrite_time_last
+    );
+    field!(
+        out,
+        "aof_current_rewrite_time_sec",
+        "{}",
+        if kind == Some(ChildKind::Aof) && aof.rewrite_time_start >= 0 {
+            now - aof.rewrite_time_start
+        } else {
+            -1
+        }
+    );
+    field!(
+        out,
+        "aof_last_bgrewrite_status",
+        "{}",
+        ok(aof.last_bgrewrite_ok)
+    );
+    field!(out, "aof_rewrites", "{}", aof.rewrites);
+    field!(
+        out,
+        "aof_rewrites_consecutive_failures",
+        "{}",
+        aof.rewrites_consecutive_failures
+    );
+    field!(out, "aof_last_write_status", "{}", ok(aof.last_write_ok));
+    field!(out, "aof_last_cow_size", "{}", aof.last_cow_size);
     field!(out, "module_fork_in_progress", "0");
     field!(out, "module_fork_last_cow_size", "0");
+    if p.loading.active {
+        loading_fields(&p.loading, now, out);
+    }
+}
+
+/// The `loading_*` progress fields Redis adds while a load runs.
+fn loading_fields(l: &crate::persistence::Loading, now: i64, out: &mut String) {
+    let (mut perc, mut remaining) = (0.0, 1i64);
+    if l.total_bytes > 0 {
+        perc = l.loaded_bytes as f64 / l.total_bytes as f64 * 100.0;
+        remaining = l.total_bytes as i64 - l.loaded_bytes as i64;
+    } else if l.rdb_used_mem > 0 {
+        // used-mem only estimates the file size: stay under 100%.
+        perc = (l.loaded_bytes as f64 / l.rdb_used_mem as f64 * 100.0).min(99.99);
+        remaining = (l.rdb_used_mem as i64 - l.loaded_bytes as i64).max(1);
+    }
+    let elapsed = now - l.start_time;
+    let eta = if elapsed == 0 {
+        1
+    } else {
+        elapsed * remaining / (l.loaded_bytes as i64 + 1)
+    };
+    field!(out, "loading_start_time", "{}", l.start_time);
+    field!(out, "loading_total_bytes", "{}", l.total_bytes);
+    field!(out, "loading_rdb_used_mem", "{}", l.rdb_used_mem);
+    field!(out, "loading_loaded_bytes", "{}", l.loaded_bytes);
+    field!(out, "loading_loaded_perc", "{:.2}", perc);
+    field!(out, "loading_eta_seconds", "{}", eta);
 }
 
 fn stats_section(srv: &Server, out: &mut String) {
@@ -396,8 +480,13 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "pubsub_channels", "0");
     field!(out, "pubsub_patterns", "0");
     field!(out, "pubsubshard_channels", "0");
-    field!(out, "latest_fork_usec", "0");
-    field!(out, "total_forks", "0");
+    field!(
+        out,
+        "latest_fork_usec",
+        "{}",
+        srv.fork_stats.latest_fork_usec
+    );
+    field!(out, "total_forks", "{}", srv.fork_stats.total_forks);
     field!(out, "migrate_cached_sockets", "0");
     field!(out, "slave_expires_tracked_keys", "0");
     field!(out, "active_defrag_hits", "0");

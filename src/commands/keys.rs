@@ -600,12 +600,12 @@ pub fn flushall_command(ctx: &mut Ctx) -> CmdResult {
     let asynchronous = flush_mode(ctx)?;
     let old: Vec<Dict<Value>> = ctx.srv.keyspace.dbs.iter_mut().map(clear_db).collect();
     let removed: usize = old.iter().map(|t| t.len()).sum();
-    // One more for the flush itself, as Redis counts it. (Redis also
-    // writes an RDB here when save points are configured.)
-    ctx.srv.dirty += removed as u64 + 1;
+    ctx.srv.dirty += removed as u64;
     for t in old {
         ctx.srv.lazyfree.free_table(t, asynchronous);
     }
+    // Kills a BGSAVE child; with save points, saves the empty dataset.
+    crate::persistence::bgsave::after_flushall(ctx.srv);
     ctx.client.reply.ok();
     Ok(())
 }
@@ -1645,7 +1645,7 @@ mod tests {
         set(&mut h, "b", "1");
         let dirty = h.srv.dirty;
         assert_eq!(h.run_str(&["flushall"]), OK);
-        assert_eq!(h.srv.dirty, dirty + 3);
+        assert_eq!(h.srv.dirty, dirty + 2);
         assert_eq!(h.srv.keyspace.total_keys(), 0);
         assert!(h.srv.keyspace.dbs[0].expires.is_empty());
         assert_eq!(h.run_str(&["flushall", "foo"]), "-ERR syntax error\r\n");

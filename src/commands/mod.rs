@@ -250,6 +250,19 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         }
         client.authenticated = true;
     }
+    if let Some(text) = crate::persistence::bgsave::write_denied_error(srv, spec) {
+        reject(srv, client, Some(spec), &text);
+        return Processed::Done;
+    }
+    if srv.persistence.loading.active && !spec.has(flags::LOADING) {
+        reject(
+            srv,
+            client,
+            Some(spec),
+            crate::persistence::bgsave::LOADING_ERR,
+        );
+        return Processed::Done;
+    }
     if blocked_by_pause(srv, spec) {
         return Processed::Paused;
     }

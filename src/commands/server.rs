@@ -112,6 +112,15 @@ static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        NO_KEYS,
+        SRV,
+        crate::persistence::bgsave::bgsave_command,
+    )
+    .doc("Asynchronously save the dataset to disk", "1.0.0"),
+    cmd(
         "info",
         -1,
         LOADING | STALE,
@@ -293,6 +302,11 @@ fn lastsave_command(ctx: &mut Ctx) -> CmdResult {
 
 /// SAVE
 fn save_command(ctx: &mut Ctx) -> CmdResult {
+    use crate::persistence::{bgsave, child};
+    if child::has_rdb_child(ctx.srv) {
+        return Err(CmdError::msg(bgsave::IN_PROGRESS_ERR));
+    }
+    ctx.srv.persistence.rdb_saves += 1;
     if crate::persistence::save(ctx.srv) {
         ctx.client.reply.ok();
         Ok(())

@@ -20,9 +20,13 @@ impl Default for Harness {
 }
 
 impl Harness {
-    /// A fresh server with the default configuration.
+    /// A fresh server with the default configuration, save points
+    /// excepted (`save ""`, so FLUSHALL does not write a dump into the
+    /// working directory).
     pub fn new() -> Self {
-        Self::with_config(Config::default())
+        let mut config = Config::default();
+        config.save.clear();
+        Self::with_config(config)
     }
 
     /// A fresh server with `config`.

@@ -90,6 +90,9 @@ pub struct Db {
     now_secs: i64,
     /// LRU or LFU stamps, from `maxmemory-policy`.
     pub policy: access::AccessPolicy,
+    /// A fork child exists: reads do not stamp access times (set by
+    /// `Keyspace::set_fork_child_active`).
+    fork_child: bool,
     /// Which implicit deletions free big values off the reactor.
     pub lazy: LazyDeletes,
     /// Big values the server removed by itself (overwrites, expiry) under
@@ -162,6 +165,10 @@ impl Db {
     /// Records an access to the key in slot `i`.
     #[inline]
     fn touch(&mut self, i: u32, now_ms: i64) {
+        if self.fork_child {
+            // As Redis: no stamp writes while a child shares the pages.
+            return;
+        }
         if self.policy.lfu {
             let r = (dict::next_random(&mut self.rng) >> 11) as f64 / (1u64 << 53) as f64;
             let stamp = access::lfu_touch(self.dict.lru(i), now_ms / 1000, self.policy, r);
@@ -459,6 +466,17 @@ impl Keyspace {
             None
         } else {
             Some(std::mem::take(&mut d.graveyard))
+        }
+    }
+
+    /// Whether a fork child (BGSAVE, AOF rewrite) shares the memory: while
+    /// it does, the tables only resize past a load factor of 5 (Redis's
+    /// `dict_force_resize_ratio`) and reads stop stamping access times, so
+    /// copy-on-write copies as few pages as possible.
+    pub fn set_fork_child_active(&mut self, active: bool) {
+        for d in &mut self.dbs {
+            d.fork_child = active;
+            d.dict.resize_allowed = !active;
         }
     }
 

@@ -1,12 +1,14 @@
 //! Persistence: the RDB snapshot on disk. Synchronous saves (`SAVE`, the
-//! final save at shutdown) through a temp file that is fsynced and renamed
-//! into place, and the load of `dir`/`dbfilename` at start-up, with
-//! Redis's log lines for both. BGSAVE (fork), AOF and DUMP/RESTORE build
-//! on the `rdb` codec later.
+//! final save at shutdown, FLUSHALL with save points) through a temp file
+//! that is fsynced and renamed into place, the load of `dir`/`dbfilename`
+//! at start-up (with the LOADING state while it runs), Redis's log lines
+//! for both, and the state `INFO persistence` reports. BGSAVE and save
+//! points live in `bgsave`, the forked child in `child`.
 //!
 //! Redis counterpart: `rdb.c` (`rdbSave`, `rdbLoad`), `server.c`
-//! (`loadDataFromDisk`).
+//! (`loadDataFromDisk`, `startLoading`/`stopLoading`).
 
+pub mod bgsave;
 pub mod child;
 pub mod rdb;
 
@@ -21,13 +23,36 @@ use crate::server::Server;
 /// Persistence state reported by `INFO persistence`.
 #[derive(Debug, Clone)]
 pub struct State {
-    /// Saves attempted (`rdb_saves`).
+    /// Saves attempted (`rdb_saves`): SAVE and background saves.
     pub rdb_saves: u64,
     /// Outcome of the last background save (`rdb_last_bgsave_status`;
     /// a successful SAVE also sets it, as in Redis).
     pub last_bgsave_ok: bool,
     /// Counters of the last load (`rdb_last_load_keys_*`).
     pub last_load: rdb::LoadStats,
+    /// `dirty` when the running BGSAVE forked (subtracted on success, so
+    /// changes made during the save still count).
+    pub dirty_before_bgsave: u64,
+    /// Unix seconds of the last BGSAVE attempt (a failed one is retried by
+    /// save points only after `bgsave::RETRY_DELAY_SECS`).
+    pub lastbgsave_try: i64,
+    /// Unix seconds the running BGSAVE started, -1 when none runs.
+    pub rdb_save_time_start: i64,
+    /// Duration of the last BGSAVE in seconds (`rdb_last_bgsave_time_sec`).
+    pub rdb_save_time_last: i64,
+    /// `BGSAVE SCHEDULE` (or a BGSAVE refused for another child): start one
+    /// as soon as no child runs.
+    pub bgsave_scheduled: bool,
+    /// Private dirty bytes of the last successful BGSAVE child
+    /// (`rdb_last_cow_size`).
+    pub rdb_last_cow_size: u64,
+    /// What the running child last reported (`current_cow_*`,
+    /// `current_save_keys_*`); reset when it ends.
+    pub fork_info: ForkInfo,
+    /// The start-up load in progress, if any (`loading:1`, `loading_*`).
+    pub loading: Loading,
+    /// The `aof_*` fields of `INFO persistence`; the AOF code fills them.
+    pub aof: AofInfo,
 }
 
 impl Default for State {
@@ -36,6 +61,89 @@ impl Default for State {
             rdb_saves: 0,
             last_bgsave_ok: true,
             last_load: rdb::LoadStats::default(),
+            dirty_before_bgsave: 0,
+            lastbgsave_try: 0,
+            rdb_save_time_start: -1,
+            rdb_save_time_last: -1,
+            bgsave_scheduled: false,
+            rdb_last_cow_size: 0,
+            fork_info: ForkInfo::default(),
+            loading: Loading::default(),
+            aof: AofInfo::default(),
+        }
+    }
+}
+
+/// Progress a forked child reports through its info pipe.
+#[derive(Debug, Clone, Default)]
+pub struct ForkInfo {
+    /// Peak private dirty bytes seen (`current_cow_peak`).
+    pub cow_peak: u64,
+    /// Latest private dirty bytes (`current_cow_size`).
+    pub cow_size: u64,
+    /// When `cow_size` was measured (`current_cow_size_age`).
+    pub cow_updated: Option<Instant>,
+    /// Keys written so far (`current_save_keys_processed`).
+    pub keys_processed: u64,
+    /// Keys in the dataset at fork time (`current_save_keys_total`).
+    pub keys_total: u64,
+}
+
+/// The state of a dataset load in progress (Redis's `server.loading*`).
+#[derive(Debug, Clone, Default)]
+pub struct Loading {
+    /// Whether a load runs: commands without the `loading` flag get
+    /// `-LOADING`.
+    pub active: bool,
+    /// Unix seconds the load started.
+    pub start_time: i64,
+    /// Size of the file being loaded.
+    pub total_bytes: u64,
+    /// The `used-mem` the RDB was written with (0 when unknown).
+    pub rdb_used_mem: u64,
+    /// Bytes read so far.
+    pub loaded_bytes: u64,
+}
+
+/// The AOF's `INFO persistence` fields, with the values Redis reports when
+/// AOF is off. The AOF code keeps them current.
+#[derive(Debug, Clone)]
+pub struct AofInfo {
+    /// `appendonly` in force (`aof_enabled`).
+    pub enabled: bool,
+    /// BGREWRITEAOF waiting for a child to end (`aof_rewrite_scheduled`).
+    pub rewrite_scheduled: bool,
+    /// Unix seconds the running rewrite started, -1 when none runs.
+    pub rewrite_time_start: i64,
+    /// Duration of the last rewrite (`aof_last_rewrite_time_sec`), -1.
+    pub rewrite_time_last: i64,
+    /// `aof_last_bgrewrite_status`.
+    pub last_bgrewrite_ok: bool,
+    /// `aof_rewrites`.
+    pub rewrites: u64,
+    /// `aof_rewrites_consecutive_failures`.
+    pub rewrites_consecutive_failures: u64,
+    /// `aof_last_write_status` (false also refuses writes with MISCONF).
+    pub last_write_ok: bool,
+    /// errno of the failed write or fsync, for the MISCONF text.
+    pub last_write_errno: i32,
+    /// `aof_last_cow_size`.
+    pub last_cow_size: u64,
+}
+
+impl Default for AofInfo {
+    fn default() -> Self {
+        AofInfo {
+            enabled: false,
+            rewrite_scheduled: false,
+            rewrite_time_start: -1,
+            rewrite_time_last: -1,
+            last_bgrewrite_ok: true,
+            rewrites: 0,
+            rewrites_consecutive_failures: 0,
+            last_write_ok: true,
+            last_write_errno: 0,
+            last_cow_size: 0,
         }
     }
 }
@@ -64,15 +172,26 @@ pub fn rdb_path(cfg: &Config) -> PathBuf {
     PathBuf::from(root_dir(cfg)).join(dbfilename(cfg))
 }
 
-/// Writes the keyspace to `dir`/`dbfilename` synchronously, as Redis's
-/// `rdbSave`: into `temp-<pid>.rdb`, fsynced, then renamed over the old
-/// file (a crash never leaves a half-written dump). Logs the outcome in
-/// Redis's words; on success resets `dirty` and sets `lastsave`.
-pub fn save(srv: &mut Server) -> bool {
-    srv.persistence.rdb_saves += 1;
+/// The temp file a save by process `pid` writes (`temp-<pid>.rdb`).
+pub fn temp_rdb_name(pid: i32) -> String {
+    format!("temp-{}.rdb", pid)
+}
+
+/// Removes the temp file of process `pid` (a killed BGSAVE child's), as
+/// Redis's `rdbRemoveTempFile`.
+pub fn remove_temp_file(cfg: &Config, pid: i32) {
+    let _ = fs::remove_file(PathBuf::from(root_dir(cfg)).join(temp_rdb_name(pid)));
+}
+
+/// Writes the keyspace to `dir`/`dbfilename` as Redis's `rdbSave`: into
+/// `temp-<pid>.rdb` (this process's pid: the server's for SAVE, the
+/// child's for BGSAVE), fsynced, then renamed over the old file, so a
+/// crash never leaves a half-written dump. Logs the outcome in Redis's
+/// words; touches no server state (the caller does the bookkeeping).
+pub fn write_rdb(srv: &Server) -> bool {
     let root = root_dir(&srv.config);
     let dir = PathBuf::from(&root);
-    let tmp_name = format!("temp-{}.rdb", std::process::id());
+    let tmp_name = temp_rdb_name(crate::sys::getpid());
     let final_name = dbfilename(&srv.config);
     let tmp = dir.join(&tmp_name);
     let file = match OpenOptions::new()
@@ -94,16 +213,16 @@ pub fn save(srv: &mut Server) -> bool {
     };
     let opts = rdb::SaveOptions {
         checksum: srv.config.get_bool("rdbchecksum"),
-        ctime: srv.now_ms / 1000,
+        ctime: crate::server::unix_us() / 1_000_000,
         used_mem: crate::sys::used_memory() as u64,
     };
-    let written = rdb::save_keyspace(
+    let out = bgsave::SaveWriter::new(
         BufWriter::with_capacity(64 * 1024, file),
-        &srv.keyspace,
-        &opts,
-    )
-    .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-    .and_then(|f| f.sync_all());
+        srv.config.get_i64("rdb-key-save-delay"),
+    );
+    let written = rdb::save_keyspace(out, &srv.keyspace, &opts)
+        .and_then(|w| w.into_inner().into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| f.sync_all());
     if let Err(e) = written {
         log::warn!(
             "Write error saving DB on disk: {}",
@@ -128,17 +247,80 @@ pub fn save(srv: &mut Server) -> bool {
         let _ = d.sync_all();
     }
     log::info!("DB saved on disk");
+    true
+}
+
+/// Saves synchronously (SAVE, the final save at shutdown, FLUSHALL with
+/// save points). On success resets `dirty`, sets `lastsave` and marks the
+/// last save as good, as Redis's `rdbSave`.
+pub fn save(srv: &mut Server) -> bool {
+    if !write_rdb(srv) {
+        return false;
+    }
     srv.dirty = 0;
     srv.lastsave = crate::server::unix_us() / 1_000_000;
     srv.persistence.last_bgsave_ok = true;
     true
 }
 
+/// Enters the LOADING state for a file of `total_bytes` (Redis's
+/// `startLoading`): from now on commands without the `loading` flag get
+/// `-LOADING`, and `INFO` shows `loading:1` and the `loading_*` fields.
+pub fn start_loading(srv: &mut Server, total_bytes: u64) {
+    srv.persistence.loading = Loading {
+        active: true,
+        start_time: crate::server::unix_us() / 1_000_000,
+        total_bytes,
+        rdb_used_mem: 0,
+        loaded_bytes: 0,
+    };
+}
+
+/// Leaves the LOADING state (Redis's `stopLoading`).
+pub fn stop_loading(srv: &mut Server) {
+    srv.persistence.loading.active = false;
+}
+
+/// A reader that records the load's progress and, every
+/// `loading-process-events-interval-bytes`, lets the server serve its
+/// clients (who get `-LOADING` for most commands), as Redis's
+/// `rdbLoadProgressCallback` calls `processEventsWhileBlocked`.
+struct LoadReader<'a, R> {
+    inner: R,
+    srv: &'a mut Server,
+    events: &'a mut dyn FnMut(&mut Server),
+    loaded: u64,
+    next_events: u64,
+    interval: u64,
+    /// `key-load-delay` (a test hook), applied per read call.
+    delay: i64,
+    calls: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for LoadReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.delay != 0 {
+            bgsave::debug_delay(self.delay, &mut self.calls);
+        }
+        let n = self.inner.read(buf)?;
+        self.loaded += n as u64;
+        if self.loaded >= self.next_events {
+            self.next_events = self.loaded + self.interval;
+            self.srv.persistence.loading.loaded_bytes = self.loaded;
+            (self.events)(self.srv);
+        }
+        Ok(n)
+    }
+}
+
 /// Loads `dir`/`dbfilename` into the (empty) keyspace at start-up, if it
-/// exists, logging as Redis's `loadDataFromDisk`. Returns false when the
-/// file is unreadable or corrupt: the server must not start then (the
-/// reason is logged).
-pub fn load_at_startup(srv: &mut Server) -> bool {
+/// exists, logging as Redis's `loadDataFromDisk`. While it loads the
+/// server is in the LOADING state and `events` is called every
+/// `loading-process-events-interval-bytes` to serve clients (the keyspace
+/// being loaded is set aside meanwhile, so those clients see an empty
+/// one). Returns false when the file is unreadable or corrupt: the server
+/// must not start then (the reason is logged).
+pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> bool {
     let path = rdb_path(&srv.config);
     let name = dbfilename(&srv.config);
     let file = match File::open(&path) {
@@ -152,13 +334,35 @@ pub fn load_at_startup(srv: &mut Server) -> bool {
             return false;
         }
     };
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    start_loading(srv, total);
     let started = Instant::now();
     let now_ms = crate::server::unix_us() / 1000;
     let opts = rdb::LoadOptions {
         verify_checksum: srv.config.get_bool("rdbchecksum"),
     };
-    let reader = BufReader::with_capacity(64 * 1024, file);
-    match rdb::load_keyspace(reader, &mut srv.keyspace, now_ms, true, &opts) {
+    let interval = srv
+        .config
+        .get_i64("loading-process-events-interval-bytes")
+        .max(1024) as u64;
+    let delay = srv.config.get_i64("key-load-delay");
+    let databases = srv.keyspace.dbs.len();
+    let mut keyspace = std::mem::replace(&mut srv.keyspace, crate::db::Keyspace::new(databases));
+    let reader = LoadReader {
+        inner: BufReader::with_capacity(64 * 1024, file),
+        srv: &mut *srv,
+        events,
+        loaded: 0,
+        next_events: interval,
+        interval,
+        delay,
+        calls: 0,
+    };
+    let result = rdb::load_keyspace(reader, &mut keyspace, now_ms, true, &opts);
+    srv.keyspace = keyspace;
+    srv.keyspace.set_clock(srv.now_ms);
+    stop_loading(srv);
+    match result {
         Ok(stats) => {
             srv.persistence.last_load = stats;
             log::info!(
@@ -251,7 +455,7 @@ mod tests {
         );
 
         let mut h2 = Harness::with_config(cfg);
-        assert!(super::load_at_startup(&mut h2.srv));
+        assert!(super::load_at_startup(&mut h2.srv, &mut |_| {}));
         assert_eq!(h2.run_str(&["get", "b"]), "$5\r\nhello\r\n");
         assert_eq!(h2.run_str(&["object", "encoding", "a"]), "$3\r\nint\r\n");
         let pttl = h2.run_str(&["pttl", "c"]);
@@ -270,7 +474,7 @@ mod tests {
         assert_eq!(h.run_str(&["save"]), "-ERR\r\n");
         assert_eq!(h.srv.dirty, 1);
         // A missing file is not an error at start-up.
-        assert!(super::load_at_startup(&mut h.srv));
+        assert!(super::load_at_startup(&mut h.srv, &mut |_| {}));
         // A directory in place of the dump: the rename fails.
         let mut cfg = Config::default();
         cfg.dir = dir.display().to_string();

@@ -1,5 +1,6 @@
 //! `server_cron`: the periodic tick at `hz`: statistics sampling, active
-//! expiry, idle-client timeouts, memory peak.
+//! expiry, idle-client timeouts, memory peak, and persistence (reaping the
+//! fork child, save points, scheduled BGSAVE).
 //!
 //! Redis counterpart: `serverCron` and `clientsCron` in `server.c`.
 
@@ -30,7 +31,8 @@ pub fn server_cron(srv: &mut Server) {
     }
     srv.free_all_graveyards();
     close_idle_clients(srv);
-    crate::persistence::child::check_child_done(srv);
+    // Reaps the child, fires save points and scheduled BGSAVEs.
+    crate::persistence::bgsave::cron(srv);
 }
 
 /// Samples the command counter for `instantaneous_ops_per_sec`.

@@ -230,6 +230,7 @@ impl Server {
                 .clamp(0, i32::MAX as i64) as u32,
         };
         self.keyspace.set_access_policy(policy);
+        crate::persistence::child::set_oom_score_adj(&self.config, None);
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),

@@ -204,20 +204,7 @@ impl Reactor {
                 }
             }
             srv.update_time();
-            for ev in events.iter() {
-                let t = ev.token().0;
-                if t >= LISTENER_BASE {
-                    self.accept_all(srv, t - LISTENER_BASE);
-                    continue;
-                }
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    let drain = ev.is_read_closed() || ev.is_error();
-                    self.read_client_until(srv, t, drain);
-                }
-                if ev.is_writable() {
-                    write_client(srv, t);
-                }
-            }
+            self.dispatch(srv, &events);
             let pending = std::mem::take(&mut self.pending_reads);
             for t in pending {
                 self.read_client(srv, t);
@@ -251,6 +238,45 @@ impl Reactor {
                 srv.shutdown_asap = false;
             }
         }
+    }
+
+    /// Handles one batch of readiness events: accepts, reads (running the
+    /// commands read), writes.
+    fn dispatch(&mut self, srv: &mut Server, events: &Events) {
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t >= LISTENER_BASE {
+                self.accept_all(srv, t - LISTENER_BASE);
+                continue;
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                let drain = ev.is_read_closed() || ev.is_error();
+                self.read_client_until(srv, t, drain);
+            }
+            if ev.is_writable() {
+                write_client(srv, t);
+            }
+        }
+    }
+
+    /// Serves clients once without waiting, while the server is busy with
+    /// a long job (loading the dataset at start-up), as Redis's
+    /// `processEventsWhileBlocked`: new connections are accepted and
+    /// commands run (most get `-LOADING` then), replies are written.
+    pub fn process_events_while_blocked(&mut self, srv: &mut Server) {
+        let mut events = Events::with_capacity(256);
+        if let Err(e) = self.poll.poll(&mut events, Some(Duration::ZERO)) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                log::warn!("poll error: {}", e);
+            }
+        }
+        srv.update_time();
+        self.dispatch(srv, &events);
+        let pending = std::mem::take(&mut self.pending_reads);
+        for t in pending {
+            self.read_client(srv, t);
+        }
+        before_sleep(srv);
     }
 
     fn accept_all(&mut self, srv: &mut Server, idx: usize) {

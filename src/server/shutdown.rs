@@ -1,6 +1,8 @@
 //! Orderly shutdown: what SHUTDOWN and SIGTERM/SIGINT do before exiting.
-//! With save points configured (or SHUTDOWN SAVE) the dataset is saved
-//! first, and a failed save aborts the shutdown unless FORCE is given.
+//! A running BGSAVE child is killed and its temp file removed; with save
+//! points configured (or SHUTDOWN SAVE) the dataset is saved first, and a
+//! failed save aborts the shutdown unless FORCE is given. Nothing is saved
+//! while the dataset is still loading.
 //!
 //! Redis counterpart: `prepareForShutdown` and `finishShutdown` in
 //! `server.c`.
@@ -24,7 +26,17 @@ pub struct ShutdownFlags {
 /// FORCE); the server then keeps running.
 pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
     log::warn!("User requested shutdown...");
-    if (!srv.config.save.is_empty() && !flags.nosave) || flags.save {
+    use crate::persistence::child;
+    if child::has_rdb_child(srv) {
+        // Its rename could otherwise overwrite the final save.
+        log::warn!("There is a child saving an .rdb. Killing it!");
+        if let Some(c) = child::kill_child_silently(srv) {
+            crate::persistence::remove_temp_file(&srv.config, c.pid);
+        }
+    }
+    // A half-loaded dataset must never overwrite the file.
+    let loading = srv.persistence.loading.active;
+    if ((!srv.config.save.is_empty() && !flags.nosave) || flags.save) && !loading {
         log::info!("Saving the final RDB snapshot before exiting.");
         if !crate::persistence::save(srv) {
             if flags.force {

@@ -1,6 +1,8 @@
 //! Start-up: `--version` / `--help`, configuration (fatal errors exit 1),
 //! daemonizing, logging, the open-files limit, the listeners, the pid file,
-//! the log lines Redis prints, the RDB load, then the reactor.
+//! the log lines Redis prints, the RDB load (with the listeners already up:
+//! clients connecting meanwhile get `-LOADING`), then the reactor.
+//! `oom-score-adj` is applied by `Server::new` (through `apply_config`).
 //!
 //! Redis counterpart: `main` in `server.c` (with `version`, `usage`,
 //! `createPidFile`, `redisAsciiArt`).
@@ -126,7 +128,23 @@ pub fn run(args: &[String]) -> i32 {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }
-    if !crate::persistence::load_at_startup(&mut srv) {
+    // The listeners are up: clients connecting during the load are served
+    // every few megabytes and get -LOADING for most commands.
+    let loaded = crate::persistence::load_at_startup(&mut srv, &mut |s: &mut Server| {
+        reactor.process_events_while_blocked(s);
+        if sys::take_shutdown_signal().is_some() {
+            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            s.shutdown_asap = true;
+        }
+        if s.shutdown_asap {
+            if super::shutdown::prepare_shutdown(s, Default::default()) {
+                std::process::exit(0);
+            }
+            log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+            s.shutdown_asap = false;
+        }
+    });
+    if !loaded {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }

@@ -582,3 +582,70 @@ pub fn close_fd(fd: i32) {
     // caller guarantees nothing in this process uses `fd` afterwards.
     unsafe { libc::close(fd) };
 }
+
+/// Sets the calling thread's name as `ps`/`pgrep` show it (the `comm`,
+/// at most 15 bytes; longer names are cut), with `prctl(PR_SET_NAME)`.
+/// A forked child's only thread is the process, so this names the child
+/// like Redis's `redisSetProcTitle` (which rewrites argv instead).
+pub fn set_process_name(name: &str) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name.as_bytes()[..n]);
+    // SAFETY: `buf` is a NUL-terminated buffer of 16 bytes that outlives
+    // the call; PR_SET_NAME reads at most 16 bytes from it.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, buf.as_ptr() as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// The exit code of a child that ended on SIGUSR1 through its handler
+/// (Redis's `SERVER_CHILD_NOERROR_RETVAL`): the parent treats it as killed
+/// by SIGUSR1, which is not an error.
+pub const CHILD_NOERROR_EXIT: i32 = 255;
+
+extern "C" fn on_child_sigusr1(_sig: libc::c_int) {
+    // Redis's serverLogFromHandler format, built on the stack.
+    let mut buf = [0u8; 128];
+    let mut n = 0;
+    let mut push = |s: &[u8]| {
+        for &b in s {
+            if n < buf.len() {
+                buf[n] = b;
+                n += 1;
+            }
+        }
+    };
+    let num = |v: u64, push: &mut dyn FnMut(&[u8])| {
+        let mut digits = [0u8; 20];
+        let mut d = digits.len();
+        let mut v = v;
+        loop {
+            d -= 1;
+            digits[d] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        push(&digits[d..]);
+    };
+    // SAFETY: getpid and time(NULL) are async-signal-safe.
+    let (pid, now) = unsafe { (libc::getpid(), libc::time(std::ptr::null_mut())) };
+    num(pid.max(0) as u64, &mut push);
+    push(b":signal-handler (");
+    num(now.max(0) as u64, &mut push);
+    push(b") Received SIGUSR1 in child, exiting now.\n");
+    write_fd(CRASH_LOG_FD.load(Ordering::SeqCst), &buf[..n]);
+    exit_child(CHILD_NOERROR_EXIT)
+}
+
+/// In a forked child: SIGUSR1 (how the server stops it) logs Redis's line
+/// and exits with `CHILD_NOERROR_EXIT`.
+pub fn install_child_sigusr1_handler() {
+    let h = on_child_sigusr1 as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only formats on the stack, calls write(2) and
+    // _exit(2), all async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGUSR1, h);
+    }
+}
