@@ -129,9 +129,7 @@ pub fn spawn(
                 }
             }
             set_oom_score_adj(&srv.config, Some(OOM_BGCHILD));
-            if srv.config.get_bool("set-proc-title") {
-                sys::set_process_name(kind.title());
-            }
+            crate::server::proc_title::apply(&srv.config, kind.title());
             let code = work(srv);
             sys::exit_child(code)
         }

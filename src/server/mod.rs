@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod cron;
+pub mod proc_title;
 pub mod reactor;
 pub mod shutdown;
 pub mod startup;
@@ -113,6 +114,9 @@ pub struct Server {
     pub fork_stats: crate::persistence::child::ForkStats,
     /// Raw descriptors of the listening sockets (closed in forked children).
     pub listener_fds: Vec<i32>,
+    /// The name the process was started as, once the real server owns the
+    /// process title (`{title}` of `proc-title-template`); None in tests.
+    pub exec_name: Option<String>,
     /// 40-hex-char run id.
     pub run_id: String,
     /// Clients with output to write in before_sleep.
@@ -189,6 +193,7 @@ impl Server {
             child: None,
             fork_stats: Default::default(),
             listener_fds: Vec::new(),
+            exec_name: None,
             run_id,
             pending_writes: Vec::new(),
             to_close: Vec::new(),
@@ -231,6 +236,9 @@ impl Server {
         };
         self.keyspace.set_access_policy(policy);
         crate::persistence::child::set_oom_score_adj(&self.config, None);
+        if let Some(name) = &self.exec_name {
+            proc_title::apply(&self.config, name);
+        }
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),

@@ -118,6 +118,12 @@ pub fn run(args: &[String]) -> i32 {
     if !srv.config.pidfile.is_empty() {
         create_pid_file(&srv.config.pidfile);
     }
+    // From here on the process title is ours (argv was parsed above).
+    let exec_name = std::env::args()
+        .next()
+        .unwrap_or_else(|| "ferredis-server".into());
+    crate::server::proc_title::apply(&srv.config, &exec_name);
+    srv.exec_name = Some(exec_name);
     if srv.config.always_show_logo {
         logging::raw(&banner(&srv));
     } else {

@@ -583,19 +583,38 @@ pub fn close_fd(fd: i32) {
     unsafe { libc::close(fd) };
 }
 
-/// Sets the calling thread's name as `ps`/`pgrep` show it (the `comm`,
-/// at most 15 bytes; longer names are cut), with `prctl(PR_SET_NAME)`.
-/// A forked child's only thread is the process, so this names the child
-/// like Redis's `redisSetProcTitle` (which rewrites argv instead).
-pub fn set_process_name(name: &str) {
-    let mut buf = [0u8; 16];
-    let n = name.len().min(15);
-    buf[..n].copy_from_slice(&name.as_bytes()[..n]);
-    // SAFETY: `buf` is a NUL-terminated buffer of 16 bytes that outlives
-    // the call; PR_SET_NAME reads at most 16 bytes from it.
+/// The process's argv string area, as the kernel reports it
+/// (`arg_start`, `arg_end`: fields 48 and 49 of `/proc/self/stat`).
+fn argv_area() -> Option<(usize, usize)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the ")" that closes the command name start at field 3.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(48 - 3);
+    let start: usize = fields.next()?.parse().ok()?;
+    let end: usize = fields.next()?.parse().ok()?;
+    (end > start + 1).then_some((start, end))
+}
+
+/// Sets the process title `ps` shows (`/proc/<pid>/cmdline`) by
+/// overwriting the argv strings in place, as Redis's `setproctitle` does;
+/// a title longer than the original arguments is cut to fit. Call only
+/// after the arguments have been parsed: argv reads the title afterwards.
+pub fn set_proc_title(title: &str) -> bool {
+    let Some((start, end)) = argv_area() else {
+        return false;
+    };
+    let room = end - start;
+    let n = title.len().min(room - 1);
+    // SAFETY: [start, end) is this process's own argv string area, which
+    // the kernel maps read-write at the top of the main stack and reports
+    // in /proc/self/stat; nothing holds a Rust reference into it (the
+    // arguments were copied into Strings at start-up), and the writes stay
+    // inside it: `n + (room - n) == room` bytes from `start`.
     unsafe {
-        libc::prctl(libc::PR_SET_NAME, buf.as_ptr() as libc::c_ulong, 0, 0, 0);
+        let dst = start as *mut u8;
+        std::ptr::copy_nonoverlapping(title.as_ptr(), dst, n);
+        std::ptr::write_bytes(dst.add(n), 0, room - n);
     }
+    true
 }
 
 /// The exit code of a child that ended on SIGUSR1 through its handler

@@ -114,8 +114,26 @@ fn bgsave_forks_a_child_while_the_server_keeps_answering() {
     let kids = children(s.pid());
     assert_eq!(kids.len(), 1, "one child: {:?}", kids);
     let child = kids[0];
-    let comm = std::fs::read_to_string(format!("/proc/{}/comm", child)).unwrap_or_default();
-    assert_eq!(comm.trim(), "redis-rdb-bgsav");
+    // The process title, as Redis's: the role and the listen address.
+    let cmdline = |pid: &str| {
+        std::fs::read(format!("/proc/{}/cmdline", pid))
+            .map(|b| {
+                let s = String::from_utf8_lossy(&b).into_owned();
+                s.trim_end_matches('\0').to_string()
+            })
+            .unwrap_or_default()
+    };
+    let listen = format!("127.0.0.1:{}", s.port);
+    assert_eq!(
+        cmdline(&child.to_string()),
+        format!("redis-rdb-bgsave {}", listen)
+    );
+    let server_title = cmdline(&s.pid().to_string());
+    assert!(
+        server_title.ends_with(&format!("ferredis-server {}", listen)),
+        "{:?}",
+        server_title
+    );
     // `relative`: the values are added to the score the server started
     // with (this test process's, which it inherited).
     let read_adj = |pid: String| -> i32 {
