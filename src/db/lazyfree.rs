@@ -47,12 +47,12 @@ pub struct LazyFree {
 impl LazyFree {
     /// Objects waiting to be freed (`lazyfree_pending_objects`).
     pub fn pending(&self) -> u64 {
-        self.pending.load(Ordering::Relaxed)
+        self.pending.load(Ordering::Acquire)
     }
 
     /// Objects freed in the background (`lazyfreed_objects`).
     pub fn freed(&self) -> u64 {
-        self.freed.load(Ordering::Relaxed)
+        self.freed.load(Ordering::Acquire)
     }
 
     /// Starts the background thread now, so the first UNLINK does not pay
@@ -78,8 +78,10 @@ impl LazyFree {
                             Job::Table(t) => t.len().max(1) as u64,
                         };
                         release(job);
-                        pending.fetch_sub(n, Ordering::Relaxed);
-                        freed.fetch_add(n, Ordering::Relaxed);
+                        // Counted as freed before it stops being pending, so
+                        // an observer that sees nothing pending sees it all.
+                        freed.fetch_add(n, Ordering::Release);
+                        pending.fetch_sub(n, Ordering::Release);
                     }
                 });
             if spawned.is_err() {
