@@ -90,6 +90,9 @@ pub struct Db {
     now_secs: i64,
     /// LRU or LFU stamps, from `maxmemory-policy`.
     pub policy: access::AccessPolicy,
+    /// Keys deleted by lazy expiry, until propagation hands them on as
+    /// `DEL` (see `server::propagate`).
+    pub lazy_expired: Vec<Vec<u8>>,
 }
 
 /// What a lookup found.
@@ -166,7 +169,8 @@ impl Db {
         if self.dict.flag(i) {
             if let Some(when) = self.expires.get(i) {
                 if when < now_ms {
-                    self.remove_slot(i);
+                    let (k, _) = self.remove_slot(i);
+                    self.lazy_expired.push(k.to_vec());
                     self.expired_keys += 1;
                     return None;
                 }
@@ -303,7 +307,8 @@ impl Db {
             let i = self.dict.random_slot(&mut self.rng)?;
             if let Some(when) = self.expire_at_slot(i) {
                 if when < now_ms {
-                    self.remove_slot(i);
+                    let (k, _) = self.remove_slot(i);
+                    self.lazy_expired.push(k.to_vec());
                     self.expired_keys += 1;
                     continue;
                 }

@@ -7,6 +7,7 @@
 //! Redis counterpart: `rdb.c` (`rdbSave`, `rdbLoad`), `server.c`
 //! (`loadDataFromDisk`).
 
+pub mod aof;
 pub mod child;
 pub mod rdb;
 

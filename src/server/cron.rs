@@ -26,10 +26,15 @@ pub fn server_cron(srv: &mut Server) {
         let hz = srv.config.hz.clamp(1, 500) as u64;
         let budget = Duration::from_micros(250_000 / hz);
         let now = srv.now_ms;
-        active_expire_cycle(&mut srv.keyspace, now, budget, |_db, _key| {});
+        let mut expired = Vec::new();
+        active_expire_cycle(&mut srv.keyspace, now, budget, |db, key| {
+            expired.push((db, key))
+        });
+        crate::server::propagate::expired_keys(srv, expired);
     }
     close_idle_clients(srv);
     crate::persistence::child::check_child_done(srv);
+    crate::persistence::aof::cron(srv);
 }
 
 /// Samples the command counter for `instantaneous_ops_per_sec`.

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod cron;
+pub mod propagate;
 pub mod reactor;
 pub mod shutdown;
 pub mod startup;
@@ -149,6 +150,10 @@ pub struct Server {
     pub executable: String,
     /// Random state for sampling and run ids.
     pub rng: u64,
+    /// Command propagation to the AOF and replicas.
+    pub propagation: propagate::Propagation,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
 }
 
 /// Current unix time in microseconds.
@@ -210,6 +215,8 @@ impl Server {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             rng,
+            propagation: Default::default(),
+            aof: Default::default(),
         };
         srv.apply_config();
         srv

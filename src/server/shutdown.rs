@@ -38,6 +38,7 @@ pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
             }
         }
     }
+    crate::persistence::aof::on_shutdown(srv);
     if !srv.config.pidfile.is_empty() {
         log::info!("Removing the pid file.");
         let _ = std::fs::remove_file(&srv.config.pidfile);

@@ -126,7 +126,7 @@ pub fn run(args: &[String]) -> i32 {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }
-    if !crate::persistence::load_at_startup(&mut srv) {
+    if !crate::persistence::aof::load_data_from_disk(&mut srv) {
         remove_pid_file(&srv.config.pidfile);
         return 1;
     }
