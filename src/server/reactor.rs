@@ -215,6 +215,8 @@ impl Reactor {
                     self.read_client_until(srv, t, drain);
                 }
                 if ev.is_writable() {
+                    // appendfsync always: the AOF is on disk before a reply.
+                    crate::persistence::aof::before_sleep(srv);
                     write_client(srv, t);
                 }
             }

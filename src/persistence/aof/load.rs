@@ -102,7 +102,13 @@ fn upgrade_old_aof(srv: &mut Server) -> Result<Option<Manifest>, ()> {
         );
         return Err(());
     }
-    log::info!("Successfully migrated an old-style AOF into the AOF directory");
+    log::info!(
+        "Successfully migrated an old-style AOF file ({}) into the AOF directory ({}).",
+        fname,
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
     Ok(Some(m))
 }
 
@@ -447,4 +453,131 @@ pub fn debug_loadaof(srv: &mut Server) -> bool {
     srv.dirty = 0;
     log::info!("Append Only File loaded by DEBUG LOADAOF");
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+    use crate::config::Config;
+    use crate::persistence::aof;
+    use std::path::PathBuf;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "ferredis-aof-unit-{}-{}-{}",
+            tag,
+            std::process::id(),
+            crate::server::unix_us()
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn harness(dir: &std::path::Path, extra: &[(&str, &str)]) -> Harness {
+        let mut cfg = Config::default();
+        cfg.dir = dir.display().to_string();
+        let mut pairs: Vec<(&[u8], &[u8])> = vec![(b"appendonly", b"yes")];
+        pairs.extend(extra.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())));
+        cfg.config_set(&pairs, true).unwrap();
+        Harness::with_config(cfg)
+    }
+
+    fn incr_path(dir: &std::path::Path) -> PathBuf {
+        dir.join("appendonlydir/appendonly.aof.1.incr.aof")
+    }
+
+    #[test]
+    fn written_commands_reload_with_selects_and_manifest() {
+        let dir = temp_dir("rw");
+        let mut h = harness(&dir, &[("appendfsync", "always")]);
+        assert!(aof::load_data_from_disk(&mut h.srv));
+        h.run(&["set", "a", "1"]);
+        h.run(&["select", "5"]);
+        h.run(&["rpush", "l", "x", "y"]);
+        h.run(&["get", "a"]);
+        aof::before_sleep(&mut h.srv);
+        let text = std::fs::read_to_string(incr_path(&dir)).unwrap();
+        assert_eq!(
+            text,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n*4\r\n$5\r\nrpush\r\n$1\r\nl\r\n$1\r\nx\r\n$1\r\ny\r\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap(),
+            "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+        );
+        let (main, on) = aof::info_fields(&h.srv);
+        assert_eq!(main[0], ("aof_enabled", "1".to_string()));
+        assert_eq!(on[0].0, "aof_current_size");
+
+        let mut h2 = harness(&dir, &[]);
+        assert!(aof::load_data_from_disk(&mut h2.srv));
+        assert_eq!(h2.run_str(&["get", "a"]), "$1\r\n1\r\n");
+        h2.run(&["select", "5"]);
+        assert_eq!(h2.run_str(&["llen", "l"]), ":2\r\n");
+        assert_eq!(h2.srv.dirty, 0);
+        // Replaying propagated nothing: the file is unchanged.
+        aof::before_sleep(&mut h2.srv);
+        assert_eq!(std::fs::read_to_string(incr_path(&dir)).unwrap(), text);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn write_incr(dir: &std::path::Path, body: &[u8]) {
+        let d = dir.join("appendonlydir");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("appendonly.aof.manifest"),
+            "file appendonly.aof.1.incr.aof seq 1 type i\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("appendonly.aof.1.incr.aof"), body).unwrap();
+    }
+
+    const GOOD: &[u8] = b"*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n";
+
+    #[test]
+    fn truncation_multi_and_bad_format() {
+        let dir = temp_dir("trunc");
+        let mut partial = GOOD.to_vec();
+        partial.extend_from_slice(b"*3\r\n$3\r\nset\r\n$1\r\nb\r\n$3\r\nab");
+        write_incr(&dir, &partial);
+        let mut h = harness(&dir, &[("aof-load-truncated", "no")]);
+        assert!(!super::load_at_startup(&mut h.srv));
+        let mut h = harness(&dir, &[]);
+        assert!(super::load_at_startup(&mut h.srv));
+        assert_eq!(h.run_str(&["get", "a"]), "$1\r\n1\r\n");
+        assert_eq!(
+            std::fs::metadata(incr_path(&dir)).unwrap().len(),
+            GOOD.len() as u64
+        );
+
+        // A MULTI block runs only once complete.
+        let mut multi = GOOD.to_vec();
+        multi.extend_from_slice(
+            b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nset\r\n$1\r\nm\r\n$1\r\n1\r\n*1\r\n$4\r\nEXEC\r\n",
+        );
+        multi.extend_from_slice(b"*1\r\n$5\r\nmulti\r\n*3\r\n$3\r\nset\r\n$1\r\nn\r\n$1\r\n1\r\n");
+        write_incr(&dir, &multi);
+        let mut h = harness(&dir, &[]);
+        assert!(super::load_at_startup(&mut h.srv));
+        assert_eq!(h.run_str(&["exists", "m", "n"]), ":1\r\n");
+
+        for bad in [
+            &b"xyz\r\n"[..],
+            b"*1\r\n$4\r\nping\r\n",
+            b"*1\r\nping\r\n",
+            b"*2\r\n$3\r\nget\r\n$1\r\nab\r\n",
+            b"*1\r\n$7\r\nnosuchc\r\n",
+            b"*-5\r\n",
+        ] {
+            let mut body = GOOD.to_vec();
+            body.extend_from_slice(bad);
+            write_incr(&dir, &body);
+            let mut h = harness(&dir, &[]);
+            let ok = super::load_at_startup(&mut h.srv);
+            // PING is a valid command; everything else is refused.
+            assert_eq!(ok, bad == b"*1\r\n$4\r\nping\r\n", "{:?}", bad);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
