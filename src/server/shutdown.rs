@@ -24,6 +24,9 @@ pub struct ShutdownFlags {
 /// FORCE); the server then keeps running.
 pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
     log::warn!("User requested shutdown...");
+    if !crate::persistence::aof::on_shutdown(srv, flags.force) {
+        return false;
+    }
     if (!srv.config.save.is_empty() && !flags.nosave) || flags.save {
         log::info!("Saving the final RDB snapshot before exiting.");
         if !crate::persistence::save(srv) {
@@ -38,7 +41,6 @@ pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
             }
         }
     }
-    crate::persistence::aof::on_shutdown(srv);
     if !srv.config.pidfile.is_empty() {
         log::info!("Removing the pid file.");
         let _ = std::fs::remove_file(&srv.config.pidfile);

@@ -341,6 +341,14 @@ fn bgrewriteaof_while_writing() {
     assert!(s
         .log()
         .contains("Background AOF rewrite finished successfully"));
+    assert!(s.log().contains(
+        "Successfully renamed the temporary AOF incr file temp-appendonly.aof.incr into appendonly.aof.1.incr.aof"
+    ));
+    let manifest = fs::read_to_string(aof_dir(&dir).join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
     kill9(&mut s);
     check_aof(&dir);
     let s2 = start_in(FERREDIS, &dir, &[]);
@@ -425,6 +433,14 @@ fn appendonly_turned_on_at_runtime_and_off() {
     assert!(s
         .log()
         .contains("Background AOF rewrite finished successfully"));
+    assert!(s.log().contains(
+        "Successfully renamed the temporary AOF incr file temp-appendonly.aof.incr into appendonly.aof.1.incr.aof"
+    ));
+    let manifest = fs::read_to_string(aof_dir(&dir).join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
     kill9(&mut s);
     let mut s2 = start_in(FERREDIS, &dir, &[]);
     assert_eq!(digest(&s2), want);
@@ -456,4 +472,28 @@ fn old_single_file_aof_is_upgraded() {
         "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
     );
     assert!(!dir.join("appendonly.aof").exists());
+}
+
+#[test]
+fn automatic_rewrite_on_growth() {
+    let dir = unique_dir("aof-auto");
+    let s = start_in(
+        FERREDIS,
+        &dir,
+        &[
+            "--auto-aof-rewrite-min-size",
+            "4kb",
+            "--auto-aof-rewrite-percentage",
+            "100",
+        ],
+    );
+    let value = "x".repeat(100);
+    for i in 0..60 {
+        s.cli(&["set", &format!("k{}", i % 5), &value]);
+    }
+    wait_rewrites(&s, 1);
+    assert!(s.log().contains("Starting automatic rewriting of AOF on"));
+    let base: u64 = info_field(&s, "aof_base_size").parse().unwrap();
+    let cur: u64 = info_field(&s, "aof_current_size").parse().unwrap();
+    assert!(base > 0 && cur >= base, "{} {}", base, cur);
 }

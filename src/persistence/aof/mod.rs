@@ -117,6 +117,8 @@ pub struct Aof {
     rewrite_started_ms: i64,
     /// Incr files before this index predate the running rewrite.
     rewrite_split: usize,
+    /// Writes go to the temp INCR file (AOF turned on at runtime).
+    temp_incr: bool,
     /// Seconds the last rewrite took (-1 if none).
     pub last_rewrite_time_sec: i64,
     /// Outcome of the last rewrite.
@@ -154,6 +156,7 @@ impl Default for Aof {
             rewrite_preamble: true,
             rewrite_started_ms: 0,
             rewrite_split: 0,
+            temp_incr: false,
             last_rewrite_time_sec: -1,
             last_rewrite_ok: true,
             rewrites: 0,
@@ -465,16 +468,35 @@ pub fn cron(srv: &mut Server) {
     }
 }
 
-/// Before exiting: writes what is buffered and fsyncs it.
-pub fn on_shutdown(srv: &mut Server) {
-    if srv.aof.file.is_none() {
-        return;
+/// Before exiting (Redis's `prepareForShutdown`): a running rewrite is
+/// killed, what is buffered is written and fsynced. Returns false (the
+/// shutdown is aborted) while the first rewrite of an AOF turned on at
+/// runtime runs, unless `force`: exiting then would lose the dataset.
+pub fn on_shutdown(srv: &mut Server, force: bool) -> bool {
+    if srv.aof.status == Status::Off {
+        return true;
     }
-    flush(srv, true);
+    if srv.aof.rewrite_running {
+        if srv.aof.status == Status::WaitRewrite {
+            if force {
+                log::warn!("Writing initial AOF. Exit anyway.");
+            } else {
+                log::warn!("Writing initial AOF, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return false;
+            }
+        }
+        log::warn!("There is a child rewriting the AOF. Killing it!");
+        kill_rewrite_child(srv);
+    }
     log::info!("Calling fsync() on the AOF file.");
+    flush(srv, true);
     if let Some(f) = srv.aof.file.as_ref() {
         let _ = f.sync_data();
     }
+    true
 }
 
 /// After CONFIG SET: turns the AOF on (a rewrite creates its BASE) or off
@@ -545,6 +567,11 @@ fn stop_append_only(srv: &mut Server) {
     }
     if srv.aof.rewrite_running {
         kill_rewrite_child(srv);
+    }
+    if srv.aof.temp_incr {
+        let dir = aof_dir(&srv.config);
+        let _ = std::fs::remove_file(dir.join(rewrite::temp_incr_name(&filename(&srv.config))));
+        srv.aof.temp_incr = false;
     }
     let aof = &mut srv.aof;
     aof.buf.clear();

@@ -145,7 +145,9 @@ pub fn start(srv: &mut Server) -> bool {
 fn open_new_incr(srv: &mut Server, dir: &Path) -> bool {
     let fname = filename(&srv.config);
     let mname = manifest_name(&srv.config);
-    let waiting = srv.aof.status == Status::WaitRewrite;
+    if srv.aof.status == Status::WaitRewrite {
+        return open_temp_incr(srv, dir);
+    }
     let mut m = srv.aof.manifest.clone();
     let incr = m.next_incr(&fname);
     let file = match super::open_append(&dir.join(&incr.name)) {
@@ -161,16 +163,14 @@ fn open_new_incr(srv: &mut Server, dir: &Path) -> bool {
     };
     let split = m.incrs.len();
     m.incrs.push(incr.clone());
-    if !waiting {
-        if let Err(e) = m.persist(dir, &mname) {
-            log::warn!(
-                "Can't persist the AOF manifest file {}: {}",
-                mname,
-                crate::config::strerror(&e)
-            );
-            let _ = fs::remove_file(dir.join(&incr.name));
-            return false;
-        }
+    if let Err(e) = m.persist(dir, &mname) {
+        log::warn!(
+            "Can't persist the AOF manifest file {}: {}",
+            mname,
+            crate::config::strerror(&e)
+        );
+        let _ = fs::remove_file(dir.join(&incr.name));
+        return false;
     }
     log::info!("Creating AOF incr file {} on background rewrite", incr.name);
     if let Some(old) = srv.aof.file.take() {
@@ -179,6 +179,37 @@ fn open_new_incr(srv: &mut Server, dir: &Path) -> bool {
     let aof = &mut srv.aof;
     aof.manifest = m;
     aof.rewrite_split = split;
+    aof.file = Some(file);
+    aof.encoder.selected_db = None;
+    true
+}
+
+/// The INCR file of an AOF turned on at runtime, named in the manifest
+/// only once the first rewrite succeeds.
+pub fn temp_incr_name(fname: &str) -> String {
+    format!("temp-{}.incr", fname)
+}
+
+/// AOF turned on at runtime: writes go to a temp INCR file (emptied: the
+/// rewrite's snapshot holds everything before), which becomes a real one
+/// when the rewrite succeeds; every older file is history then.
+fn open_temp_incr(srv: &mut Server, dir: &Path) -> bool {
+    let name = temp_incr_name(&filename(&srv.config));
+    let file = match File::create(dir.join(&name)) {
+        Ok(f) => f,
+        Err(e) => {
+            log::warn!(
+                "Can't open the append-only file {}: {}",
+                name,
+                crate::config::strerror(&e)
+            );
+            return false;
+        }
+    };
+    log::info!("Creating AOF incr file {} on background rewrite", name);
+    let aof = &mut srv.aof;
+    aof.rewrite_split = aof.manifest.incrs.len();
+    aof.temp_incr = true;
     aof.file = Some(file);
     aof.encoder.selected_db = None;
     true
@@ -248,6 +279,28 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
     let mut history: Vec<super::AofFile> = m.base.take().into_iter().collect();
     history.extend(m.incrs.drain(..split));
     m.base = Some(base.clone());
+    if srv.aof.temp_incr {
+        let incr = m.next_incr(&fname);
+        let temp = temp_incr_name(&fname);
+        if let Err(e) = fs::rename(dir.join(&temp), dir.join(&incr.name)) {
+            log::warn!(
+                "Error trying to rename the temporary AOF incr file {} into {}: {}",
+                temp,
+                incr.name,
+                crate::config::strerror(&e)
+            );
+            let _ = fs::remove_file(dir.join(&base.name));
+            return false;
+        }
+        log::info!(
+            "Successfully renamed the temporary AOF incr file {} into {}",
+            temp,
+            incr.name
+        );
+        history.append(&mut m.incrs);
+        m.incrs.push(incr);
+        srv.aof.temp_incr = false;
+    }
     if srv.aof.status == Status::Off {
         // BGREWRITEAOF with the AOF off: the new BASE alone.
         history.append(&mut m.incrs);
@@ -270,7 +323,6 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
     srv.aof.rewrite_split = 0;
     if srv.aof.status == Status::WaitRewrite {
         srv.aof.status = Status::On;
-        log::info!("AOF rewrite: background rewrite finished, AOF is now on");
     }
     srv.aof.current_size = manifest_size(&srv.config, &srv.aof.manifest);
     srv.aof.base_size = srv.aof.current_size;
@@ -372,5 +424,46 @@ fn write_value(out: &mut Vec<u8>, key: &[u8], value: &Value) {
             let v = other.to_bytes();
             encode_command(out, &[b"SET".as_slice(), key, &v]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+    use crate::persistence::child::{Child, ChildKind};
+
+    fn fake_child(kind: ChildKind) -> Child {
+        fn nothing(_: &mut crate::server::Server, _: crate::sys::ChildExit) {}
+        Child {
+            pid: i32::MAX,
+            kind,
+            started_ms: 0,
+            started: std::time::Instant::now(),
+            on_done: nothing,
+        }
+    }
+
+    #[test]
+    fn replies_while_another_child_runs() {
+        let mut h = Harness::new();
+        h.srv.child = Some(fake_child(ChildKind::Rdb));
+        assert_eq!(
+            h.run_str(&["bgrewriteaof"]),
+            "+Background append only file rewriting scheduled\r\n"
+        );
+        assert!(h.srv.aof.rewrite_scheduled);
+        let (main, _) = crate::persistence::aof::info_fields(&h.srv);
+        assert_eq!(main[2], ("aof_rewrite_scheduled", "1".to_string()));
+        h.srv.child = Some(fake_child(ChildKind::Aof));
+        h.srv.aof.rewrite_running = true;
+        assert_eq!(
+            h.run_str(&["bgrewriteaof"]),
+            "-ERR Background append only file rewriting already in progress\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["bgrewriteaof", "x"]),
+            "-ERR wrong number of arguments for 'bgrewriteaof' command\r\n"
+        );
+        h.srv.child = None;
     }
 }
