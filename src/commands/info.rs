@@ -289,7 +289,7 @@ fn memory_section(srv: &Server, out: &mut String) {
     field!(out, "mem_clients_slaves", "0");
     field!(out, "mem_clients_normal", "{}", clients_mem);
     field!(out, "mem_cluster_links", "0");
-    field!(out, "mem_aof_buffer", "0");
+    field!(out, "mem_aof_buffer", "{}", srv.aof.buffer_len());
     field!(out, "mem_allocator", "{}", sys::MEM_ALLOCATOR);
     field!(out, "active_defrag_running", "0");
     field!(

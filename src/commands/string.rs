@@ -347,6 +347,7 @@ pub fn getdel_command(ctx: &mut Ctx) -> CmdResult {
     if get_generic(ctx)? {
         ctx.db().remove(key);
         ctx.key_modified(key);
+        ctx.propagate_as(&[b"DEL", key]);
     }
     Ok(())
 }

@@ -109,6 +109,9 @@ fn expire_del_cmd(srv: &Server) -> &'static [u8] {
 /// Moves the keys expired lazily (recorded by the databases) into the
 /// pending list as `DEL`/`UNLINK`, or drops them when nothing listens.
 fn drain_lazy_expired(srv: &mut Server) {
+    if srv.keyspace.dbs.iter().all(|d| d.lazy_expired.is_empty()) {
+        return;
+    }
     let on = active(srv);
     let cmd = expire_del_cmd(srv);
     for (i, db) in srv.keyspace.dbs.iter_mut().enumerate() {
@@ -382,6 +385,9 @@ mod tests {
         h.run(&["set", "s", "v", "ex", "5", "get"]);
         h.run(&["set", "s", "w", "keepttl", "get"]);
         h.run(&["getset", "s", "x"]);
+        h.run(&["set", "gd", "1"]);
+        h.run(&["getdel", "gd"]);
+        h.run(&["getdel", "gd"]);
         h.run(&["getex", "s", "px", "7"]);
         h.run(&["getex", "s", "persist"]);
         h.run(&["getex", "s", "persist"]);
@@ -400,6 +406,8 @@ mod tests {
                 format!("0:SET s v PXAT {}", at(5_000)),
                 "0:set s w keepttl".to_string(),
                 "0:SET s x".to_string(),
+                "0:set gd 1".to_string(),
+                "0:DEL gd".to_string(),
                 format!("0:PEXPIREAT s {}", at(7)),
                 "0:PERSIST s".to_string(),
                 "0:DEL s".to_string(),
