@@ -372,7 +372,7 @@ pub fn call(
     }
     srv.stats.total_commands_processed += 1;
     let dirtied = srv.dirty > dirty_before;
-    crate::server::propagate::after_call(srv, db_before, argv, dirtied);
+    crate::server::propagate::after_call(srv, spec.name, db_before, argv, dirtied);
     client.last_interaction_ms = srv.now_ms;
     if !srv.monitors.is_empty() {
         server::feed_monitors(srv, client, spec, argv);

@@ -168,7 +168,7 @@ pub fn no_propagate(srv: &mut Server) {
 /// Called by `call` after the handler: builds what the command propagates
 /// (lazy expiries, added commands, its own argv or its rewrite) and, for
 /// the outermost call, emits it as one unit.
-pub fn after_call(srv: &mut Server, db: usize, argv: &[&[u8]], dirtied: bool) {
+pub fn after_call(srv: &mut Server, name: &str, db: usize, argv: &[&[u8]], dirtied: bool) {
     let p = &mut srv.propagation;
     p.depth = p.depth.saturating_sub(1);
     let outer = p.depth == 0;
@@ -192,7 +192,20 @@ pub fn after_call(srv: &mut Server, db: usize, argv: &[&[u8]], dirtied: bool) {
         return;
     }
     let ops = std::mem::take(&mut srv.propagation.pending);
-    emit(srv, ops);
+    if touches_arbitrary_keys(name) {
+        // Their lazy expiries are unrelated deletions: not a transaction
+        // (Redis's CMD_TOUCHES_ARBITRARY_KEYS).
+        for op in ops {
+            emit(srv, vec![op]);
+        }
+    } else {
+        emit(srv, ops);
+    }
+}
+
+/// Commands that may expire any number of unrelated keys.
+fn touches_arbitrary_keys(name: &str) -> bool {
+    matches!(name, "scan" | "randomkey" | "keys")
 }
 
 /// Emits keys removed by the active expiry cycle: one `DEL`/`UNLINK` each,
@@ -251,7 +264,7 @@ pub fn emit(srv: &mut Server, mut ops: Vec<Op>) {
         });
     }
     if srv.aof.accepts_commands() {
-        srv.aof.feed(&ops);
+        srv.aof.feed(&ops, srv.now_ms / 1000);
     }
     for sink in srv.propagation.sinks.iter_mut() {
         sink.feed(&ops);
@@ -483,6 +496,25 @@ mod tests {
         h.run(&["flushall"]);
         h.run(&["flushdb"]);
         assert_eq!(take(&log), vec!["0:flushall", "0:flushdb"]);
+    }
+
+    #[test]
+    fn scan_and_randomkey_expiries_are_not_a_transaction() {
+        let (mut h, log) = recording();
+        h.run(&["debug", "set-active-expire", "0"]);
+        for k in ["a", "b", "c", "d", "e", "f"] {
+            h.run(&["set", k, "1", "px", "1"]);
+        }
+        take(&log);
+        h.advance_ms(10);
+        h.run(&["mget", "a", "b"]);
+        assert_eq!(take(&log), vec!["0:MULTI", "0:DEL a", "0:DEL b", "0:EXEC"]);
+        h.run(&["keys", "*"]);
+        assert!(take(&log).is_empty());
+        h.run(&["scan", "0"]);
+        let mut got = take(&log);
+        got.sort();
+        assert_eq!(got, vec!["0:DEL c", "0:DEL d", "0:DEL e", "0:DEL f"]);
     }
 
     #[test]

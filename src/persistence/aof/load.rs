@@ -506,6 +506,18 @@ mod tests {
             std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap(),
             "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
         );
+        h.run(&["config", "set", "aof-timestamp-enabled", "yes"]);
+        h.run(&["set", "ts", "1"]);
+        aof::before_sleep(&mut h.srv);
+        let with_ts = std::fs::read_to_string(incr_path(&dir)).unwrap();
+        assert_eq!(
+            &with_ts[text.len()..],
+            format!(
+                "#TS:{}\r\n*3\r\n$3\r\nset\r\n$2\r\nts\r\n$1\r\n1\r\n",
+                h.srv.now_ms / 1000
+            )
+        );
+        let text = with_ts;
         let (main, on) = aof::info_fields(&h.srv);
         assert_eq!(main[0], ("aof_enabled", "1".to_string()));
         assert_eq!(on[0].0, "aof_current_size");
@@ -515,6 +527,7 @@ mod tests {
         assert_eq!(h2.run_str(&["get", "a"]), "$1\r\n1\r\n");
         h2.run(&["select", "5"]);
         assert_eq!(h2.run_str(&["llen", "l"]), ":2\r\n");
+        assert_eq!(h2.run_str(&["get", "ts"]), "$1\r\n1\r\n");
         assert_eq!(h2.srv.dirty, 0);
         // Replaying propagated nothing: the file is unchanged.
         aof::before_sleep(&mut h2.srv);

@@ -119,6 +119,10 @@ pub struct Aof {
     rewrite_split: usize,
     /// Writes go to the temp INCR file (AOF turned on at runtime).
     temp_incr: bool,
+    /// `aof-timestamp-enabled`.
+    pub timestamps: bool,
+    /// Second of the last `#TS:` annotation.
+    last_ts: i64,
     /// Seconds the last rewrite took (-1 if none).
     pub last_rewrite_time_sec: i64,
     /// Outcome of the last rewrite.
@@ -157,6 +161,8 @@ impl Default for Aof {
             rewrite_started_ms: 0,
             rewrite_split: 0,
             temp_incr: false,
+            timestamps: false,
+            last_ts: 0,
             last_rewrite_time_sec: -1,
             last_rewrite_ok: true,
             rewrites: 0,
@@ -179,8 +185,14 @@ impl Aof {
         self.status == Status::On || (self.status == Status::WaitRewrite && self.rewrite_running)
     }
 
-    /// Appends one propagated unit to the buffer.
-    pub fn feed(&mut self, ops: &[Op]) {
+    /// Appends one propagated unit to the buffer, preceded by a `#TS:`
+    /// annotation when `aof-timestamp-enabled` and the second changed.
+    pub fn feed(&mut self, ops: &[Op], now_secs: i64) {
+        if self.timestamps && self.last_ts < now_secs {
+            self.buf
+                .extend_from_slice(format!("#TS:{}\r\n", now_secs).as_bytes());
+            self.last_ts = now_secs;
+        }
         for op in ops {
             self.encoder.encode(&mut self.buf, op);
         }
@@ -255,6 +267,7 @@ fn manifest_size(cfg: &Config, m: &Manifest) -> u64 {
 /// then, as in Redis), else the RDB; then opens the AOF for appending.
 /// Returns false when the server must not start.
 pub fn load_data_from_disk(srv: &mut Server) -> bool {
+    srv.aof.timestamps = srv.config.get_bool("aof-timestamp-enabled");
     if !srv.config.get_bool("appendonly") {
         return crate::persistence::load_at_startup(srv);
     }
@@ -502,6 +515,7 @@ pub fn on_shutdown(srv: &mut Server, force: bool) -> bool {
 /// After CONFIG SET: turns the AOF on (a rewrite creates its BASE) or off
 /// when `appendonly` changed. Returns Redis's error when it cannot start.
 pub fn apply_config(srv: &mut Server) -> Result<(), String> {
+    srv.aof.timestamps = srv.config.get_bool("aof-timestamp-enabled");
     let want = srv.config.get_bool("appendonly");
     match (want, srv.aof.status) {
         (true, Status::Off) => start_append_only(srv),
