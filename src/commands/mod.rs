@@ -280,6 +280,12 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         }
         client.authenticated = true;
     }
+    if spec.has(flags::WRITE) || spec.name == "ping" {
+        if let Some(text) = crate::persistence::aof::write_denied_error(srv) {
+            reject(srv, client, Some(spec), &text);
+            return Processed::Done;
+        }
+    }
     if blocked_by_pause(srv, spec) {
         return Processed::Paused;
     }

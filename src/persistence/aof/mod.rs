@@ -133,6 +133,10 @@ pub struct Aof {
     pub rewrites_consecutive_failures: u64,
     /// Outcome of the last write to the INCR file.
     pub last_write_ok: bool,
+    /// Why the last write failed (strerror text), for `-MISCONF`.
+    pub last_write_error: String,
+    /// Bytes of the current INCR file known to be good.
+    incr_len: u64,
     /// When a write was first postponed for a running fsync (unix ms, 0
     /// when none is).
     flush_postponed_start: i64,
@@ -168,6 +172,8 @@ impl Default for Aof {
             rewrites: 0,
             rewrites_consecutive_failures: 0,
             last_write_ok: true,
+            last_write_error: String::new(),
+            incr_len: 0,
             flush_postponed_start: 0,
             delayed_fsync: 0,
             last_fsync_ms: 0,
@@ -340,6 +346,7 @@ fn open_on_server_start(srv: &mut Server) -> bool {
     }
     let aof = &mut srv.aof;
     aof.manifest = m;
+    aof.incr_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     aof.file = Some(file);
     aof.encoder.selected_db = None;
     aof.status = Status::On;
@@ -388,6 +395,7 @@ pub fn flush(srv: &mut Server, force: bool) {
     match file.write_all(&aof.buf) {
         Ok(()) => {
             aof.current_size += aof.buf.len() as u64;
+            aof.incr_len += aof.buf.len() as u64;
             aof.buf.clear();
             if aof.buf.capacity() > 4 * 1024 * 1024 {
                 aof.buf = Vec::new();
@@ -395,15 +403,22 @@ pub fn flush(srv: &mut Server, force: bool) {
             if !aof.last_write_ok {
                 log::warn!("AOF write error looks solved, Redis can write again.");
                 aof.last_write_ok = true;
+                aof.last_write_error.clear();
             }
             aof.unsynced = true;
         }
         Err(e) => {
-            log::warn!(
-                "Error writing to the AOF file: {}",
-                crate::config::strerror(&e)
-            );
+            let text = crate::config::strerror(&e);
+            log::warn!("Error writing to the AOF file: {}", text);
+            // Drop a partial write so the retry does not duplicate it.
+            if let Err(t) = file.set_len(aof.incr_len) {
+                log::warn!(
+                    "Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: {}",
+                    crate::config::strerror(&t)
+                );
+            }
             aof.last_write_ok = false;
+            aof.last_write_error = text;
             if policy == FsyncPolicy::Always {
                 log::warn!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
                 std::process::exit(1);
@@ -538,6 +553,18 @@ pub fn config_set_hook(srv: &mut Server) -> Result<(), String> {
             e
         )
     })
+}
+
+/// The `-MISCONF` error writes (and PING) get while the AOF cannot be
+/// written, as Redis's `writeCommandsDeniedByDiskError`.
+pub fn write_denied_error(srv: &Server) -> Option<String> {
+    if srv.aof.status == Status::Off || srv.aof.last_write_ok {
+        return None;
+    }
+    Some(format!(
+        "MISCONF Errors writing to the AOF file: {}",
+        srv.aof.last_write_error
+    ))
 }
 
 /// `CONFIG SET appendonly yes`: Redis's `startAppendOnly`.

@@ -179,6 +179,7 @@ fn open_new_incr(srv: &mut Server, dir: &Path) -> bool {
     let aof = &mut srv.aof;
     aof.manifest = m;
     aof.rewrite_split = split;
+    aof.incr_len = 0;
     aof.file = Some(file);
     aof.encoder.selected_db = None;
     true
@@ -209,6 +210,7 @@ fn open_temp_incr(srv: &mut Server, dir: &Path) -> bool {
     log::info!("Creating AOF incr file {} on background rewrite", name);
     let aof = &mut srv.aof;
     aof.rewrite_split = aof.manifest.incrs.len();
+    aof.incr_len = 0;
     aof.temp_incr = true;
     aof.file = Some(file);
     aof.encoder.selected_db = None;
@@ -465,5 +467,19 @@ mod tests {
             "-ERR wrong number of arguments for 'bgrewriteaof' command\r\n"
         );
         h.srv.child = None;
+    }
+
+    #[test]
+    fn misconf_while_the_aof_cannot_be_written() {
+        let mut h = Harness::new();
+        h.srv.aof.status = crate::persistence::aof::Status::On;
+        h.srv.aof.last_write_ok = false;
+        h.srv.aof.last_write_error = "No space left on device".into();
+        let misconf = "-MISCONF Errors writing to the AOF file: No space left on device\r\n";
+        assert_eq!(h.run_str(&["set", "a", "1"]), misconf);
+        assert_eq!(h.run_str(&["ping"]), misconf);
+        assert_eq!(h.run_str(&["get", "a"]), "$-1\r\n");
+        h.srv.aof.last_write_ok = true;
+        assert_eq!(h.run_str(&["set", "a", "1"]), "+OK\r\n");
     }
 }
