@@ -593,4 +593,28 @@ mod tests {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn history_files_are_removed_at_start() {
+        let dir = temp_dir("hist");
+        let d = dir.join("appendonlydir");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("appendonly.aof.manifest"),
+            "file appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("appendonly.aof.1.base.aof"), GOOD).unwrap();
+        std::fs::write(d.join("appendonly.aof.2.base.aof"), GOOD).unwrap();
+        std::fs::write(d.join("appendonly.aof.3.incr.aof"), b"").unwrap();
+        let mut h = harness(&dir, &[]);
+        assert!(aof::load_data_from_disk(&mut h.srv));
+        assert_eq!(h.run_str(&["get", "a"]), "$1\r\n1\r\n");
+        assert!(!d.join("appendonly.aof.1.base.aof").exists());
+        assert_eq!(
+            std::fs::read_to_string(d.join("appendonly.aof.manifest")).unwrap(),
+            "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

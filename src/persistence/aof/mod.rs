@@ -299,6 +299,11 @@ fn open_on_server_start(srv: &mut Server) -> bool {
         return false;
     }
     let mut m = srv.aof.manifest.clone();
+    // History files a crash left behind are deleted now.
+    for h in std::mem::take(&mut m.history) {
+        log::info!("Removing the history file {} in the background", h.name);
+        let _ = std::fs::remove_file(dir.join(&h.name));
+    }
     if m.base.is_none() && m.incrs.is_empty() {
         let preamble = srv.config.get_bool("aof-use-rdb-preamble");
         let base = m.next_base(&fname, preamble);
