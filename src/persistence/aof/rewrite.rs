@@ -278,8 +278,9 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
         base.name
     );
     let split = srv.aof.rewrite_split.min(m.incrs.len());
-    let mut history: Vec<super::AofFile> = m.base.take().into_iter().collect();
-    history.extend(m.incrs.drain(..split));
+    // Redis lists (and deletes) the rewritten INCR files, then the BASE.
+    let mut history: Vec<super::AofFile> = m.incrs.drain(..split).collect();
+    history.extend(m.base.take());
     m.base = Some(base.clone());
     if srv.aof.temp_incr {
         let incr = m.next_incr(&fname);
