@@ -73,6 +73,8 @@ pub struct Propagation {
     own: Own,
     /// Nesting depth of `call` (only the outermost call emits).
     depth: u32,
+    /// `own` of the enclosing calls while a nested one runs.
+    outer_own: Vec<Own>,
     /// While set (loading the AOF), nothing is propagated.
     pub suspended: bool,
     /// Replica streams and other consumers besides the AOF.
@@ -85,9 +87,23 @@ impl Propagation {
     pub fn enter(&mut self) {
         if self.depth == 0 {
             self.pending.clear();
-            self.own = Own::Argv;
+            self.outer_own.clear();
+        } else {
+            // A nested call (EXEC, scripts later) has its own decision.
+            let outer = std::mem::take(&mut self.own);
+            self.outer_own.push(outer);
         }
+        self.own = Own::Argv;
         self.depth += 1;
+    }
+
+    /// Ends a call's own decision, restoring the enclosing call's.
+    fn leave(&mut self) -> Own {
+        let own = std::mem::take(&mut self.own);
+        if self.depth > 0 {
+            self.own = self.outer_own.pop().unwrap_or_default();
+        }
+        own
     }
 }
 
@@ -172,17 +188,15 @@ pub fn after_call(srv: &mut Server, name: &str, db: usize, argv: &[&[u8]], dirti
     let p = &mut srv.propagation;
     p.depth = p.depth.saturating_sub(1);
     let outer = p.depth == 0;
+    let own = p.leave();
     if !active(srv) {
         drain_lazy_expired(srv);
-        let p = &mut srv.propagation;
         if outer {
-            p.pending.clear();
-            p.own = Own::Argv;
+            srv.propagation.pending.clear();
         }
         return;
     }
     drain_lazy_expired(srv);
-    let own = std::mem::take(&mut srv.propagation.own);
     match own {
         Own::Argv if dirtied => srv.propagation.pending.push(Op::new(db, argv)),
         Own::Rewritten(ops) => srv.propagation.pending.extend(ops),
@@ -515,6 +529,26 @@ mod tests {
         let mut got = take(&log);
         got.sort();
         assert_eq!(got, vec!["0:DEL c", "0:DEL d", "0:DEL e", "0:DEL f"]);
+    }
+
+    #[test]
+    fn nested_calls_form_one_unit_with_their_own_decisions() {
+        let (mut h, log) = recording();
+        let srv = &mut h.srv;
+        // An EXEC-like outer call that suppresses itself...
+        srv.propagation.enter();
+        no_propagate(srv);
+        // ...runs a rewritten command and a plain one.
+        srv.propagation.enter();
+        propagate_as(srv, 0, &[b"SET", b"a", b"1", b"PXAT", b"5"]);
+        after_call(srv, "set", 0, &[b"set", b"a", b"1", b"px", b"5"], true);
+        srv.propagation.enter();
+        after_call(srv, "incr", 2, &[b"incr", b"n"], true);
+        after_call(srv, "exec", 0, &[b"exec"], true);
+        assert_eq!(
+            take(&log),
+            vec!["0:MULTI", "0:SET a 1 PXAT 5", "2:incr n", "2:EXEC"]
+        );
     }
 
     #[test]
