@@ -99,6 +99,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         .config_set(&pairs, protected_ok)
         .map_err(CmdError::owned)?;
     ctx.srv.apply_config();
+    crate::persistence::aof::config_set_hook(ctx.srv).map_err(CmdError::owned)?;
     ctx.client.reply.ok();
     Ok(())
 }

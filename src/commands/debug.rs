@@ -222,6 +222,13 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             ctx.client.reply.ok();
         }
         (b"populate", 3..=5) => populate(ctx)?,
+        (b"loadaof", 2) => {
+            // Redis exits when the reload fails: the data is gone.
+            if !crate::persistence::aof::load::debug_loadaof(ctx.srv) {
+                std::process::exit(1);
+            }
+            ctx.client.reply.ok();
+        }
         (b"htstats", 3) => {
             let id = args::int(ctx.argv[2])?;
             let Some(db) = usize::try_from(id)

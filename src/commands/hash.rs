@@ -328,6 +328,7 @@ pub fn hincrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
     };
     h.set(field, &text, limits);
     ctx.key_modified(key);
+    ctx.propagate_as(&[b"HSET", key, field, &text]);
     ctx.client.reply.bulk(&text);
     Ok(())
 }

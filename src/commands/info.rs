@@ -294,7 +294,7 @@ fn memory_section(srv: &Server, out: &mut String) {
     field!(out, "mem_clients_slaves", "0");
     field!(out, "mem_clients_normal", "{}", clients_mem);
     field!(out, "mem_cluster_links", "0");
-    field!(out, "mem_aof_buffer", "0");
+    field!(out, "mem_aof_buffer", "{}", srv.aof.buffer_len());
     field!(out, "mem_allocator", "{}", sys::MEM_ALLOCATOR);
     field!(out, "active_defrag_running", "0");
     field!(
@@ -357,53 +357,15 @@ fn persistence_section(srv: &Server, out: &mut String) {
     let load = p.last_load;
     field!(out, "rdb_last_load_keys_expired", "{}", load.keys_expired);
     field!(out, "rdb_last_load_keys_loaded", "{}", load.keys_loaded);
-    let aof = &p.aof;
-    field!(out, "aof_enabled", "{}", aof.enabled as u8);
-    field!(
-        out,
-        "aof_rewrite_in_progress",
-        "{}",
-        (kind == Some(ChildKind::Aof)) as u8
-    );
-    field!(
-        out,
-        "aof_rewrite_scheduled",
-        "{}",
-        aof.rewrite_scheduled as u8
-    );
-    field!(
-        out,
-        "aof_last_rewrite_time_sec",
-        "{}",
-        aof.rewrite_time_last
-    );
-    field!(
-        out,
-        "aof_current_rewrite_time_sec",
-        "{}",
-        if kind == Some(ChildKind::Aof) && aof.rewrite_time_start >= 0 {
-            now - aof.rewrite_time_start
-        } else {
-            -1
-        }
-    );
-    field!(
-        out,
-        "aof_last_bgrewrite_status",
-        "{}",
-        ok(aof.last_bgrewrite_ok)
-    );
-    field!(out, "aof_rewrites", "{}", aof.rewrites);
-    field!(
-        out,
-        "aof_rewrites_consecutive_failures",
-        "{}",
-        aof.rewrites_consecutive_failures
-    );
-    field!(out, "aof_last_write_status", "{}", ok(aof.last_write_ok));
-    field!(out, "aof_last_cow_size", "{}", aof.last_cow_size);
+    let (aof_main, aof_on) = crate::persistence::aof::info_fields(srv);
+    for (k, v) in aof_main {
+        field!(out, k, "{}", v);
+    }
     field!(out, "module_fork_in_progress", "0");
     field!(out, "module_fork_last_cow_size", "0");
+    for (k, v) in aof_on {
+        field!(out, k, "{}", v);
+    }
     if p.loading.active {
         loading_fields(&p.loading, now, out);
     }

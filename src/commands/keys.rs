@@ -591,6 +591,9 @@ pub fn flushdb_command(ctx: &mut Ctx) -> CmdResult {
     let old = clear_db(ctx.db());
     ctx.srv.dirty += old.len() as u64;
     ctx.srv.lazyfree.free_table(old, asynchronous);
+    // Propagated even when the database was already empty, as Redis.
+    let argv = ctx.argv;
+    ctx.propagate_as(argv);
     ctx.client.reply.ok();
     Ok(())
 }
@@ -606,6 +609,9 @@ pub fn flushall_command(ctx: &mut Ctx) -> CmdResult {
     }
     // Kills a BGSAVE child; with save points, saves the empty dataset.
     crate::persistence::bgsave::after_flushall(ctx.srv);
+    // Propagated even when nothing was deleted (Redis forces it).
+    let argv = ctx.argv;
+    ctx.propagate_as(argv);
     ctx.client.reply.ok();
     Ok(())
 }
@@ -703,8 +709,17 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
     }
     if when <= now {
         db.discard(key, Discard::Expire);
+        let del = crate::server::propagate::expired_key_del(ctx.srv);
+        ctx.propagate_as(&[del, key]);
     } else {
         db.set_expire(key, when);
+        if ctx.propagating() {
+            // Replayed as an absolute time, flags kept, as Redis does.
+            let at = when.to_string();
+            let mut rewritten: Vec<&[u8]> = vec![b"PEXPIREAT", key, at.as_bytes()];
+            rewritten.extend_from_slice(&argv[3..]);
+            ctx.propagate_as(&rewritten);
+        }
     }
     ctx.key_modified(key);
     ctx.client.reply.int(1);

@@ -627,6 +627,9 @@ fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult
         pop_range_reply(l, end, count, shape, r);
         drop_if_empty(ctx, key);
         ctx.key_modified(key);
+        // Replayed as the plain pop it amounted to (Redis 7.0).
+        let n = count.to_string();
+        ctx.propagate_as(&[pop_name(end), key, n.as_bytes()]);
         return Ok(());
     }
     match deadline {
@@ -640,6 +643,14 @@ fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult
         None => ctx.client.reply.null_array(),
     }
     Ok(())
+}
+
+/// The non-blocking pop a blocking one is propagated as.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    }
 }
 
 /// BLPOP/BRPOP (`blockingPopGenericCommand`): pops from the first
@@ -659,6 +670,7 @@ fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
                 l.pop_with(end, shape, |e| reply_elem(r, e));
                 drop_if_empty(ctx, key);
                 ctx.key_modified(key);
+                ctx.propagate_as(&[pop_name(end), key]);
                 return Ok(());
             }
             Some(_) => return Err(CmdError::WrongType),
@@ -685,7 +697,15 @@ fn bmove_generic(ctx: &mut Ctx, from: End, to: End, timeout_arg: usize) -> CmdRe
     let deadline = args::block_timeout(ctx.argv[timeout_arg], ctx.now_ms())?;
     let src = ctx.argv[1];
     if list_mut(ctx.srv, ctx.client.db, src)?.is_some() {
-        return lmove_generic(ctx, from, to);
+        lmove_generic(ctx, from, to)?;
+        // A non-empty source always moves: replayed as the plain move.
+        let argv = ctx.argv;
+        if timeout_arg == 5 {
+            ctx.propagate_as(&[b"LMOVE", argv[1], argv[2], argv[3], argv[4]]);
+        } else {
+            ctx.propagate_as(&[b"RPOPLPUSH", argv[1], argv[2]]);
+        }
+        return Ok(());
     }
     ctx.block(vec![src.to_vec()], deadline, TimeoutReply::NullArray);
     Ok(())

@@ -86,6 +86,36 @@ impl Ctx<'_> {
         });
     }
 
+    /// Propagates `argv` (to the AOF and replicas) in place of this
+    /// command's own arguments, whether or not the dataset changed; called
+    /// again, it adds another command. For commands whose replay must be
+    /// exact (EXPIRE as `PEXPIREAT`, SET EX as `SET .. PXAT`, ...).
+    #[inline]
+    pub fn propagate_as(&mut self, argv: &[&[u8]]) {
+        crate::server::propagate::propagate_as(self.srv, self.client.db, argv);
+    }
+
+    /// Propagates `argv` in addition to (before) this command's own effects
+    /// (SPOP's `SREM`s, with `no_propagate`).
+    #[inline]
+    pub fn also_propagate(&mut self, argv: &[&[u8]]) {
+        crate::server::propagate::also_propagate(self.srv, self.client.db, argv);
+    }
+
+    /// This command does not propagate itself (what it added with
+    /// `also_propagate` still goes).
+    #[inline]
+    pub fn no_propagate(&mut self) {
+        crate::server::propagate::no_propagate(self.srv);
+    }
+
+    /// Whether propagated commands go anywhere (AOF on or replicas), so a
+    /// handler can skip building a rewrite nobody reads.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        crate::server::propagate::active(self.srv)
+    }
+
     /// Records a change to `key` in the client's database.
     #[inline]
     pub fn key_modified(&mut self, key: &[u8]) {
@@ -254,6 +284,12 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         reject(srv, client, Some(spec), &text);
         return Processed::Done;
     }
+    if spec.has(flags::WRITE) || spec.name == "ping" {
+        if let Some(text) = crate::persistence::aof::write_denied_error(srv) {
+            reject(srv, client, Some(spec), &text);
+            return Processed::Done;
+        }
+    }
     if srv.persistence.loading.active && !spec.has(flags::LOADING) {
         reject(
             srv,
@@ -330,6 +366,9 @@ pub fn call(
         client.reply_mode = ReplyMode::Skip;
     }
     client.last_cmd = spec.name;
+    let db_before = client.db;
+    let dirty_before = srv.dirty;
+    srv.propagation.enter();
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -352,6 +391,8 @@ pub fn call(
         client.reply.error(&text);
     }
     srv.stats.total_commands_processed += 1;
+    let dirtied = srv.dirty > dirty_before;
+    crate::server::propagate::after_call(srv, spec.name, db_before, argv, dirtied);
     client.last_interaction_ms = srv.now_ms;
     if !srv.monitors.is_empty() {
         server::feed_monitors(srv, client, spec, argv);

@@ -337,7 +337,10 @@ pub fn spop_command(ctx: &mut Ctx) -> CmdResult {
         db.remove(key);
     }
     reply_member(&mut ctx.client.reply, m.as_member());
+    let member = m.as_member().to_vec();
     ctx.key_modified(key);
+    // Replayed as the member that was drawn.
+    ctx.propagate_as(&[b"SREM", key, &member]);
     Ok(())
 }
 
@@ -350,6 +353,10 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
     let count = count as u64;
     let key = ctx.argv[1];
     let now = ctx.now_ms();
+    let propagating = ctx.propagating();
+    // The members removed, replayed as one SREM each (Redis 7.0).
+    let mut removed: Vec<Vec<u8>> = Vec::new();
+    let mut whole = false;
     let srv = &mut *ctx.srv;
     let db = &mut srv.keyspace.dbs[ctx.client.db];
     let reply = &mut ctx.client.reply;
@@ -370,12 +377,16 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
         reply.set_len(set.len());
         set.iter().for_each(|m| reply_member(reply, m));
         db.remove(key);
+        whole = true;
     } else if (size - count) * 5 > count {
         // Few of them: pop one at a time.
         reply.set_len(count as usize);
         for _ in 0..count {
             if let Some(m) = set.pop_random(&mut srv.rng) {
                 reply_member(reply, m.as_member());
+                if propagating {
+                    removed.push(m.as_member().to_vec());
+                }
             }
         }
     } else {
@@ -390,9 +401,20 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
         }
         reply.set_len(set.len());
         set.iter().for_each(|m| reply_member(reply, m));
+        if propagating {
+            removed.extend(set.iter().map(|m| m.to_vec()));
+        }
         *set = kept;
     }
     ctx.key_modified(key);
+    if whole {
+        ctx.propagate_as(&[b"DEL", key]);
+    } else {
+        for m in &removed {
+            ctx.also_propagate(&[b"SREM", key, m]);
+        }
+        ctx.no_propagate();
+    }
     Ok(())
 }
 

@@ -280,6 +280,18 @@ fn set_generic(
     if let Some(when) = when {
         ctx.db().set_expire(key, when);
     }
+    if ctx.propagating() {
+        if let Some(when) = when {
+            // Replayed with an absolute expiry, as Redis 7.0 does.
+            let at = when.to_string();
+            ctx.propagate_as(&[b"SET", key, val, b"PXAT", at.as_bytes()]);
+        } else if flags & OPT_GET != 0 {
+            let argv = ctx.argv;
+            let mut kept: Vec<&[u8]> = argv[..3].to_vec();
+            kept.extend(argv[3..].iter().filter(|a| !args::is(a, "get")));
+            ctx.propagate_as(&kept);
+        }
+    }
     if flags & OPT_GET == 0 {
         match on_ok {
             Some(n) => ctx.client.reply.int(n),
@@ -325,6 +337,7 @@ pub fn getset_command(ctx: &mut Ctx) -> CmdResult {
     let (key, val) = (ctx.argv[1], ctx.argv[2]);
     get_generic(ctx)?;
     store(ctx, key, Value::string(val), false);
+    ctx.propagate_as(&[b"SET", key, val]);
     Ok(())
 }
 
@@ -334,6 +347,7 @@ pub fn getdel_command(ctx: &mut Ctx) -> CmdResult {
     if get_generic(ctx)? {
         ctx.db().remove(key);
         ctx.key_modified(key);
+        ctx.propagate_as(&[b"DEL", key]);
     }
     Ok(())
 }
@@ -360,11 +374,16 @@ pub fn getex_command(ctx: &mut Ctx) -> CmdResult {
     if let Some(when) = when {
         if opts.flags & (OPT_EXAT | OPT_PXAT) != 0 && when <= now {
             ctx.db().remove(key);
+            let del = crate::server::propagate::expired_key_del(ctx.srv);
+            ctx.propagate_as(&[del, key]);
         } else {
             ctx.db().set_expire(key, when);
+            let at = when.to_string();
+            ctx.propagate_as(&[b"PEXPIREAT", key, at.as_bytes()]);
         }
         ctx.key_modified(key);
     } else if opts.flags & OPT_PERSIST != 0 && ctx.db().persist(key) {
+        ctx.propagate_as(&[b"PERSIST", key]);
         ctx.key_modified(key);
     }
     Ok(())
@@ -534,6 +553,8 @@ pub fn incrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.key_modified(key);
+    // The exact result, so float formatting never differs on replay.
+    ctx.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
     ctx.client.reply.bulk(&text);
     Ok(())
 }

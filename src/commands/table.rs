@@ -26,6 +26,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     command::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,
+    crate::persistence::aof::rewrite::COMMANDS,
 ];
 
 /// Every top-level command.

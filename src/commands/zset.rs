@@ -1063,6 +1063,11 @@ fn zpop_generic(
     }
     drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    if emit_key {
+        // ZMPOP/BZMPOP are replayed as the plain pop (Redis 7.0).
+        let n = count.to_string();
+        ctx.propagate_as(&[zpop_name(max), key, n.as_bytes()]);
+    }
     Ok(())
 }
 
@@ -1159,6 +1164,15 @@ fn any_zset(ctx: &mut Ctx, keys: &[&[u8]]) -> Result<bool, CmdError> {
     Ok(false)
 }
 
+/// The non-blocking pop ZMPOP and BZPOP* are propagated as.
+fn zpop_name(max: bool) -> &'static [u8] {
+    if max {
+        b"ZPOPMAX"
+    } else {
+        b"ZPOPMIN"
+    }
+}
+
 /// BZPOPMIN/BZPOPMAX key [key ...] timeout: pops one member from the
 /// first non-empty sorted set as [key, member, score], else blocks.
 fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
@@ -1199,6 +1213,7 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     r.double(score);
     drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    ctx.propagate_as(&[zpop_name(max), key]);
     Ok(())
 }
 

@@ -99,6 +99,9 @@ pub struct Db {
     /// a `lazyfree-lazy-*` directive, waiting to be handed to the lazy-free
     /// thread by `Keyspace::take_graveyard` after the command.
     pub graveyard: Vec<Value>,
+    /// Keys deleted by lazy expiry, until propagation hands them on as
+    /// `DEL` (see `server::propagate`).
+    pub lazy_expired: Vec<Vec<u8>>,
 }
 
 /// The `lazyfree-lazy-*` directives that concern deletions the server
@@ -199,8 +202,9 @@ impl Db {
         if self.dict.flag(i) {
             if let Some(when) = self.expires.get(i) {
                 if when < now_ms {
-                    let (_, v) = self.remove_slot(i);
+                    let (k, v) = self.remove_slot(i);
                     self.dispose(v, self.lazy.expire);
+                    self.lazy_expired.push(k.to_vec());
                     self.expired_keys += 1;
                     return None;
                 }
@@ -367,7 +371,9 @@ impl Db {
             let i = self.dict.random_slot(&mut self.rng)?;
             if let Some(when) = self.expire_at_slot(i) {
                 if when < now_ms {
-                    self.remove_slot(i);
+                    let (k, v) = self.remove_slot(i);
+                    self.dispose(v, self.lazy.expire);
+                    self.lazy_expired.push(k.to_vec());
                     self.expired_keys += 1;
                     continue;
                 }

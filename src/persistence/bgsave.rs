@@ -168,24 +168,14 @@ pub fn cron(srv: &mut Server) {
 #[inline]
 pub fn write_denied_error(srv: &Server, spec: &CommandSpec) -> Option<String> {
     let p = &srv.persistence;
-    if p.last_bgsave_ok && p.aof.last_write_ok {
+    if p.last_bgsave_ok {
         return None;
     }
     if !spec.has(flags::WRITE) && spec.name != "ping" {
         return None;
     }
-    if !p.last_bgsave_ok
-        && !srv.config.save.is_empty()
-        && srv.config.get_bool("stop-writes-on-bgsave-error")
-    {
+    if !srv.config.save.is_empty() && srv.config.get_bool("stop-writes-on-bgsave-error") {
         return Some(MISCONF_RDB_ERR.to_string());
-    }
-    if p.aof.enabled && !p.aof.last_write_ok {
-        let e = std::io::Error::from_raw_os_error(p.aof.last_write_errno);
-        return Some(format!(
-            "MISCONF Errors writing to the AOF file: {}",
-            crate::config::strerror(&e)
-        ));
     }
     None
 }
@@ -212,7 +202,7 @@ pub fn remove_rdb_used_to_sync_replicas(srv: &Server, used_for_sync_only: bool) 
     if !used_for_sync_only
         || !srv.config.get_bool("rdb-del-sync-files")
         || !srv.config.save.is_empty()
-        || srv.persistence.aof.enabled
+        || srv.aof.status != crate::persistence::aof::Status::Off
         || child::has_child(srv)
     {
         return;

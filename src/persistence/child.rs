@@ -354,7 +354,7 @@ fn drain_info_pipe(srv: &mut Server, child: &mut Child) {
         match kind {
             0 => info.keys_processed = keys,
             1 => srv.persistence.rdb_last_cow_size = cow,
-            2 => srv.persistence.aof.last_cow_size = cow,
+            2 => srv.aof.last_cow_size = cow,
             _ => {}
         }
     }

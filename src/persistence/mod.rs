@@ -8,6 +8,7 @@
 //! Redis counterpart: `rdb.c` (`rdbSave`, `rdbLoad`), `server.c`
 //! (`loadDataFromDisk`, `startLoading`/`stopLoading`).
 
+pub mod aof;
 pub mod bgsave;
 pub mod child;
 pub mod rdb;
@@ -51,8 +52,6 @@ pub struct State {
     pub fork_info: ForkInfo,
     /// The start-up load in progress, if any (`loading:1`, `loading_*`).
     pub loading: Loading,
-    /// The `aof_*` fields of `INFO persistence`; the AOF code fills them.
-    pub aof: AofInfo,
 }
 
 impl Default for State {
@@ -69,7 +68,6 @@ impl Default for State {
             rdb_last_cow_size: 0,
             fork_info: ForkInfo::default(),
             loading: Loading::default(),
-            aof: AofInfo::default(),
         }
     }
 }
@@ -103,49 +101,6 @@ pub struct Loading {
     pub rdb_used_mem: u64,
     /// Bytes read so far.
     pub loaded_bytes: u64,
-}
-
-/// The AOF's `INFO persistence` fields, with the values Redis reports when
-/// AOF is off. The AOF code keeps them current.
-#[derive(Debug, Clone)]
-pub struct AofInfo {
-    /// `appendonly` in force (`aof_enabled`).
-    pub enabled: bool,
-    /// BGREWRITEAOF waiting for a child to end (`aof_rewrite_scheduled`).
-    pub rewrite_scheduled: bool,
-    /// Unix seconds the running rewrite started, -1 when none runs.
-    pub rewrite_time_start: i64,
-    /// Duration of the last rewrite (`aof_last_rewrite_time_sec`), -1.
-    pub rewrite_time_last: i64,
-    /// `aof_last_bgrewrite_status`.
-    pub last_bgrewrite_ok: bool,
-    /// `aof_rewrites`.
-    pub rewrites: u64,
-    /// `aof_rewrites_consecutive_failures`.
-    pub rewrites_consecutive_failures: u64,
-    /// `aof_last_write_status` (false also refuses writes with MISCONF).
-    pub last_write_ok: bool,
-    /// errno of the failed write or fsync, for the MISCONF text.
-    pub last_write_errno: i32,
-    /// `aof_last_cow_size`.
-    pub last_cow_size: u64,
-}
-
-impl Default for AofInfo {
-    fn default() -> Self {
-        AofInfo {
-            enabled: false,
-            rewrite_scheduled: false,
-            rewrite_time_start: -1,
-            rewrite_time_last: -1,
-            last_bgrewrite_ok: true,
-            rewrites: 0,
-            rewrites_consecutive_failures: 0,
-            last_write_ok: true,
-            last_write_errno: 0,
-            last_cow_size: 0,
-        }
-    }
 }
 
 /// The directory files are resolved in, for paths and log lines (the

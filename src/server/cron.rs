@@ -27,12 +27,18 @@ pub fn server_cron(srv: &mut Server) {
         let hz = srv.config.hz.clamp(1, 500) as u64;
         let budget = Duration::from_micros(250_000 / hz);
         let now = srv.now_ms;
-        active_expire_cycle(&mut srv.keyspace, now, budget, |_db, _key| {});
+        let mut expired = Vec::new();
+        active_expire_cycle(&mut srv.keyspace, now, budget, |db, key| {
+            expired.push((db, key))
+        });
+        crate::server::propagate::expired_keys(srv, expired);
     }
     srv.free_all_graveyards();
     close_idle_clients(srv);
     // Reaps the child, fires save points and scheduled BGSAVEs.
     crate::persistence::bgsave::cron(srv);
+    // Scheduled and automatic AOF rewrites, the everysec fsync.
+    crate::persistence::aof::cron(srv);
 }
 
 /// Samples the command counter for `instantaneous_ops_per_sec`.

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod cron;
 pub mod proc_title;
+pub mod propagate;
 pub mod reactor;
 pub mod shutdown;
 pub mod startup;
@@ -153,6 +154,10 @@ pub struct Server {
     pub executable: String,
     /// Random state for sampling and run ids.
     pub rng: u64,
+    /// Command propagation to the AOF and replicas.
+    pub propagation: propagate::Propagation,
+    /// The append-only file.
+    pub aof: crate::persistence::aof::Aof,
 }
 
 /// Current unix time in microseconds.
@@ -215,6 +220,8 @@ impl Server {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             rng,
+            propagation: Default::default(),
+            aof: Default::default(),
         };
         srv.apply_config();
         srv

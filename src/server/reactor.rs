@@ -254,6 +254,8 @@ impl Reactor {
                 self.read_client_until(srv, t, drain);
             }
             if ev.is_writable() {
+                // appendfsync always: the AOF is on disk before a reply.
+                crate::persistence::aof::before_sleep(srv);
                 write_client(srv, t);
             }
         }
@@ -643,6 +645,7 @@ fn write_client(srv: &mut Server, token: usize) {
 /// the clients that must go.
 pub fn before_sleep(srv: &mut Server) {
     serve_blocked_clients(srv);
+    crate::persistence::aof::before_sleep(srv);
     let pending = std::mem::take(&mut srv.pending_writes);
     for t in &pending {
         if let Some(Some(c)) = srv.clients.get_mut(*t) {

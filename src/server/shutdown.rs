@@ -35,6 +35,9 @@ pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
         }
     }
     // A half-loaded dataset must never overwrite the file.
+    if !crate::persistence::aof::on_shutdown(srv, flags.force) {
+        return false;
+    }
     let loading = srv.persistence.loading.active;
     if ((!srv.config.save.is_empty() && !flags.nosave) || flags.save) && !loading {
         log::info!("Saving the final RDB snapshot before exiting.");

@@ -136,7 +136,7 @@ pub fn run(args: &[String]) -> i32 {
     }
     // The listeners are up: clients connecting during the load are served
     // every few megabytes and get -LOADING for most commands.
-    let loaded = crate::persistence::load_at_startup(&mut srv, &mut |s: &mut Server| {
+    let loaded = crate::persistence::aof::load_data_from_disk(&mut srv, &mut |s: &mut Server| {
         reactor.process_events_while_blocked(s);
         if sys::take_shutdown_signal().is_some() {
             log::warn!("Received shutdown signal during loading, scheduling shutdown.");

@@ -7,6 +7,7 @@
 //! the protocol and the server process.
 
 mod admin;
+mod aof;
 mod bgsave;
 mod blocking;
 mod clients;
