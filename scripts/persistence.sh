@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Persistence benchmark: ferredis against the real redis-server, one server
+# at a time on the same machine, for two datasets:
+#   strings  DEBUG POPULATE of KEYS small string keys (default 10,000,000)
+#   hashes   HASHES hashes of 10 small fields (default 1,000,000)
+# For each: the time BGSAVE takes while redis-benchmark overwrites keys
+# (SET on the same key names, so the child's pages really get copied), the
+# peak memory of parent plus child during it (sum of PSS, which counts a
+# shared page once, and sum of RSS, which counts it twice), the child's
+# copy-on-write as the server reports it, the dump's size, and the start-up
+# load time of that dump (the server's own "DB loaded from disk" line).
+# Prints a markdown table with both servers and the ratios.
+#
+# Env knobs: KEYS, HASHES, DATASETS ("strings hashes").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KEYS=${KEYS:-10000000}
+HASHES=${HASHES:-1000000}
+DATASETS=${DATASETS:-"strings hashes"}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-persistence.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+command -v redis-cli >/dev/null || { echo "persistence: redis-cli is required" >&2; exit 1; }
+command -v redis-benchmark >/dev/null || { echo "persistence: redis-benchmark is required" >&2; exit 1; }
+echo "persistence: building release binary..." >&2
+cargo build --release --bin ferredis-server >&2
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+# The HSET commands of the hash dataset, as RESP for redis-cli --pipe.
+if [[ " $DATASETS " == *" hashes "* ]]; then
+    python3 - "$HASHES" >"$WORK/hashes.resp" <<'EOF'
+import sys
+n = int(sys.argv[1])
+out = sys.stdout.buffer
+for i in range(n):
+    key = b"hash:%d" % i
+    parts = [b"*22\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n" % (len(key), key)]
+    for f in range(10):
+        field, value = b"field%d" % f, b"value%d" % (i + f)
+        parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(field), field, len(value), value))
+    out.write(b"".join(parts))
+EOF
+fi
+
+kb() { # PID FIELD (from /proc/PID/status or smaps_rollup)
+    awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/$3" 2>/dev/null || echo 0
+}
+
+info() { # PORT FIELD
+    redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
+}
+
+start() { # NAME BINARY DIR PORT -> sets SPID
+    (cd "$3" && exec "$2" --port "$4" --bind 127.0.0.1 --save "" --appendonly no \
+        --enable-debug-command yes --logfile "$3/log") &
+    SPID=$!
+    PIDS+=("$SPID")
+    for _ in $(seq 6000); do
+        [ "$(redis-cli -p "$4" ping 2>/dev/null)" = PONG ] && return
+        sleep 0.05
+    done
+    echo "persistence: $1 did not start" >&2
+    cat "$3/log" >&2
+    exit 1
+}
+
+# run NAME BINARY DATASET: prints "bgsave_s pss_mb rss_mb cow_mb size_mb load_s"
+run() {
+    local name=$1 bin=$2 ds=$3 dir port
+    dir=$WORK/$name-$ds
+    mkdir -p "$dir"
+    port=$(free_port)
+    start "$name" "$bin" "$dir" "$port"
+    local pid=$SPID
+    case $ds in
+        strings) redis-cli -p "$port" debug populate "$KEYS" key 10 >/dev/null ;;
+        hashes) redis-cli -p "$port" --pipe <"$WORK/hashes.resp" >/dev/null ;;
+    esac
+    # Overwrite existing keys while the child writes.
+    local pattern=key:__rand_int__ range=$KEYS
+    [ "$ds" = hashes ] && { pattern=hash:__rand_int__; range=$HASHES; }
+    redis-benchmark -p "$port" -r "$range" -n 1000000000 -P 16 -c 4 -q \
+        set "$pattern" "overwritten" >/dev/null 2>&1 &
+    local load=$!
+    PIDS+=("$load")
+    sleep 0.5
+    local t0 t1 peak_pss=0 peak_rss=0 pss rss child
+    t0=$(date +%s%N)
+    redis-cli -p "$port" bgsave >/dev/null
+    while :; do
+        pss=$(kb "$pid" Pss smaps_rollup)
+        rss=$(kb "$pid" VmRSS status)
+        for child in $(pgrep -P "$pid" || true); do
+            pss=$((pss + $(kb "$child" Pss smaps_rollup)))
+            rss=$((rss + $(kb "$child" VmRSS status)))
+        done
+        [ "$pss" -gt "$peak_pss" ] && peak_pss=$pss
+        [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+        [ "$(info "$port" rdb_bgsave_in_progress)" = 0 ] && break
+        sleep 0.02
+    done
+    t1=$(date +%s%N)
+    kill "$load" 2>/dev/null || true
+    wait "$load" 2>/dev/null || true
+    local status cow size
+    status=$(info "$port" rdb_last_bgsave_status)
+    [ "$status" = ok ] || { echo "persistence: $name bgsave failed" >&2; exit 1; }
+    cow=$(info "$port" rdb_last_cow_size)
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    wait "$pid" 2>/dev/null || true
+    size=$(stat -c %s "$dir/dump.rdb")
+    # Load it back: the server logs how long the load took.
+    : >"$dir/log"
+    start "$name" "$bin" "$dir" "$port"
+    local loaded
+    loaded=$(grep -o 'DB loaded from disk: [0-9.]* seconds' "$dir/log" | awk '{ print $5 }')
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    wait "$SPID" 2>/dev/null || true
+    rm -f "$dir/dump.rdb"
+    awk -v b="$((t1 - t0))" -v p="$peak_pss" -v r="$peak_rss" -v c="$cow" -v s="$size" -v l="$loaded" \
+        'BEGIN { printf "%.3f %.1f %.1f %.1f %.1f %s\n", b / 1e9, p / 1024, r / 1024, c / 1048576, s / 1048576, l }'
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+echo
+echo "Persistence: ferredis vs redis-server $(redis-server --version | awk '{ print $3 }' | tr -d 'v='), BGSAVE under a SET load"
+echo
+echo "| dataset | figure | ferredis | redis | ratio f/r |"
+echo "|---|---|---:|---:|---:|"
+for ds in $DATASETS; do
+    read -r -a f < <(run ferredis "$PWD/target/release/ferredis-server" "$ds")
+    read -r -a r < <(run redis "$(command -v redis-server)" "$ds")
+    label=$ds
+    [ "$ds" = strings ] && label="$KEYS strings"
+    [ "$ds" = hashes ] && label="$HASHES hashes x 10 fields"
+    names=("BGSAVE time (s)" "peak PSS parent+child (MB)" "peak RSS parent+child (MB)"
+        "child copy-on-write (MB)" "dump.rdb size (MB)" "start-up load (s)")
+    for i in "${!names[@]}"; do
+        echo "| $label | ${names[$i]} | ${f[$i]} | ${r[$i]} | $(ratio "${f[$i]}" "${r[$i]}") |"
+    done
+done
