@@ -210,6 +210,11 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             ctx.client.reply.ok();
         }
         (b"populate", 3..=5) => populate(ctx)?,
+        (b"reload", _) => reload(ctx)?,
+        (b"set-skip-checksum-validation", 3) => {
+            crate::persistence::rdb::set_skip_checksum_validation(atoi(ctx.argv[2]) != 0);
+            ctx.client.reply.ok();
+        }
         (b"htstats", 3) => {
             let id = args::int(ctx.argv[2])?;
             let Some(db) = usize::try_from(id)
@@ -261,6 +266,55 @@ fn stringmatch_fuzz(seed: u64) -> usize {
         }
     }
     matched
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the dataset (unless
+/// NOSAVE), empties it (unless NOFLUSH) and loads the RDB file back
+/// (MERGE: keys in the file replace existing ones instead of failing).
+fn reload(ctx: &mut Ctx) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in &ctx.argv[2..] {
+        match opt.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => {
+                return Err(CmdError::msg(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ))
+            }
+        }
+    }
+    if save && !crate::persistence::save(ctx.srv) {
+        return Err(CmdError::msg("ERR"));
+    }
+    if flush {
+        for db in ctx.srv.keyspace.dbs.iter_mut() {
+            db.clear();
+        }
+    }
+    let path = crate::persistence::rdb_path(&ctx.srv.config);
+    let opts = crate::persistence::rdb::LoadOptions::from_config(&ctx.srv.config);
+    let now = ctx.now_ms();
+    let loaded = std::fs::File::open(&path)
+        .map_err(|e| log::warn!("Fatal error loading the DB: {}.", e))
+        .and_then(|f| {
+            crate::persistence::rdb::load_keyspace_with(
+                std::io::BufReader::with_capacity(64 * 1024, f),
+                &mut ctx.srv.keyspace,
+                now,
+                true,
+                merge,
+                &opts,
+            )
+            .map_err(|e| log::warn!("Error loading {}: {}", path.display(), e))
+        });
+    if loaded.is_err() {
+        return Err(CmdError::msg("ERR Error trying to load the RDB dump"));
+    }
+    log::warn!("DB reloaded by DEBUG RELOAD");
+    ctx.client.reply.ok();
+    Ok(())
 }
 
 /// DEBUG POPULATE count [prefix] [size]
@@ -399,6 +453,19 @@ fn help(ctx: &mut Ctx) {
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys named key:<num>. If <prefix> is specified then",
             "    it is used instead of the 'key' prefix.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "PROTOCOL <type>",
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -409,6 +476,8 @@ fn help(ctx: &mut Ctx) {
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
             "    default.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "STRINGMATCH-TEST",

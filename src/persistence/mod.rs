@@ -92,11 +92,11 @@ pub fn save(srv: &mut Server) -> bool {
             return false;
         }
     };
-    let opts = rdb::SaveOptions {
-        checksum: srv.config.get_bool("rdbchecksum"),
-        ctime: srv.now_ms / 1000,
-        used_mem: crate::sys::used_memory() as u64,
-    };
+    let opts = rdb::SaveOptions::from_config(
+        &srv.config,
+        srv.now_ms / 1000,
+        crate::sys::used_memory() as u64,
+    );
     let written = rdb::save_keyspace(
         BufWriter::with_capacity(64 * 1024, file),
         &srv.keyspace,
@@ -154,9 +154,7 @@ pub fn load_at_startup(srv: &mut Server) -> bool {
     };
     let started = Instant::now();
     let now_ms = crate::server::unix_us() / 1000;
-    let opts = rdb::LoadOptions {
-        verify_checksum: srv.config.get_bool("rdbchecksum"),
-    };
+    let opts = rdb::LoadOptions::from_config(&srv.config);
     let reader = BufReader::with_capacity(64 * 1024, file);
     match rdb::load_keyspace(reader, &mut srv.keyspace, now_ms, true, &opts) {
         Ok(stats) => {

@@ -1,10 +1,11 @@
-//! LZF decompression, for the compressed strings Redis writes into RDB
-//! files (`rdbcompression yes`). Every length and back-reference comes
-//! from the file and is checked; nothing here trusts its input. (The
-//! compressor arrives with the persistence issue; ferredis writes
-//! uncompressed strings until then.)
+//! LZF, the compression of strings in RDB files (`rdbcompression yes`):
+//! decompression, where every length and back-reference comes from the
+//! file and is checked (nothing here trusts its input), and a compressor
+//! producing the same format (literal runs of up to 32 bytes,
+//! back-references of 3..=264 bytes within 8 KiB).
 //!
-//! Redis counterpart: `lzf_d.c` (`lzf_decompress`).
+//! Redis counterpart: `lzf_d.c` (`lzf_decompress`), `lzf_c.c`
+//! (`lzf_compress`).
 
 /// Why a compressed buffer could not be expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,99 @@ pub enum LzfError {
 /// expands to 264 bytes): declared lengths beyond `input * MAX_RATIO` are
 /// corrupt and are refused before anything is allocated for them.
 pub const MAX_RATIO: usize = 88;
+
+/// Bits of the compressor's hash table index.
+const HLOG: u32 = 14;
+/// Longest literal run one control byte covers.
+const MAX_LIT: usize = 32;
+/// Farthest back-reference (offsets 1..=8192).
+const MAX_OFF: usize = 1 << 13;
+/// Longest back-reference.
+const MAX_REF: usize = 264;
+
+/// An LZF compressor. It keeps its hash table between calls: stale
+/// entries are harmless (every candidate is checked against the input
+/// bytes), so no per-call clearing is needed.
+pub struct Compressor {
+    table: Vec<u32>,
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Compressor {
+    /// A compressor with an empty table.
+    pub fn new() -> Self {
+        Compressor {
+            table: vec![0; 1 << HLOG],
+        }
+    }
+
+    /// Compresses `input`; None when the result would exceed `max_out`
+    /// bytes (Redis keeps such strings uncompressed).
+    pub fn compress(&mut self, input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+        let n = input.len();
+        let mut out = Vec::with_capacity(max_out.min(n + n / 32 + 1));
+        let mut lit_start = 0;
+        let mut ip = 0;
+        let hash = |i: usize| -> usize {
+            let v = (u32::from(input[i]) << 16)
+                | (u32::from(input[i + 1]) << 8)
+                | u32::from(input[i + 2]);
+            (v.wrapping_mul(0x9E37_79B1) >> (32 - HLOG)) as usize
+        };
+        while ip + 2 < n {
+            let h = hash(ip);
+            let cand = self.table[h] as usize;
+            self.table[h] = ip as u32;
+            if cand < ip && ip - cand <= MAX_OFF && input[cand..cand + 3] == input[ip..ip + 3] {
+                let max = (n - ip).min(MAX_REF);
+                let mut len = 3;
+                while len < max && input[cand + len] == input[ip + len] {
+                    len += 1;
+                }
+                flush_literals(&mut out, &input[lit_start..ip]);
+                let off = ip - cand - 1;
+                let l = len - 2;
+                if l < 7 {
+                    out.push(((off >> 8) as u8) | ((l as u8) << 5));
+                } else {
+                    out.push(((off >> 8) as u8) | (7 << 5));
+                    out.push((l - 7) as u8);
+                }
+                out.push(off as u8);
+                // Index the positions the match covered, for later ones.
+                let end = ip + len;
+                let mut k = ip + 1;
+                while k < end && k + 2 < n {
+                    let hk = hash(k);
+                    self.table[hk] = k as u32;
+                    k += 1;
+                }
+                ip = end;
+                lit_start = ip;
+            } else {
+                ip += 1;
+            }
+            if out.len() > max_out {
+                return None;
+            }
+        }
+        flush_literals(&mut out, &input[lit_start..]);
+        (out.len() <= max_out).then_some(out)
+    }
+}
+
+/// Writes `lit` as literal runs.
+fn flush_literals(out: &mut Vec<u8>, lit: &[u8]) {
+    for run in lit.chunks(MAX_LIT) {
+        out.push((run.len() - 1) as u8);
+        out.extend_from_slice(run);
+    }
+}
 
 /// Expands `input` into exactly `out_len` bytes.
 pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
@@ -82,6 +176,40 @@ pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compress_round_trips() {
+        let mut c = Compressor::new();
+        let mut rng = 12345u64;
+        let mut samples: Vec<Vec<u8>> = vec![
+            vec![b'a'; 100],
+            b"hello hello hello hello hello world".to_vec(),
+            (0..5000u32).map(|i| (i % 251) as u8).collect(),
+            vec![0; 70000],
+        ];
+        for len in [21, 50, 300, 9000] {
+            samples.push(
+                (0..len)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        b"abcab"[(rng % 5) as usize]
+                    })
+                    .collect(),
+            );
+        }
+        for s in &samples {
+            let z = c.compress(s, s.len()).expect("compressible");
+            assert!(z.len() < s.len());
+            assert_eq!(decompress(&z, s.len()).unwrap(), *s);
+        }
+        // Incompressible data does not fit in len - 4.
+        let noise: Vec<u8> = (0..100u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        assert!(c.compress(&noise, noise.len() - 4).is_none());
+    }
 
     #[test]
     fn expands_what_redis_wrote() {

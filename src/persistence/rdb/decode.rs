@@ -10,14 +10,19 @@
 
 use std::io::{self, Read};
 
+use super::packed::{parse_intset, parse_listpack, parse_ziplist, parse_zipmap, Entry};
 use super::{
-    len_enc, opcode, rdb_type, str_enc, type_name, LoadError, LoadOptions, LoadSink, RdbError,
-    MAGIC, RDB_VERSION,
+    len_enc, opcode, rdb_type, str_enc, type_name, AccessHint, Encodings, LoadError, LoadOptions,
+    LoadSink, RdbError, MAGIC, RDB_VERSION,
 };
+use crate::types::hash::{self, Hash};
+use crate::types::list::{Elem, End, List};
+use crate::types::set::Set;
+use crate::types::zset::{self, ZSet};
 use crate::types::Value;
 use crate::util::crc64::crc64;
 use crate::util::lzf;
-use crate::util::numfmt::push_i64;
+use crate::util::numfmt::{i64_str, parse_f64, push_i64};
 
 /// The most bytes allocated ahead of the data that fills them.
 const CHUNK: usize = 1 << 20;
@@ -99,7 +104,7 @@ impl<R: Read> RdbReader<R> {
         Ok(b[0])
     }
 
-    fn read_array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
+    pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
         let mut b = [0u8; N];
         self.read_exact(&mut b)?;
         Ok(b)
@@ -205,73 +210,191 @@ impl<R: Read> RdbReader<R> {
         })
     }
 
-    /// The body of a value of RDB type `t` (strings only, so far).
-    pub fn read_object(&mut self, t: u8) -> Result<Value, RdbError> {
-        match t {
-            rdb_type::STRING => self.read_string_value(),
+    /// The body of a value of RDB type `t`, built with the encodings
+    /// Redis would give it under `enc`. `Ok(None)` is an empty
+    /// collection, which Redis skips on load (and RESTORE refuses).
+    pub fn read_object(&mut self, t: u8, enc: &Encodings) -> Result<Option<Value>, RdbError> {
+        let v = match t {
+            rdb_type::STRING => self.read_string_value()?,
             rdb_type::LIST => {
                 let n = self.read_len()?;
-                let mut l = crate::types::list::List::new();
+                let mut l = List::new();
                 for _ in 0..n {
                     let e = self.read_string()?;
-                    l.push(
-                        crate::types::list::End::Tail,
-                        crate::types::list::Elem::from_bytes(&e),
-                        DEFAULT_LIST_FILL,
-                    );
+                    l.push(End::Tail, Elem::from_bytes(&e), enc.list_fill);
                 }
-                Ok(Value::List(Box::new(l)))
+                Value::List(Box::new(l))
+            }
+            rdb_type::LIST_ZIPLIST => {
+                let blob = self.read_string()?;
+                let entries = parse_ziplist(&blob).map_err(|_| corrupt_blob(t))?;
+                let mut l = List::new();
+                push_entries(&mut l, &entries, enc.list_fill);
+                Value::List(Box::new(l))
+            }
+            rdb_type::LIST_QUICKLIST | rdb_type::LIST_QUICKLIST_2 => {
+                let nodes = self.read_len()?;
+                let mut l = List::new();
+                for _ in 0..nodes {
+                    let container = if t == rdb_type::LIST_QUICKLIST_2 {
+                        self.read_len()?
+                    } else {
+                        QUICKLIST_PACKED
+                    };
+                    let blob = self.read_string()?;
+                    match container {
+                        QUICKLIST_PLAIN => {
+                            l.push(End::Tail, Elem::from_bytes(&blob), enc.list_fill)
+                        }
+                        QUICKLIST_PACKED => {
+                            let entries = if t == rdb_type::LIST_QUICKLIST {
+                                parse_ziplist(&blob)
+                            } else {
+                                parse_listpack(&blob)
+                            }
+                            .map_err(|_| corrupt_blob(t))?;
+                            push_entries(&mut l, &entries, enc.list_fill);
+                        }
+                        _ => return Err(RdbError::corrupt("Quicklist integrity check failed.")),
+                    }
+                }
+                Value::List(Box::new(l))
             }
             rdb_type::SET => {
                 let n = self.read_len()?;
-                let mut s = crate::types::set::Set::new();
+                let mut s = if n > enc.set_max_intset as u64 {
+                    Set::new_hashtable()
+                } else {
+                    Set::new()
+                };
                 for _ in 0..n {
                     let m = self.read_string()?;
-                    s.insert(&m, DEFAULT_SET_MAX_INTSET);
+                    if !s.insert(&m, enc.set_max_intset) {
+                        return Err(RdbError::corrupt("Duplicate set members detected"));
+                    }
                 }
-                Ok(Value::Set(Box::new(s)))
+                Value::Set(Box::new(s))
+            }
+            rdb_type::SET_INTSET => {
+                let blob = self.read_string()?;
+                let ints = parse_intset(&blob).map_err(|_| corrupt_blob(t))?;
+                let mut s = if ints.len() > enc.set_max_intset {
+                    Set::new_hashtable()
+                } else {
+                    Set::new()
+                };
+                for v in ints {
+                    s.insert(i64_str(v, &mut [0u8; 20]), usize::MAX);
+                }
+                Value::Set(Box::new(s))
             }
             rdb_type::HASH => {
                 let n = self.read_len()?;
-                let mut h = crate::types::hash::Hash::new();
+                let mut h = Hash::new();
+                if n > enc.hash.max_entries as u64 {
+                    h.convert();
+                }
                 for _ in 0..n {
                     let f = self.read_string()?;
                     let v = self.read_string()?;
-                    h.set(&f, &v, DEFAULT_HASH_LIMITS);
+                    if !h.set(&f, &v, enc.hash) {
+                        return Err(RdbError::corrupt("Duplicate hash fields detected"));
+                    }
                 }
-                Ok(Value::Hash(Box::new(h)))
+                Value::Hash(Box::new(h))
+            }
+            rdb_type::HASH_ZIPMAP => {
+                let blob = self.read_string()?;
+                let pairs = parse_zipmap(&blob).map_err(|_| corrupt_blob(t))?;
+                let pairs: Vec<(Entry, Entry)> = pairs
+                    .into_iter()
+                    .map(|(f, v)| (Entry::Str(f), Entry::Str(v)))
+                    .collect();
+                build_hash(&pairs, enc, true)?
+            }
+            rdb_type::HASH_ZIPLIST | rdb_type::HASH_LISTPACK => {
+                let blob = self.read_string()?;
+                let entries = if t == rdb_type::HASH_ZIPLIST {
+                    parse_ziplist(&blob)
+                } else {
+                    parse_listpack(&blob)
+                }
+                .map_err(|_| corrupt_blob(t))?;
+                let pairs = into_pairs(&entries).ok_or_else(|| corrupt_blob(t))?;
+                build_hash(&pairs, enc, t == rdb_type::HASH_ZIPLIST)?
             }
             rdb_type::ZSET | rdb_type::ZSET_2 => {
                 let n = self.read_len()?;
-                let mut z = crate::types::zset::ZSet::new();
+                let mut pairs: Vec<(Vec<u8>, f64)> = Vec::with_capacity((n as usize).min(1024));
                 for _ in 0..n {
                     let m = self.read_string()?;
                     let score = if t == rdb_type::ZSET_2 {
-                        let b = self.read_bytes(8)?;
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(&b);
-                        f64::from_le_bytes(a)
+                        f64::from_le_bytes(self.read_array()?)
                     } else {
                         self.read_text_double()?
                     };
                     if score.is_nan() {
-                        return Err(RdbError::Corrupt("Zset with NAN score detected".into()));
+                        return Err(RdbError::corrupt("Zset with NAN score detected"));
                     }
-                    if z.score(&m).is_some() {
-                        return Err(RdbError::Corrupt("Duplicate zset fields detected".into()));
-                    }
-                    z.insert_new(&m, score, crate::types::zset::Limits::default());
+                    pairs.push((m, score));
                 }
-                Ok(Value::ZSet(Box::new(z)))
+                build_zset(
+                    pairs.iter().map(|(m, s)| (m.as_slice(), *s)),
+                    pairs.len(),
+                    enc,
+                    true,
+                )?
             }
-            _ => Err(RdbError::UnknownType(t)),
-        }
+            rdb_type::ZSET_ZIPLIST | rdb_type::ZSET_LISTPACK => {
+                let blob = self.read_string()?;
+                let entries = if t == rdb_type::ZSET_ZIPLIST {
+                    parse_ziplist(&blob)
+                } else {
+                    parse_listpack(&blob)
+                }
+                .map_err(|_| corrupt_blob(t))?;
+                let pairs = into_pairs(&entries).ok_or_else(|| corrupt_blob(t))?;
+                let mut scored = Vec::with_capacity(pairs.len());
+                for (m, s) in &pairs {
+                    let score = match s {
+                        Entry::Int(v) => *v as f64,
+                        Entry::Str(b) => parse_f64(b).ok_or_else(|| corrupt_blob(t))?,
+                    };
+                    scored.push((m.to_vec(), score));
+                }
+                build_zset(
+                    scored.iter().map(|(m, s)| (m.as_slice(), *s)),
+                    scored.len(),
+                    enc,
+                    false,
+                )?
+            }
+            rdb_type::STREAM_LISTPACKS | rdb_type::STREAM_LISTPACKS_2 => {
+                return Err(RdbError::corrupt(
+                    "Stream values are not supported yet by ferredis",
+                ))
+            }
+            rdb_type::MODULE_PRE_GA | rdb_type::MODULE_2 => {
+                return Err(RdbError::corrupt(
+                    "Module values cannot be loaded: ferredis has no module system",
+                ))
+            }
+            _ => return Err(RdbError::UnknownType(t)),
+        };
+        let empty = match &v {
+            Value::List(l) => l.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+            _ => false,
+        };
+        Ok((!empty).then_some(v))
     }
 
     /// A score in the old text form of RDB type 3: a length byte (253 NaN,
     /// 254 +inf, 255 -inf) then that many ASCII characters.
     fn read_text_double(&mut self) -> Result<f64, RdbError> {
-        let len = self.read_bytes(1)?[0];
+        let len = self.read_u8()?;
         match len {
             253 => Ok(f64::NAN),
             254 => Ok(f64::INFINITY),
@@ -281,20 +404,116 @@ impl<R: Read> RdbReader<R> {
                 std::str::from_utf8(&text)
                     .ok()
                     .and_then(|s| s.parse::<f64>().ok())
-                    .ok_or_else(|| RdbError::Corrupt("Invalid zset score".into()))
+                    .ok_or_else(|| RdbError::corrupt("Invalid zset score"))
             }
         }
     }
 }
 
-/// Encoding thresholds used for collections built while loading (Redis's
-/// defaults; the configured ones apply to later writes).
-const DEFAULT_LIST_FILL: i64 = -2;
-const DEFAULT_SET_MAX_INTSET: usize = 512;
-const DEFAULT_HASH_LIMITS: crate::types::hash::Limits = crate::types::hash::Limits {
-    max_entries: 512,
-    max_value: 64,
-};
+/// Quicklist v2 node containers.
+const QUICKLIST_PLAIN: u64 = 1;
+const QUICKLIST_PACKED: u64 = 2;
+
+/// The error for a packed blob that fails validation, in Redis's words.
+fn corrupt_blob(t: u8) -> RdbError {
+    RdbError::corrupt(match t {
+        rdb_type::LIST_ZIPLIST => "List ziplist integrity check failed.",
+        rdb_type::LIST_QUICKLIST | rdb_type::LIST_QUICKLIST_2 => {
+            "Quicklist integrity check failed."
+        }
+        rdb_type::SET_INTSET => "Intset integrity check failed.",
+        rdb_type::HASH_ZIPMAP => "Zipmap integrity check failed.",
+        rdb_type::HASH_ZIPLIST => "Hash ziplist integrity check failed.",
+        rdb_type::HASH_LISTPACK => "Hash listpack integrity check failed.",
+        rdb_type::ZSET_ZIPLIST => "Zset ziplist integrity check failed.",
+        rdb_type::ZSET_LISTPACK => "Zset listpack integrity check failed.",
+        _ => "Bad packed value",
+    })
+}
+
+/// Appends packed entries to a list.
+fn push_entries(l: &mut List, entries: &[Entry<'_>], fill: i64) {
+    for e in entries {
+        e.with_bytes(|b| l.push(End::Tail, Elem::from_bytes(b), fill));
+    }
+}
+
+/// Pairs up an even number of entries.
+fn into_pairs<'a>(entries: &[Entry<'a>]) -> Option<Vec<(Entry<'a>, Entry<'a>)>> {
+    if !entries.len().is_multiple_of(2) {
+        return None;
+    }
+    Some(entries.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+}
+
+/// A hash from packed pairs: duplicate fields are corrupt; `listpack`
+/// unless there are more pairs than `hash-max-listpack-entries` (or, for
+/// the converted old encodings, a field or value longer than
+/// `hash-max-listpack-value`).
+fn build_hash(
+    pairs: &[(Entry<'_>, Entry<'_>)],
+    enc: &Encodings,
+    check_value_len: bool,
+) -> Result<Value, RdbError> {
+    let mut owned = Vec::with_capacity(pairs.len());
+    let mut max_len = 0;
+    for (f, v) in pairs {
+        let (f, v) = (f.to_vec(), v.to_vec());
+        max_len = max_len.max(f.len()).max(v.len());
+        owned.push((f, v));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(owned.len());
+    for (f, _) in &owned {
+        if !seen.insert(f.as_slice()) {
+            return Err(RdbError::corrupt("Duplicate hash fields detected"));
+        }
+    }
+    let mut h = Hash::new();
+    if owned.len() > enc.hash.max_entries || (check_value_len && max_len > enc.hash.max_value) {
+        h.convert();
+    }
+    let unlimited = hash::Limits {
+        max_entries: usize::MAX,
+        max_value: usize::MAX,
+    };
+    for (f, v) in &owned {
+        h.set(f, v, unlimited);
+    }
+    Ok(Value::Hash(Box::new(h)))
+}
+
+/// A sorted set from (member, score) pairs: duplicate members are
+/// corrupt; `listpack` when within `zset-max-listpack-entries` (and, for
+/// the plain types, every member within `zset-max-listpack-value`).
+fn build_zset<'a>(
+    pairs: impl Iterator<Item = (&'a [u8], f64)> + Clone,
+    n: usize,
+    enc: &Encodings,
+    check_value_len: bool,
+) -> Result<Value, RdbError> {
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut max_len = 0;
+    for (m, _) in pairs.clone() {
+        max_len = max_len.max(m.len());
+        if !seen.insert(m) {
+            return Err(RdbError::corrupt("Duplicate zset fields detected"));
+        }
+    }
+    let packed = n <= enc.zset.max_entries && (!check_value_len || max_len <= enc.zset.max_value);
+    let (mut z, lim) = if packed {
+        let lim = zset::Limits {
+            max_entries: usize::MAX,
+            max_value: usize::MAX,
+        };
+        (ZSet::new(), lim)
+    } else {
+        (ZSet::new_skiplist(), enc.zset)
+    };
+    for (m, s) in pairs {
+        z.insert_new(m, s, lim);
+    }
+    Ok(Value::ZSet(Box::new(z)))
+}
 
 /// The version digits of a header, read like C's `atoi` (leading digits).
 fn parse_version(digits: &[u8]) -> u32 {
@@ -327,6 +546,8 @@ fn load_stream<R: Read, S: LoadSink>(
         return Err(RdbError::BadVersion(version));
     }
     let mut expire_ms: Option<i64> = None;
+    let mut access = AccessHint::default();
+    let mut empty_skipped = 0u64;
     loop {
         let t = rd.read_u8()?;
         match t {
@@ -335,14 +556,8 @@ fn load_stream<R: Read, S: LoadSink>(
                 expire_ms = Some(secs as i64 * 1000);
             }
             opcode::EXPIRETIME_MS => expire_ms = Some(i64::from_le_bytes(rd.read_array()?)),
-            opcode::FREQ => {
-                // LFU counter of the next key: not kept.
-                rd.read_u8()?;
-            }
-            opcode::IDLE => {
-                // LRU idle time of the next key: not kept.
-                rd.read_len()?;
-            }
+            opcode::FREQ => access.freq = Some(rd.read_u8()?),
+            opcode::IDLE => access.idle_secs = Some(rd.read_len()?),
             opcode::EOF => break,
             opcode::SELECTDB => {
                 let db = rd.read_len()?;
@@ -378,19 +593,29 @@ fn load_stream<R: Read, S: LoadSink>(
                     return Err(RdbError::UnknownType(t));
                 }
                 let key = rd.read_string()?;
-                if !matches!(
+                if matches!(
                     t,
-                    rdb_type::STRING
-                        | rdb_type::LIST
-                        | rdb_type::SET
-                        | rdb_type::HASH
-                        | rdb_type::ZSET
-                        | rdb_type::ZSET_2
+                    rdb_type::STREAM_LISTPACKS
+                        | rdb_type::STREAM_LISTPACKS_2
+                        | rdb_type::MODULE_PRE_GA
+                        | rdb_type::MODULE_2
                 ) {
                     return Err(RdbError::UnsupportedType { rdb_type: t, key });
                 }
-                let value = rd.read_object(t)?;
-                sink.entry(key, value, expire_ms.take())?;
+                let expire = expire_ms.take();
+                let hint = std::mem::take(&mut access);
+                match rd.read_object(t, &opts.encodings)? {
+                    Some(value) => sink.entry_with_access(key, value, expire, hint)?,
+                    None => {
+                        empty_skipped += 1;
+                        if empty_skipped <= 10 {
+                            log::info!(
+                                "rdbLoadObject skipping empty key: {}",
+                                String::from_utf8_lossy(&key)
+                            );
+                        }
+                    }
+                }
             }
         }
     }
@@ -495,6 +720,7 @@ mod tests {
         let mut ks = Keyspace::new(16);
         let opts = LoadOptions {
             verify_checksum: true,
+            encodings: Encodings::default(),
         };
         let stats = load_keyspace(&f[..], &mut ks, 0, true, &opts).unwrap();
         assert_eq!(stats.keys_loaded, 4);
@@ -527,6 +753,7 @@ mod tests {
             checksum: true,
             ctime: 1_700_000_000,
             used_mem: 1 << 20,
+            compression: true,
         };
         let mut valid = save_keyspace(Vec::new(), &ks, &opts).unwrap();
         // Splice an LZF string (from Redis) before EOF so it gets mutated too.
@@ -574,6 +801,7 @@ mod tests {
                 let mut k = Keyspace::new(16);
                 let o = LoadOptions {
                     verify_checksum: verify,
+                    encodings: Encodings::default(),
                 };
                 let ok = load_keyspace(&f[..], &mut k, 0, true, &o).is_ok();
                 outcomes[ok as usize] += 1;
