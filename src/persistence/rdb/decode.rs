@@ -731,40 +731,410 @@ mod tests {
         assert_eq!(db.expire_of(b"ex"), Some(0x0000_01a2_1190_df8b));
     }
 
-    /// A few thousand mutations of a valid file through the decoder: every
-    /// outcome is Ok or an error, never a panic or a runaway allocation.
-    #[test]
-    fn mutated_files_never_panic() {
-        let mut ks = Keyspace::new(16);
-        for i in 0..40 {
-            let k = format!("key:{}", i);
-            let v = match i % 4 {
-                0 => i.to_string(),
-                1 => "x".repeat(i * 7),
-                2 => format!("{}", -70000 - i as i64),
-                _ => "embedded".into(),
-            };
-            ks.dbs[i % 3].set(k.as_bytes(), Value::string(v.as_bytes()), false);
-            if i % 5 == 0 {
-                ks.dbs[i % 3].set_expire(k.as_bytes(), 5_000_000_000_000);
+    /// A ziplist of `items` laid out as Redis writes one (integers in the
+    /// smallest integer encoding, strings with 6/14/32-bit lengths).
+    pub(crate) fn ziplist(items: &[&[u8]]) -> Vec<u8> {
+        let mut zl = vec![0u8; 10];
+        let mut prev = 0usize;
+        let mut last = 10;
+        for it in items {
+            last = zl.len();
+            let mut e = Vec::new();
+            if prev < 254 {
+                e.push(prev as u8);
+            } else {
+                e.push(254);
+                e.extend_from_slice(&(prev as u32).to_le_bytes());
             }
+            match crate::util::numfmt::parse_i64(it) {
+                Some(v) if (0..=12).contains(&v) => e.push(0xf1 + v as u8),
+                Some(v) if i8::try_from(v).is_ok() => e.extend([0xfe, v as u8]),
+                Some(v) if i16::try_from(v).is_ok() => {
+                    e.push(0xc0);
+                    e.extend_from_slice(&(v as i16).to_le_bytes());
+                }
+                Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => {
+                    e.push(0xf0);
+                    e.extend_from_slice(&v.to_le_bytes()[..3]);
+                }
+                Some(v) if i32::try_from(v).is_ok() => {
+                    e.push(0xd0);
+                    e.extend_from_slice(&(v as i32).to_le_bytes());
+                }
+                Some(v) => {
+                    e.push(0xe0);
+                    e.extend_from_slice(&v.to_le_bytes());
+                }
+                None if it.len() < 64 => {
+                    e.push(it.len() as u8);
+                    e.extend_from_slice(it);
+                }
+                None if it.len() < 16384 => {
+                    e.extend([0x40 | (it.len() >> 8) as u8, it.len() as u8]);
+                    e.extend_from_slice(it);
+                }
+                None => {
+                    e.push(0x80);
+                    e.extend_from_slice(&(it.len() as u32).to_be_bytes());
+                    e.extend_from_slice(it);
+                }
+            }
+            prev = e.len();
+            zl.extend_from_slice(&e);
         }
+        zl.push(0xff);
+        let n = zl.len() as u32;
+        zl[..4].copy_from_slice(&n.to_le_bytes());
+        zl[4..8].copy_from_slice(&(last as u32).to_le_bytes());
+        zl[8..10].copy_from_slice(&(items.len().min(65535) as u16).to_le_bytes());
+        zl
+    }
+
+    /// A zipmap of `pairs` (one free byte after each value).
+    fn zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut zm = vec![pairs.len().min(254) as u8];
+        let len = |zm: &mut Vec<u8>, n: usize| {
+            if n < 254 {
+                zm.push(n as u8);
+            } else {
+                zm.push(254);
+                zm.extend_from_slice(&(n as u32).to_le_bytes());
+            }
+        };
+        for (k, v) in pairs {
+            len(&mut zm, k.len());
+            zm.extend_from_slice(k);
+            len(&mut zm, v.len());
+            zm.push(1);
+            zm.extend_from_slice(v);
+            zm.push(0);
+        }
+        zm.push(0xff);
+        zm
+    }
+
+    /// One RDB key entry: type byte, key, then `body`.
+    fn entry(t: u8, key: &[u8], body: &[u8]) -> Vec<u8> {
+        let mut w = crate::persistence::rdb::encode::RdbWriter::new(Vec::new(), false);
+        w.write_raw(&[t]).unwrap();
+        w.write_string(key).unwrap();
+        w.write_raw(body).unwrap();
+        w.into_inner()
+    }
+
+    /// A string in RDB form.
+    fn rdb_str(b: &[u8]) -> Vec<u8> {
+        let mut w = crate::persistence::rdb::encode::RdbWriter::new(Vec::new(), false);
+        w.write_string(b).unwrap();
+        w.into_inner()
+    }
+
+    /// An RDB length.
+    fn rdb_len(n: u64) -> Vec<u8> {
+        let mut w = crate::persistence::rdb::encode::RdbWriter::new(Vec::new(), false);
+        w.write_len(n).unwrap();
+        w.into_inner()
+    }
+
+    /// A keyspace with every type in its small and big encodings.
+    fn every_type_keyspace() -> Keyspace {
+        use crate::types::hash::Hash;
+        use crate::types::list::List;
+        use crate::types::set::Set;
+        use crate::types::zset::ZSet;
+        let mut ks = Keyspace::new(16);
+        let db = &mut ks.dbs[0];
+        let mut l = List::new();
+        for i in 0..300 {
+            let e = if i % 3 == 0 {
+                (i as i64 * 1000 - 7).to_string()
+            } else {
+                "e".repeat(i % 70)
+            };
+            l.push(End::Tail, Elem::from_bytes(e.as_bytes()), -2);
+        }
+        db.set(b"list", Value::List(Box::new(l)), false);
+        let mut s = Set::new();
+        for v in [1i64, -5, 300, 70000, 1 << 40] {
+            s.insert(v.to_string().as_bytes(), 512);
+        }
+        db.set(b"intset", Value::Set(Box::new(s)), false);
+        let mut s = Set::new();
+        for i in 0..20 {
+            s.insert(format!("m{}", i).as_bytes(), 512);
+        }
+        db.set(b"strset", Value::Set(Box::new(s)), false);
+        let lim = hash::Limits {
+            max_entries: 512,
+            max_value: 64,
+        };
+        let mut h = Hash::new();
+        h.set(b"a", b"1", lim);
+        h.set(b"b", b"hello", lim);
+        db.set(b"hash", Value::Hash(Box::new(h)), false);
+        let mut h = Hash::new();
+        h.set(b"long", &[b'v'; 100], lim);
+        h.set(b"x", b"y", lim);
+        db.set(b"bighash", Value::Hash(Box::new(h)), false);
+        let mut z = ZSet::new();
+        for (i, s) in [1.5, -2.0, f64::INFINITY, 1e20].iter().enumerate() {
+            z.insert_new(format!("z{}", i).as_bytes(), *s, zset::Limits::default());
+        }
+        db.set(b"zset", Value::ZSet(Box::new(z)), false);
+        let mut z = ZSet::new_skiplist();
+        for i in 0..200 {
+            z.insert_new(
+                format!("big{}", i).as_bytes(),
+                i as f64 / 3.0,
+                zset::Limits::default(),
+            );
+        }
+        db.set(b"bigzset", Value::ZSet(Box::new(z)), false);
+        db.set(b"str", Value::string(&b"abc".repeat(30)), false);
+        db.set_expire(b"str", 5_000_000_000_000);
+        ks
+    }
+
+    /// A valid file with every type and encoding: ferredis's own writes
+    /// plus the older encodings Redis still loads, spliced in before EOF.
+    fn every_encoding_file() -> Vec<u8> {
         let opts = SaveOptions {
             checksum: true,
             ctime: 1_700_000_000,
             used_mem: 1 << 20,
             compression: true,
         };
-        let mut valid = save_keyspace(Vec::new(), &ks, &opts).unwrap();
-        // Splice an LZF string (from Redis) before EOF so it gets mutated too.
-        let eof = valid.len() - 9;
-        valid.splice(
-            eof..eof,
-            [
-                0x00, 0x01, b'z', 0xc3, 0x09, 0x40, 0x64, 0x01, 0x61, 0x61, 0xe0, 0x57, 0x00, 0x01,
-                0x61, 0x61,
-            ],
+        let mut f = save_keyspace(Vec::new(), &every_type_keyspace(), &opts).unwrap();
+        f.truncate(f.len() - 9);
+        let big = vec![b'q'; 300];
+        let items: [&[u8]; 8] = [
+            b"a",
+            b"1",
+            b"-100",
+            b"30000",
+            b"-70000",
+            b"5000000000",
+            &big,
+            b"12",
+        ];
+        // Ziplist list (10), quicklist v1 (14) of two ziplists.
+        f.extend(entry(10, b"zl-list", &rdb_str(&ziplist(&items))));
+        let mut ql = rdb_len(2);
+        ql.extend(rdb_str(&ziplist(&items[..3])));
+        ql.extend(rdb_str(&ziplist(&items[3..])));
+        f.extend(entry(14, b"ql-list", &ql));
+        // Quicklist v2 (18) with a plain node between packed ones.
+        let mut lp = super::super::packed::ListpackWriter::new();
+        lp.push_bytes(b"p1");
+        lp.push_bytes(b"2");
+        let lp = lp.finish();
+        let mut q2 = rdb_len(3);
+        q2.extend(rdb_len(2));
+        q2.extend(rdb_str(&lp));
+        q2.extend(rdb_len(1));
+        q2.extend(rdb_str(&big));
+        q2.extend(rdb_len(2));
+        q2.extend(rdb_str(&lp));
+        f.extend(entry(18, b"q2-list", &q2));
+        // Plain list (1).
+        let mut pl = rdb_len(2);
+        pl.extend(rdb_str(b"x"));
+        pl.extend(rdb_str(b"7"));
+        f.extend(entry(1, b"plain-list", &pl));
+        // Zipmap (9), ziplist hash (13), ziplist zset (12), zset v1 (3).
+        let zm = zipmap(&[(b"f1", b"v1"), (b"f2", b"22")]);
+        f.extend(entry(9, b"zm-hash", &rdb_str(&zm)));
+        let zh = ziplist(&[b"f", b"1", b"g", b"two"]);
+        f.extend(entry(13, b"zl-hash", &rdb_str(&zh)));
+        let zz = ziplist(&[b"m1", b"1", b"m2", b"2.5", b"m3", b"-3"]);
+        f.extend(entry(12, b"zl-zset", &rdb_str(&zz)));
+        let mut z1 = rdb_len(3);
+        z1.extend(rdb_str(b"a"));
+        z1.extend(b"\x031.5");
+        z1.extend(rdb_str(b"b"));
+        z1.push(254);
+        z1.extend(rdb_str(b"c"));
+        z1.push(255);
+        f.extend(entry(3, b"v1-zset", &z1));
+        // An empty ziplist list: skipped on load.
+        f.extend(entry(10, b"empty", &rdb_str(&ziplist(&[]))));
+        f.push(0xff);
+        let crc = crc64(0, &f);
+        f.extend_from_slice(&crc.to_le_bytes());
+        f
+    }
+
+    fn load_all(f: &[u8], verify: bool) -> Result<Keyspace, LoadError> {
+        let mut ks = Keyspace::new(16);
+        let o = LoadOptions {
+            verify_checksum: verify,
+            encodings: Encodings::default(),
+        };
+        load_keyspace(f, &mut ks, 0, true, &o).map(|_| ks)
+    }
+
+    #[test]
+    fn loads_every_encoding_with_redis_encodings() {
+        let f = every_encoding_file();
+        let mut ks = load_all(&f, true).unwrap();
+        let db = &mut ks.dbs[0];
+        let enc = |db: &mut crate::db::Db, k: &[u8]| db.get(k, 0).map(|v| v.encoding());
+        let list = |db: &mut crate::db::Db, k: &[u8]| -> Vec<Vec<u8>> {
+            match db.get(k, 0) {
+                Some(Value::List(l)) => l.iter().map(|e| e.with_bytes(|b| b.to_vec())).collect(),
+                _ => panic!("not a list"),
+            }
+        };
+        let big = vec![b'q'; 300];
+        let items: Vec<Vec<u8>> = [
+            &b"a"[..],
+            b"1",
+            b"-100",
+            b"30000",
+            b"-70000",
+            b"5000000000",
+            &big,
+            b"12",
+        ]
+        .iter()
+        .map(|b| b.to_vec())
+        .collect();
+        assert_eq!(list(db, b"zl-list"), items);
+        assert_eq!(list(db, b"ql-list"), items);
+        assert_eq!(
+            list(db, b"q2-list"),
+            vec![
+                b"p1".to_vec(),
+                b"2".to_vec(),
+                big.clone(),
+                b"p1".to_vec(),
+                b"2".to_vec()
+            ]
         );
+        assert_eq!(list(db, b"plain-list"), vec![b"x".to_vec(), b"7".to_vec()]);
+        assert_eq!(list(db, b"list").len(), 300);
+        assert!(db.get(b"empty", 0).is_none());
+        match db.get(b"zm-hash", 0) {
+            Some(Value::Hash(h)) => {
+                assert_eq!(h.get(b"f2"), Some(&b"22"[..]));
+                assert_eq!(h.encoding(), "listpack");
+            }
+            _ => panic!("zm-hash"),
+        }
+        match db.get(b"zl-hash", 0) {
+            Some(Value::Hash(h)) => assert_eq!(h.get(b"g"), Some(&b"two"[..])),
+            _ => panic!("zl-hash"),
+        }
+        match db.get(b"zl-zset", 0) {
+            Some(Value::ZSet(z)) => {
+                assert_eq!(z.score(b"m2"), Some(2.5));
+                assert_eq!(z.score(b"m3"), Some(-3.0));
+                assert_eq!(z.encoding(), "listpack");
+            }
+            _ => panic!("zl-zset"),
+        }
+        match db.get(b"v1-zset", 0) {
+            Some(Value::ZSet(z)) => {
+                assert_eq!(z.score(b"a"), Some(1.5));
+                assert_eq!(z.score(b"c"), Some(f64::NEG_INFINITY));
+            }
+            _ => panic!("v1-zset"),
+        }
+        match db.get(b"zset", 0) {
+            Some(Value::ZSet(z)) => assert_eq!(z.score(b"z3"), Some(1e20)),
+            _ => panic!("zset"),
+        }
+        assert_eq!(enc(db, b"intset"), Some("intset"));
+        assert_eq!(enc(db, b"strset"), Some("hashtable"));
+        assert_eq!(enc(db, b"hash"), Some("listpack"));
+        assert_eq!(enc(db, b"bighash"), Some("hashtable"));
+        assert_eq!(enc(db, b"zset"), Some("listpack"));
+        assert_eq!(enc(db, b"bigzset"), Some("skiplist"));
+        assert_eq!(enc(db, b"str"), Some("raw"));
+        assert_eq!(db.expire_of(b"str"), Some(5_000_000_000_000));
+        // Saved again and reloaded: the same digest of every key.
+        let again = save_keyspace(
+            Vec::new(),
+            &ks,
+            &SaveOptions {
+                checksum: true,
+                ctime: 0,
+                used_mem: 0,
+                compression: false,
+            },
+        )
+        .unwrap();
+        let back = load_all(&again, true).unwrap();
+        assert_eq!(back.dbs[0].len(), ks.dbs[0].len());
+    }
+
+    #[test]
+    fn duplicates_and_bad_blobs_are_corrupt() {
+        let load_one = |t: u8, body: &[u8]| {
+            let mut f = b"REDIS0010".to_vec();
+            f.extend(entry(t, b"k", body));
+            f.push(0xff);
+            f.extend_from_slice(&[0; 8]);
+            load_all(&f, true)
+                .map(|_| ())
+                .map_err(|e| e.error.to_string())
+        };
+        let dup_set = [rdb_len(2), rdb_str(b"a"), rdb_str(b"a")].concat();
+        assert_eq!(
+            load_one(2, &dup_set).unwrap_err(),
+            "Duplicate set members detected"
+        );
+        let dup_hash = rdb_str(&ziplist(&[b"f", b"1", b"f", b"2"]));
+        assert_eq!(
+            load_one(13, &dup_hash).unwrap_err(),
+            "Duplicate hash fields detected"
+        );
+        let mut lp = super::super::packed::ListpackWriter::new();
+        for e in [b"m", b"1", b"m", b"2"] {
+            lp.push_bytes(e);
+        }
+        assert_eq!(
+            load_one(17, &rdb_str(&lp.finish())).unwrap_err(),
+            "Duplicate zset fields detected"
+        );
+        let odd = rdb_str(&ziplist(&[b"f", b"1", b"g"]));
+        assert_eq!(
+            load_one(13, &odd).unwrap_err(),
+            "Hash ziplist integrity check failed."
+        );
+        assert_eq!(
+            load_one(
+                11,
+                &rdb_str(b"\x02\x00\x00\x00\x02\x00\x00\x00\x05\x00\x01\x00")
+            )
+            .unwrap_err(),
+            "Intset integrity check failed."
+        );
+        let q2 = [rdb_len(1), rdb_len(3), rdb_str(b"x")].concat();
+        assert_eq!(
+            load_one(18, &q2).unwrap_err(),
+            "Quicklist integrity check failed."
+        );
+        let nan = [rdb_len(1), rdb_str(b"a"), f64::NAN.to_le_bytes().to_vec()].concat();
+        assert_eq!(
+            load_one(5, &nan).unwrap_err(),
+            "Zset with NAN score detected"
+        );
+        // A huge declared count with nothing behind it: a short read.
+        let huge = [vec![0x81, 0x40, 0, 0, 0, 0, 0, 0, 0], rdb_str(b"a")].concat();
+        for t in [1, 2, 3, 4, 5, 14, 18] {
+            assert!(load_one(t, &huge).is_err());
+        }
+    }
+
+    /// A few thousand mutations (bit flips, byte changes, truncations,
+    /// insertions, length-field edits) of a valid file with every type
+    /// and encoding through the decoder: every outcome is Ok or an error,
+    /// never a panic or a runaway allocation.
+    #[test]
+    fn mutated_files_never_panic() {
+        let valid = every_encoding_file();
+        assert!(load_all(&valid, true).is_ok());
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             rng ^= rng << 13;
@@ -772,39 +1142,51 @@ mod tests {
             rng ^= rng << 17;
             rng
         };
-        let specials = [0x00, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xc0, 0xc3, 0xfe, 0xff];
+        let specials = [
+            0x00, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xc0, 0xc3, 0xf0, 0xfe, 0xff,
+        ];
+        let lengths: [&[u8]; 5] = [
+            &[0x3f],
+            &[0x7f, 0xff],
+            &[0x80, 0x7f, 0xff, 0xff, 0xff],
+            &[0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0xc3, 0x7f, 0xff],
+        ];
         let mut outcomes = [0usize; 2];
-        for round in 0..4000 {
+        for round in 0..3000 {
             let mut f = valid.clone();
-            match round % 4 {
-                0 | 1 => {
-                    for _ in 0..1 + next() % 4 {
-                        let i = next() as usize % f.len();
-                        f[i] = if next() % 2 == 0 {
-                            next() as u8
-                        } else {
-                            specials[next() as usize % specials.len()]
-                        };
+            let at = |n: u64, len: usize| n as usize % len;
+            match round % 5 {
+                0 => {
+                    for _ in 0..1 + next() % 3 {
+                        let i = at(next(), f.len());
+                        f[i] ^= 1 << (next() % 8);
                     }
                 }
-                2 => {
-                    let cut = next() as usize % f.len();
-                    f.truncate(cut);
+                1 => {
+                    let i = at(next(), f.len());
+                    f[i] = if next() % 2 == 0 {
+                        next() as u8
+                    } else {
+                        specials[next() as usize % specials.len()]
+                    };
                 }
-                _ => {
-                    let i = next() as usize % f.len();
+                2 => f.truncate(at(next(), f.len())),
+                3 => {
+                    let i = at(next(), f.len());
                     let extra: Vec<u8> = (0..1 + next() % 9).map(|_| next() as u8).collect();
                     f.splice(i..i, extra);
                 }
+                _ => {
+                    // Overwrite bytes with a length field.
+                    let i = at(next(), f.len());
+                    let l = lengths[next() as usize % lengths.len()];
+                    let end = (i + l.len()).min(f.len());
+                    f.splice(i..end, l.iter().copied());
+                }
             }
             for verify in [true, false] {
-                let mut k = Keyspace::new(16);
-                let o = LoadOptions {
-                    verify_checksum: verify,
-                    encodings: Encodings::default(),
-                };
-                let ok = load_keyspace(&f[..], &mut k, 0, true, &o).is_ok();
-                outcomes[ok as usize] += 1;
+                outcomes[load_all(&f, verify).is_ok() as usize] += 1;
             }
         }
         assert!(outcomes[0] > 1000 && outcomes[1] > 0, "{:?}", outcomes);
