@@ -255,7 +255,7 @@ mod tests {
             "+OK\r\n"
         );
         assert_eq!(
-            r(&mut h, &[b"k2", b"0", b"\x00\x05v\x0a\x00abcdefgh"]),
+            r(&mut h, &[b"k2", b"0", b"\x00\x3fv\x0a\x00abcdefgh"]),
             "-ERR Bad data format\r\n"
         );
         assert_eq!(

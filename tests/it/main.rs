@@ -10,6 +10,7 @@ mod admin;
 mod blocking;
 mod clients;
 mod common;
+mod dump;
 mod keyspace;
 mod list;
 mod protocol;

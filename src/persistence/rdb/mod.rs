@@ -597,7 +597,9 @@ pub fn restore_payload(
             return Err(PayloadError::VersionOrChecksum);
         }
     }
-    let mut rd = decode::RdbReader::new(&payload[..n - 10], false);
+    // As in Redis, the value is read from the whole payload: a value that
+    // runs into the footer bytes is not refused.
+    let mut rd = decode::RdbReader::new(payload, false);
     let t = rd.read_u8().map_err(|_| PayloadError::BadData)?;
     if type_name(t).is_none() {
         return Err(PayloadError::BadData);
