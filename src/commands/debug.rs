@@ -319,23 +319,20 @@ fn reload(ctx: &mut Ctx) -> CmdResult {
 
 /// DEBUG POPULATE count [prefix] [size]
 fn populate(ctx: &mut Ctx) -> CmdResult {
-    let count = args::int(ctx.argv[2])?;
-    if count < 0 {
-        return Err(CmdError::msg("ERR count must be greater or equal to 0"));
-    }
+    // Redis's getPositiveLongFromObjectOrReply: one message for
+    // non-integers and negatives alike.
+    let positive = |arg: &[u8]| match crate::util::numfmt::parse_i64(arg) {
+        Some(v) if v >= 0 => Ok(v),
+        _ => Err(CmdError::msg(crate::errors::POSITIVE)),
+    };
+    let count = positive(ctx.argv[2])?;
     let prefix = ctx
         .argv
         .get(3)
         .map(|p| p.to_vec())
         .unwrap_or(b"key".to_vec());
     let size = match ctx.argv.get(4) {
-        Some(s) => {
-            let v = args::int(s)?;
-            if v < 0 {
-                return Err(CmdError::msg("ERR size must be greater or equal to 0"));
-            }
-            Some(v as usize)
-        }
+        Some(s) => Some(positive(s)? as usize),
         None => None,
     };
     if let Some(sz) = size {

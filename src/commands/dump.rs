@@ -15,10 +15,12 @@ use crate::persistence::rdb::{self, AccessHint, Encodings, PayloadError};
 const KEY: (i32, i32, i32) = keys(1, 1, 1);
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("dump", 2, READONLY, KEY, Group::Generic, dump_command).doc(
-        "Return a serialized version of the value stored at the specified key.",
-        "2.6.0",
-    ),
+    cmd("dump", 2, READONLY, KEY, Group::Generic, dump_command)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "Return a serialized version of the value stored at the specified key.",
+            "2.6.0",
+        ),
     cmd(
         "restore",
         -4,
