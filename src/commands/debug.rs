@@ -68,35 +68,6 @@ fn dataset_digest(dbs: &[Db]) -> [u8; 20] {
     fin
 }
 
-/// Length of a string in RDB serialization (DEBUG OBJECT's
-/// `serializedlength`), without compression.
-fn rdb_string_len(v: &Value) -> usize {
-    if let Some(n) = v.as_i64() {
-        if v.encoding() == "int" || crate::util::numfmt::i64_to_bytes(n) == v.to_bytes() {
-            if i8::try_from(n).is_ok() {
-                return 2;
-            }
-            if i16::try_from(n).is_ok() {
-                return 3;
-            }
-            if i32::try_from(n).is_ok() {
-                return 5;
-            }
-        }
-    }
-    let len = v.string_len();
-    let hdr = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else if len <= u32::MAX as usize {
-        5
-    } else {
-        9
-    };
-    hdr + len
-}
-
 /// C's `atoi`, which Redis uses for the on/off switches of DEBUG: leading
 /// blanks, an optional sign, then digits up to the first non-digit; 0
 /// when there are none. Never an error.
@@ -148,20 +119,38 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
         }
         (b"object", 3) => {
             let now = ctx.now_ms();
+            let compression = ctx.srv.config.get_bool("rdbcompression");
+            let fill = ctx.srv.config.get_i64("list-max-listpack-size");
+            let compress_depth = ctx.srv.config.get_i64("list-compress-depth");
             let key = ctx.argv[2];
             let db = ctx.db();
             let Some(i) = db.peek(key, now) else {
                 return Err(CmdError::NoSuchKey);
             };
             let v = db.dict.value_at(i);
-            let line = format!(
+            let mut line = format!(
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 v as *const Value,
                 v.encoding(),
-                rdb_string_len(v),
+                crate::persistence::rdb::encode::serialized_len(v, compression),
                 db.dict.lru(i),
                 db.idle_secs(i, now)
             );
+            if let Value::List(l) = v {
+                let nodes = l.node_count().max(1);
+                let packed: usize = crate::persistence::rdb::encode::list_nodes(l)
+                    .iter()
+                    .map(|n| n.len())
+                    .sum();
+                line.push_str(&format!(
+                    " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                    l.node_count(),
+                    l.len() as f64 / nodes as f64,
+                    fill,
+                    (compress_depth != 0) as u8,
+                    packed
+                ));
+            }
             ctx.client.reply.simple(line.as_bytes());
         }
         (b"digest", 2) => {

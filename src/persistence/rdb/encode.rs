@@ -198,31 +198,12 @@ impl<W: Write> RdbWriter<W> {
         match v {
             Value::Int(n) => self.write_int_string(*n),
             Value::List(l) => {
-                // Quicklist v2: nodes of packed listpacks of at most
-                // LIST_NODE_BYTES. First the node sizes (the count
-                // comes first), then the nodes.
-                let mut nodes: Vec<usize> = Vec::new();
-                let mut bytes = 0;
-                for e in l.iter() {
-                    let add = e.with_bytes(|b| b.len()) + 11;
-                    match nodes.last_mut() {
-                        Some(n) if bytes + add <= LIST_NODE_BYTES => *n += 1,
-                        _ => {
-                            nodes.push(1);
-                            bytes = 6;
-                        }
-                    }
-                    bytes += add;
-                }
+                // Quicklist v2: nodes of packed listpacks.
+                let nodes = list_nodes(l);
                 self.write_len(nodes.len() as u64)?;
-                let mut it = l.iter();
-                for count in nodes {
-                    let mut lp = ListpackWriter::new();
-                    for e in it.by_ref().take(count) {
-                        e.with_bytes(|b| lp.push_bytes(b));
-                    }
+                for lp in nodes {
                     self.write_len(2)?;
-                    self.write_string(&lp.finish())?;
+                    self.write_string(&lp)?;
                 }
                 Ok(())
             }
@@ -311,6 +292,34 @@ impl<W: Write> RdbWriter<W> {
         self.inner.flush()?;
         Ok(self.inner)
     }
+}
+
+/// A list as the listpacks of the quicklist v2 nodes it is written as:
+/// at most LIST_NODE_BYTES each (a longer element gets a node alone).
+pub fn list_nodes(l: &crate::types::list::List) -> Vec<Vec<u8>> {
+    let mut nodes = Vec::new();
+    let mut lp = ListpackWriter::new();
+    for e in l.iter() {
+        let add = e.with_bytes(|b| b.len()) + 11;
+        if lp.count() > 0 && lp.len_bytes() + add > LIST_NODE_BYTES {
+            nodes.push(std::mem::take(&mut lp).finish());
+        }
+        e.with_bytes(|b| lp.push_bytes(b));
+    }
+    if lp.count() > 0 {
+        nodes.push(lp.finish());
+    }
+    nodes
+}
+
+/// Bytes a value's body takes in an RDB file (DEBUG OBJECT's
+/// `serializedlength`, Redis's `rdbSavedObjectLen`).
+pub fn serialized_len(v: &Value, compression: bool) -> u64 {
+    let mut w = RdbWriter::new(io::sink(), false);
+    w.set_compression(compression);
+    // Writing to a sink cannot fail.
+    let _ = w.write_value(v);
+    w.written()
 }
 
 /// The RDB type byte a value is saved with.
