@@ -298,8 +298,9 @@ fn reload(ctx: &mut Ctx) -> CmdResult {
             )
             .map_err(|e| log::warn!("Error loading {}: {}", path.display(), e))
         });
-    if loaded.is_err() {
-        return Err(CmdError::msg("ERR Error trying to load the RDB dump"));
+    match loaded {
+        Ok(stats) => ctx.srv.persistence.last_load = stats,
+        Err(()) => return Err(CmdError::msg("ERR Error trying to load the RDB dump")),
     }
     log::warn!("DB reloaded by DEBUG RELOAD");
     ctx.client.reply.ok();

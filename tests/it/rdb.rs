@@ -898,3 +898,54 @@ fn debug_reload_options() {
     assert_eq!(c.cmd(&["GET", "c"]), b"$4\r\nkept\r\n");
     stop(a, &mut c);
 }
+
+#[test]
+fn idle_and_freq_hints_survive_reload_and_cross_over() {
+    for (policy, field, cmd_args) in [
+        ("allkeys-lru", "IDLETIME", ["IDLETIME", "5000"]),
+        ("allkeys-lfu", "FREQ", ["FREQ", "77"]),
+    ] {
+        let dir = Dir::new("rdb-access");
+        let a = ferredis_in(&dir.0, &["--maxmemory-policy", policy]);
+        let mut c = a.raw();
+        ok(&mut c, &[b"SET", b"src", b"hello"]);
+        let p = c.cmd_frame(&["DUMP", "src"]);
+        let args: [&[u8]; 6] = [
+            b"RESTORE",
+            b"k",
+            b"0",
+            p.bytes(),
+            cmd_args[0].as_bytes(),
+            cmd_args[1].as_bytes(),
+        ];
+        ok(&mut c, &args);
+        let want = c.cmd_frame(&["OBJECT", field, "k"]).text();
+        assert_eq!(want, cmd_args[1]);
+        assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), b"+OK\r\n");
+        let got: i64 = c
+            .cmd_frame(&["OBJECT", field, "k"])
+            .text()
+            .parse()
+            .expect("int");
+        let want: i64 = want.parse().expect("int");
+        assert!((got - want).abs() <= 2, "{} {} vs {}", field, got, want);
+        stop(a, &mut c);
+        let Some(r) = redis_in(&dir.0, &["--maxmemory-policy", policy]) else {
+            return;
+        };
+        let mut cr = r.raw();
+        let theirs: i64 = cr
+            .cmd_frame(&["OBJECT", field, "k"])
+            .text()
+            .parse()
+            .expect("int");
+        assert!(
+            (theirs - want).abs() <= 2,
+            "redis {} {} vs {}",
+            field,
+            theirs,
+            want
+        );
+        stop(r, &mut cr);
+    }
+}

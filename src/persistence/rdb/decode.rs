@@ -903,6 +903,7 @@ mod tests {
             ctime: 1_700_000_000,
             used_mem: 1 << 20,
             compression: true,
+            access: super::super::AccessSave::None,
         };
         let mut f = save_keyspace(Vec::new(), &every_type_keyspace(), &opts).unwrap();
         f.truncate(f.len() - 9);
@@ -1061,6 +1062,7 @@ mod tests {
                 ctime: 0,
                 used_mem: 0,
                 compression: false,
+                access: super::super::AccessSave::None,
             },
         )
         .unwrap();

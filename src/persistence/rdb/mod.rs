@@ -398,6 +398,20 @@ pub struct SaveOptions {
     pub used_mem: u64,
     /// LZF-compress strings longer than 20 bytes (`rdbcompression yes`).
     pub compression: bool,
+    /// Write each key's `IDLE` (an `*-lru` `maxmemory-policy`) or `FREQ`
+    /// (`*-lfu`) before it, as Redis does.
+    pub access: AccessSave,
+}
+
+/// Which access hint is saved per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessSave {
+    #[default]
+    None,
+    /// `IDLE` seconds (LRU policies).
+    Idle,
+    /// `FREQ` counter (LFU policies).
+    Freq,
 }
 
 impl SaveOptions {
@@ -408,6 +422,16 @@ impl SaveOptions {
             ctime,
             used_mem,
             compression: cfg.get_bool("rdbcompression"),
+            access: {
+                let policy = cfg.get_enum("maxmemory-policy");
+                if policy.ends_with("-lru") {
+                    AccessSave::Idle
+                } else if policy.ends_with("-lfu") {
+                    AccessSave::Freq
+                } else {
+                    AccessSave::None
+                }
+            },
         }
     }
 }
@@ -520,12 +544,24 @@ pub fn save_keyspace<W: std::io::Write>(
         }
         out.write_select_db(i as u64)?;
         out.write_resize_db(db.len() as u64, db.expires.len() as u64)?;
+        let now_ms = opts.ctime.saturating_mul(1000);
         for (slot, key, value) in db.dict.iter() {
             let expire = if db.dict.flag(slot) {
                 db.expire_of(key)
             } else {
                 None
             };
+            match opts.access {
+                AccessSave::None => {}
+                AccessSave::Idle => {
+                    out.write_raw(&[opcode::IDLE])?;
+                    out.write_len(db.idle_secs(slot, now_ms))?;
+                }
+                AccessSave::Freq => {
+                    let f = db.frequency(slot, now_ms).min(255) as u8;
+                    out.write_raw(&[opcode::FREQ, f])?;
+                }
+            }
             out.write_entry(key, value, expire)?;
         }
     }
@@ -657,6 +693,7 @@ mod tests {
             ctime: 1_700_000_000,
             used_mem: 1 << 20,
             compression: true,
+            access: AccessSave::None,
         };
         save_keyspace(Vec::new(), ks, &opts).unwrap()
     }
