@@ -138,10 +138,11 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             );
             if let Value::List(l) = v {
                 let nodes = l.node_count().max(1);
-                let packed: usize = crate::persistence::rdb::encode::list_nodes(l)
-                    .iter()
-                    .map(|n| n.len())
-                    .sum();
+                let mut packed = 0;
+                let _ = crate::persistence::rdb::encode::each_list_node(l, |n| {
+                    packed += n.len();
+                    Ok(())
+                });
                 line.push_str(&format!(
                     " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
                     l.node_count(),

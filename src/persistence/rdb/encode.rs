@@ -198,14 +198,18 @@ impl<W: Write> RdbWriter<W> {
         match v {
             Value::Int(n) => self.write_int_string(*n),
             Value::List(l) => {
-                // Quicklist v2: nodes of packed listpacks.
-                let nodes = list_nodes(l);
-                self.write_len(nodes.len() as u64)?;
-                for lp in nodes {
+                // Quicklist v2: nodes of packed listpacks, built one at a
+                // time (a first pass counts them: the count comes first).
+                let mut nodes = 0u64;
+                each_list_node(l, |_| {
+                    nodes += 1;
+                    Ok(())
+                })?;
+                self.write_len(nodes)?;
+                each_list_node(l, |lp| {
                     self.write_len(2)?;
-                    self.write_string(&lp)?;
-                }
-                Ok(())
+                    self.write_string(&lp)
+                })
             }
             Value::Set(s) if s.is_intset() => {
                 let mut ints: Vec<i64> = s
@@ -294,22 +298,25 @@ impl<W: Write> RdbWriter<W> {
     }
 }
 
-/// A list as the listpacks of the quicklist v2 nodes it is written as:
-/// at most LIST_NODE_BYTES each (a longer element gets a node alone).
-pub fn list_nodes(l: &crate::types::list::List) -> Vec<Vec<u8>> {
-    let mut nodes = Vec::new();
+/// Calls `emit` with the listpack of each quicklist v2 node a list is
+/// written as: at most LIST_NODE_BYTES each (a longer element gets a
+/// node alone).
+pub fn each_list_node(
+    l: &crate::types::list::List,
+    mut emit: impl FnMut(Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
     let mut lp = ListpackWriter::new();
     for e in l.iter() {
         let add = e.with_bytes(|b| b.len()) + 11;
         if lp.count() > 0 && lp.len_bytes() + add > LIST_NODE_BYTES {
-            nodes.push(std::mem::take(&mut lp).finish());
+            emit(std::mem::take(&mut lp).finish())?;
         }
         e.with_bytes(|b| lp.push_bytes(b));
     }
     if lp.count() > 0 {
-        nodes.push(lp.finish());
+        emit(lp.finish())?;
     }
-    nodes
+    Ok(())
 }
 
 /// Bytes a value's body takes in an RDB file (DEBUG OBJECT's
