@@ -321,7 +321,7 @@ impl<R: Read> RdbReader<R> {
                 }
                 .map_err(|_| corrupt_blob(t))?;
                 let pairs = into_pairs(&entries).ok_or_else(|| corrupt_blob(t))?;
-                build_hash(&pairs, enc, t == rdb_type::HASH_ZIPLIST)?
+                build_hash(&pairs, enc, false)?
             }
             rdb_type::ZSET | rdb_type::ZSET_2 => {
                 let n = self.read_len()?;
@@ -448,8 +448,8 @@ fn into_pairs<'a>(entries: &[Entry<'a>]) -> Option<Vec<(Entry<'a>, Entry<'a>)>> 
 
 /// A hash from packed pairs: duplicate fields are corrupt; `listpack`
 /// unless there are more pairs than `hash-max-listpack-entries` (or, for
-/// the converted old encodings, a field or value longer than
-/// `hash-max-listpack-value`).
+/// a zipmap, a field or value longer than `hash-max-listpack-value`: what
+/// Redis 7.0 does; ziplist and listpack hashes keep long values).
 fn build_hash(
     pairs: &[(Entry<'_>, Entry<'_>)],
     enc: &Encodings,
@@ -731,88 +731,6 @@ mod tests {
         assert_eq!(db.expire_of(b"ex"), Some(0x0000_01a2_1190_df8b));
     }
 
-    /// A ziplist of `items` laid out as Redis writes one (integers in the
-    /// smallest integer encoding, strings with 6/14/32-bit lengths).
-    pub(crate) fn ziplist(items: &[&[u8]]) -> Vec<u8> {
-        let mut zl = vec![0u8; 10];
-        let mut prev = 0usize;
-        let mut last = 10;
-        for it in items {
-            last = zl.len();
-            let mut e = Vec::new();
-            if prev < 254 {
-                e.push(prev as u8);
-            } else {
-                e.push(254);
-                e.extend_from_slice(&(prev as u32).to_le_bytes());
-            }
-            match crate::util::numfmt::parse_i64(it) {
-                Some(v) if (0..=12).contains(&v) => e.push(0xf1 + v as u8),
-                Some(v) if i8::try_from(v).is_ok() => e.extend([0xfe, v as u8]),
-                Some(v) if i16::try_from(v).is_ok() => {
-                    e.push(0xc0);
-                    e.extend_from_slice(&(v as i16).to_le_bytes());
-                }
-                Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => {
-                    e.push(0xf0);
-                    e.extend_from_slice(&v.to_le_bytes()[..3]);
-                }
-                Some(v) if i32::try_from(v).is_ok() => {
-                    e.push(0xd0);
-                    e.extend_from_slice(&(v as i32).to_le_bytes());
-                }
-                Some(v) => {
-                    e.push(0xe0);
-                    e.extend_from_slice(&v.to_le_bytes());
-                }
-                None if it.len() < 64 => {
-                    e.push(it.len() as u8);
-                    e.extend_from_slice(it);
-                }
-                None if it.len() < 16384 => {
-                    e.extend([0x40 | (it.len() >> 8) as u8, it.len() as u8]);
-                    e.extend_from_slice(it);
-                }
-                None => {
-                    e.push(0x80);
-                    e.extend_from_slice(&(it.len() as u32).to_be_bytes());
-                    e.extend_from_slice(it);
-                }
-            }
-            prev = e.len();
-            zl.extend_from_slice(&e);
-        }
-        zl.push(0xff);
-        let n = zl.len() as u32;
-        zl[..4].copy_from_slice(&n.to_le_bytes());
-        zl[4..8].copy_from_slice(&(last as u32).to_le_bytes());
-        zl[8..10].copy_from_slice(&(items.len().min(65535) as u16).to_le_bytes());
-        zl
-    }
-
-    /// A zipmap of `pairs` (one free byte after each value).
-    fn zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-        let mut zm = vec![pairs.len().min(254) as u8];
-        let len = |zm: &mut Vec<u8>, n: usize| {
-            if n < 254 {
-                zm.push(n as u8);
-            } else {
-                zm.push(254);
-                zm.extend_from_slice(&(n as u32).to_le_bytes());
-            }
-        };
-        for (k, v) in pairs {
-            len(&mut zm, k.len());
-            zm.extend_from_slice(k);
-            len(&mut zm, v.len());
-            zm.push(1);
-            zm.extend_from_slice(v);
-            zm.push(0);
-        }
-        zm.push(0xff);
-        zm
-    }
-
     /// One RDB key entry: type byte, key, then `body`.
     fn entry(t: u8, key: &[u8], body: &[u8]) -> Vec<u8> {
         let mut w = crate::persistence::rdb::encode::RdbWriter::new(Vec::new(), false);
@@ -919,10 +837,14 @@ mod tests {
             b"12",
         ];
         // Ziplist list (10), quicklist v1 (14) of two ziplists.
-        f.extend(entry(10, b"zl-list", &rdb_str(&ziplist(&items))));
+        f.extend(entry(
+            10,
+            b"zl-list",
+            &rdb_str(&super::super::packed::write_ziplist(&items)),
+        ));
         let mut ql = rdb_len(2);
-        ql.extend(rdb_str(&ziplist(&items[..3])));
-        ql.extend(rdb_str(&ziplist(&items[3..])));
+        ql.extend(rdb_str(&super::super::packed::write_ziplist(&items[..3])));
+        ql.extend(rdb_str(&super::super::packed::write_ziplist(&items[3..])));
         f.extend(entry(14, b"ql-list", &ql));
         // Quicklist v2 (18) with a plain node between packed ones.
         let mut lp = super::super::packed::ListpackWriter::new();
@@ -943,11 +865,11 @@ mod tests {
         pl.extend(rdb_str(b"7"));
         f.extend(entry(1, b"plain-list", &pl));
         // Zipmap (9), ziplist hash (13), ziplist zset (12), zset v1 (3).
-        let zm = zipmap(&[(b"f1", b"v1"), (b"f2", b"22")]);
+        let zm = super::super::packed::write_zipmap(&[(b"f1", b"v1"), (b"f2", b"22")]);
         f.extend(entry(9, b"zm-hash", &rdb_str(&zm)));
-        let zh = ziplist(&[b"f", b"1", b"g", b"two"]);
+        let zh = super::super::packed::write_ziplist(&[b"f", b"1", b"g", b"two"]);
         f.extend(entry(13, b"zl-hash", &rdb_str(&zh)));
-        let zz = ziplist(&[b"m1", b"1", b"m2", b"2.5", b"m3", b"-3"]);
+        let zz = super::super::packed::write_ziplist(&[b"m1", b"1", b"m2", b"2.5", b"m3", b"-3"]);
         f.extend(entry(12, b"zl-zset", &rdb_str(&zz)));
         let mut z1 = rdb_len(3);
         z1.extend(rdb_str(b"a"));
@@ -958,7 +880,11 @@ mod tests {
         z1.push(255);
         f.extend(entry(3, b"v1-zset", &z1));
         // An empty ziplist list: skipped on load.
-        f.extend(entry(10, b"empty", &rdb_str(&ziplist(&[]))));
+        f.extend(entry(
+            10,
+            b"empty",
+            &rdb_str(&super::super::packed::write_ziplist(&[])),
+        ));
         f.push(0xff);
         let crc = crc64(0, &f);
         f.extend_from_slice(&crc.to_le_bytes());
@@ -1086,7 +1012,9 @@ mod tests {
             load_one(2, &dup_set).unwrap_err(),
             "Duplicate set members detected"
         );
-        let dup_hash = rdb_str(&ziplist(&[b"f", b"1", b"f", b"2"]));
+        let dup_hash = rdb_str(&super::super::packed::write_ziplist(&[
+            b"f", b"1", b"f", b"2",
+        ]));
         assert_eq!(
             load_one(13, &dup_hash).unwrap_err(),
             "Duplicate hash fields detected"
@@ -1099,7 +1027,7 @@ mod tests {
             load_one(17, &rdb_str(&lp.finish())).unwrap_err(),
             "Duplicate zset fields detected"
         );
-        let odd = rdb_str(&ziplist(&[b"f", b"1", b"g"]));
+        let odd = rdb_str(&super::super::packed::write_ziplist(&[b"f", b"1", b"g"]));
         assert_eq!(
             load_one(13, &odd).unwrap_err(),
             "Hash ziplist integrity check failed."

@@ -466,6 +466,93 @@ pub fn parse_zipmap(b: &[u8]) -> Result<Vec<Pair<'_>>, Invalid> {
     Ok(out)
 }
 
+// ---------------------------------------------------------------------------
+// writers of the old layouts
+
+/// A ziplist of `items` laid out as Redis (< 7.0) writes one: integers
+/// in the smallest integer encoding, strings with 6/14/32-bit lengths.
+/// Redis 7.0 no longer writes ziplists; this is for tests and tools.
+pub fn write_ziplist(items: &[&[u8]]) -> Vec<u8> {
+    let mut zl = vec![0u8; 10];
+    let mut prev = 0usize;
+    let mut last = 10;
+    for it in items {
+        last = zl.len();
+        let mut e = Vec::new();
+        if prev < 254 {
+            e.push(prev as u8);
+        } else {
+            e.push(254);
+            e.extend_from_slice(&(prev as u32).to_le_bytes());
+        }
+        match parse_i64(it) {
+            Some(v) if (0..=12).contains(&v) => e.push(0xf1 + v as u8),
+            Some(v) if i8::try_from(v).is_ok() => e.extend([0xfe, v as u8]),
+            Some(v) if i16::try_from(v).is_ok() => {
+                e.push(0xc0);
+                e.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => {
+                e.push(0xf0);
+                e.extend_from_slice(&v.to_le_bytes()[..3]);
+            }
+            Some(v) if i32::try_from(v).is_ok() => {
+                e.push(0xd0);
+                e.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            Some(v) => {
+                e.push(0xe0);
+                e.extend_from_slice(&v.to_le_bytes());
+            }
+            None if it.len() < 64 => {
+                e.push(it.len() as u8);
+                e.extend_from_slice(it);
+            }
+            None if it.len() < 16384 => {
+                e.extend([0x40 | (it.len() >> 8) as u8, it.len() as u8]);
+                e.extend_from_slice(it);
+            }
+            None => {
+                e.push(0x80);
+                e.extend_from_slice(&(it.len() as u32).to_be_bytes());
+                e.extend_from_slice(it);
+            }
+        }
+        prev = e.len();
+        zl.extend_from_slice(&e);
+    }
+    zl.push(0xff);
+    let n = zl.len() as u32;
+    zl[..4].copy_from_slice(&n.to_le_bytes());
+    zl[4..8].copy_from_slice(&(last as u32).to_le_bytes());
+    zl[8..10].copy_from_slice(&(items.len().min(65535) as u16).to_le_bytes());
+    zl
+}
+
+/// A zipmap of `pairs` (one free byte after each value), as Redis < 2.6
+/// wrote small hashes; for tests and tools.
+pub fn write_zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut zm = vec![pairs.len().min(254) as u8];
+    let len = |zm: &mut Vec<u8>, n: usize| {
+        if n < 254 {
+            zm.push(n as u8);
+        } else {
+            zm.push(254);
+            zm.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+    };
+    for (k, v) in pairs {
+        len(&mut zm, k.len());
+        zm.extend_from_slice(k);
+        len(&mut zm, v.len());
+        zm.push(1);
+        zm.extend_from_slice(v);
+        zm.push(0);
+    }
+    zm.push(0xff);
+    zm
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
