@@ -277,6 +277,26 @@ fn old_encodings_restore_like_redis() {
     ql.extend(rdb_string(&write_ziplist(&items[..3])));
     ql.extend(rdb_string(&write_ziplist(&items[3..])));
     cases.push(("ql-list", payload(14, &ql)));
+    // Quicklist v1 with an empty ziplist node (skipped), quicklist v2
+    // with a plain node between packed ones.
+    let mut ql = rdb_len(3);
+    ql.extend(rdb_string(&write_ziplist(&items[..2])));
+    ql.extend(rdb_string(&write_ziplist(&[])));
+    ql.extend(rdb_string(&write_ziplist(&items[2..4])));
+    cases.push(("ql-empty-node", payload(14, &ql)));
+    let mut lp = ListpackWriter::new();
+    for e in [&b"p1"[..], b"2", b"-7"] {
+        lp.push_bytes(e);
+    }
+    let lp = lp.finish();
+    let mut q2 = rdb_len(3);
+    q2.extend(rdb_len(2));
+    q2.extend(rdb_string(&lp));
+    q2.extend(rdb_len(1));
+    q2.extend(rdb_string(&big));
+    q2.extend(rdb_len(2));
+    q2.extend(rdb_string(&lp));
+    cases.push(("q2-plain", payload(18, &q2)));
     let mut pl = rdb_len(3);
     for e in [&b"x"[..], b"7", &big] {
         pl.extend(rdb_string(e));
