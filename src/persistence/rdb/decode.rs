@@ -338,12 +338,7 @@ impl<R: Read> RdbReader<R> {
                     }
                     pairs.push((m, score));
                 }
-                build_zset(
-                    pairs.iter().map(|(m, s)| (m.as_slice(), *s)),
-                    pairs.len(),
-                    enc,
-                    true,
-                )?
+                build_plain_zset(&pairs, enc)?
             }
             rdb_type::ZSET_ZIPLIST | rdb_type::ZSET_LISTPACK => {
                 let blob = self.read_string()?;
@@ -354,20 +349,7 @@ impl<R: Read> RdbReader<R> {
                 }
                 .map_err(|_| corrupt_blob(t))?;
                 let pairs = into_pairs(&entries).ok_or_else(|| corrupt_blob(t))?;
-                let mut scored = Vec::with_capacity(pairs.len());
-                for (m, s) in &pairs {
-                    let score = match s {
-                        Entry::Int(v) => *v as f64,
-                        Entry::Str(b) => parse_f64(b).ok_or_else(|| corrupt_blob(t))?,
-                    };
-                    scored.push((m.to_vec(), score));
-                }
-                build_zset(
-                    scored.iter().map(|(m, s)| (m.as_slice(), *s)),
-                    scored.len(),
-                    enc,
-                    false,
-                )?
+                build_packed_zset(&pairs, enc, t)?
             }
             rdb_type::STREAM_LISTPACKS | rdb_type::STREAM_LISTPACKS_2 => {
                 return Err(RdbError::corrupt(
@@ -449,70 +431,102 @@ fn into_pairs<'a>(entries: &[Entry<'a>]) -> Option<Vec<(Entry<'a>, Entry<'a>)>> 
 /// A hash from packed pairs: duplicate fields are corrupt; `listpack`
 /// unless there are more pairs than `hash-max-listpack-entries` (or, for
 /// a zipmap, a field or value longer than `hash-max-listpack-value`: what
-/// Redis 7.0 does; ziplist and listpack hashes keep long values).
+/// Redis 7.0 does; ziplist and listpack hashes keep long values). No
+/// per-entry copies: fields go straight from the blob into the hash,
+/// which reports duplicates.
 fn build_hash(
     pairs: &[(Entry<'_>, Entry<'_>)],
     enc: &Encodings,
     check_value_len: bool,
 ) -> Result<Value, RdbError> {
-    let mut owned = Vec::with_capacity(pairs.len());
-    let mut max_len = 0;
-    for (f, v) in pairs {
-        let (f, v) = (f.to_vec(), v.to_vec());
-        max_len = max_len.max(f.len()).max(v.len());
-        owned.push((f, v));
-    }
-    let mut seen = std::collections::HashSet::with_capacity(owned.len());
-    for (f, _) in &owned {
-        if !seen.insert(f.as_slice()) {
-            return Err(RdbError::corrupt("Duplicate hash fields detected"));
-        }
-    }
+    let entry_len = |e: &Entry<'_>| match e {
+        Entry::Str(b) => b.len(),
+        Entry::Int(_) => 20,
+    };
+    let long = check_value_len
+        && pairs
+            .iter()
+            .any(|(f, v)| entry_len(f).max(entry_len(v)) > enc.hash.max_value);
     let mut h = Hash::new();
-    if owned.len() > enc.hash.max_entries || (check_value_len && max_len > enc.hash.max_value) {
+    if pairs.len() > enc.hash.max_entries || long {
         h.convert();
     }
     let unlimited = hash::Limits {
         max_entries: usize::MAX,
         max_value: usize::MAX,
     };
-    for (f, v) in &owned {
-        h.set(f, v, unlimited);
+    for (f, v) in pairs {
+        let new = f.with_bytes(|fb| v.with_bytes(|vb| h.set(fb, vb, unlimited)));
+        if !new {
+            return Err(RdbError::corrupt("Duplicate hash fields detected"));
+        }
     }
     Ok(Value::Hash(Box::new(h)))
 }
 
-/// A sorted set from (member, score) pairs: duplicate members are
-/// corrupt; `listpack` when within `zset-max-listpack-entries` (and, for
-/// the plain types, every member within `zset-max-listpack-value`).
-fn build_zset<'a>(
-    pairs: impl Iterator<Item = (&'a [u8], f64)> + Clone,
-    n: usize,
-    enc: &Encodings,
-    check_value_len: bool,
-) -> Result<Value, RdbError> {
-    let mut seen = std::collections::HashSet::with_capacity(n);
-    let mut max_len = 0;
-    for (m, _) in pairs.clone() {
-        max_len = max_len.max(m.len());
-        if !seen.insert(m) {
+/// A sorted set from the (member, score) pairs of a plain zset: built as
+/// a skiplist (duplicates are corrupt), then `listpack` when within
+/// `zset-max-listpack-entries` and every member within
+/// `zset-max-listpack-value`, as Redis does.
+fn build_plain_zset(pairs: &[(Vec<u8>, f64)], enc: &Encodings) -> Result<Value, RdbError> {
+    let packed = pairs.len() <= enc.zset.max_entries
+        && pairs.iter().all(|(m, _)| m.len() <= enc.zset.max_value);
+    let mut z = if packed {
+        ZSet::new()
+    } else {
+        ZSet::new_skiplist()
+    };
+    let lim = zset_limits(packed, enc);
+    for (m, score) in pairs {
+        if z.score(m).is_some() {
             return Err(RdbError::corrupt("Duplicate zset fields detected"));
         }
-    }
-    let packed = n <= enc.zset.max_entries && (!check_value_len || max_len <= enc.zset.max_value);
-    let (mut z, lim) = if packed {
-        let lim = zset::Limits {
-            max_entries: usize::MAX,
-            max_value: usize::MAX,
-        };
-        (ZSet::new(), lim)
-    } else {
-        (ZSet::new_skiplist(), enc.zset)
-    };
-    for (m, s) in pairs {
-        z.insert_new(m, s, lim);
+        z.insert_new(m, *score, lim);
     }
     Ok(Value::ZSet(Box::new(z)))
+}
+
+/// A sorted set from packed (member, score) entries: duplicates are
+/// corrupt, scores must parse; `listpack` unless there are more than
+/// `zset-max-listpack-entries` members (long members are kept, as Redis).
+fn build_packed_zset(
+    pairs: &[(Entry<'_>, Entry<'_>)],
+    enc: &Encodings,
+    t: u8,
+) -> Result<Value, RdbError> {
+    let packed = pairs.len() <= enc.zset.max_entries;
+    let mut z = if packed {
+        ZSet::new()
+    } else {
+        ZSet::new_skiplist()
+    };
+    let lim = zset_limits(packed, enc);
+    for (m, s) in pairs {
+        let score = match s {
+            Entry::Int(v) => *v as f64,
+            Entry::Str(b) => parse_f64(b).ok_or_else(|| corrupt_blob(t))?,
+        };
+        m.with_bytes(|mb| {
+            if z.score(mb).is_some() {
+                return Err(RdbError::corrupt("Duplicate zset fields detected"));
+            }
+            z.insert_new(mb, score, lim);
+            Ok(())
+        })?;
+    }
+    Ok(Value::ZSet(Box::new(z)))
+}
+
+/// Limits that keep a zset in the encoding chosen up front.
+fn zset_limits(packed: bool, enc: &Encodings) -> zset::Limits {
+    if packed {
+        zset::Limits {
+            max_entries: usize::MAX,
+            max_value: usize::MAX,
+        }
+    } else {
+        enc.zset
+    }
 }
 
 /// The version digits of a header, read like C's `atoi` (leading digits).
