@@ -39,6 +39,8 @@ const MAX_REF: usize = 264;
 /// bytes), so no per-call clearing is needed.
 pub struct Compressor {
     table: Vec<u32>,
+    /// Output buffer reused between calls.
+    out: Vec<u8>,
 }
 
 impl Default for Compressor {
@@ -52,14 +54,22 @@ impl Compressor {
     pub fn new() -> Self {
         Compressor {
             table: vec![0; 1 << HLOG],
+            out: Vec::new(),
         }
     }
 
     /// Compresses `input`; None when the result would exceed `max_out`
     /// bytes (Redis keeps such strings uncompressed).
     pub fn compress(&mut self, input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+        self.compress_ref(input, max_out).map(|z| z.to_vec())
+    }
+
+    /// `compress` into the compressor's own buffer (no allocation once
+    /// it has grown): the result is valid until the next call.
+    pub fn compress_ref(&mut self, input: &[u8], max_out: usize) -> Option<&[u8]> {
         let n = input.len();
-        let mut out = Vec::with_capacity(max_out.min(n + n / 32 + 1));
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
         let mut lit_start = 0;
         let mut ip = 0;
         let hash = |i: usize| -> usize {
@@ -102,11 +112,13 @@ impl Compressor {
                 ip += 1;
             }
             if out.len() > max_out {
+                self.out = out;
                 return None;
             }
         }
         flush_literals(&mut out, &input[lit_start..]);
-        (out.len() <= max_out).then_some(out)
+        self.out = out;
+        (self.out.len() <= max_out).then_some(&self.out[..])
     }
 }
 

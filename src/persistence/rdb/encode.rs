@@ -35,6 +35,8 @@ pub struct RdbWriter<W: Write> {
     written: u64,
     /// The LZF compressor, when compression is on.
     lzf: Option<Box<Compressor>>,
+    /// Buffer reused for the listpacks of hashes and sorted sets.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -47,6 +49,7 @@ impl<W: Write> RdbWriter<W> {
             checksum,
             written: 0,
             lzf: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -58,6 +61,19 @@ impl<W: Write> RdbWriter<W> {
         } else {
             None
         };
+    }
+
+    /// A listpack writer over the reused buffer.
+    fn listpack(&mut self) -> ListpackWriter {
+        ListpackWriter::with_buffer(std::mem::take(&mut self.scratch))
+    }
+
+    /// Writes a finished listpack as a string and keeps its buffer.
+    fn write_listpack(&mut self, lp: ListpackWriter) -> io::Result<()> {
+        let blob = lp.finish();
+        let res = self.write_string(&blob);
+        self.scratch = blob;
+        res
     }
 
     /// The inner writer (no EOF or checksum is written: for DUMP
@@ -142,11 +158,17 @@ impl<W: Write> RdbWriter<W> {
             }
         }
         if s.len() > LZF_MIN_LEN {
-            if let Some(z) = self.lzf.as_mut().and_then(|c| c.compress(s, s.len() - 4)) {
-                self.write_raw(&[(len_enc::ENCVAL << 6) | str_enc::LZF])?;
-                self.write_len(z.len() as u64)?;
-                self.write_len(s.len() as u64)?;
-                return self.write_raw(&z);
+            if let Some(mut c) = self.lzf.take() {
+                let res = c.compress_ref(s, s.len() - 4).map(|z| {
+                    self.write_raw(&[(len_enc::ENCVAL << 6) | str_enc::LZF])
+                        .and_then(|_| self.write_len(z.len() as u64))
+                        .and_then(|_| self.write_len(s.len() as u64))
+                        .and_then(|_| self.write_raw(z))
+                });
+                self.lzf = Some(c);
+                if let Some(r) = res {
+                    return r;
+                }
             }
         }
         self.write_len(s.len() as u64)?;
@@ -230,12 +252,12 @@ impl<W: Write> RdbWriter<W> {
                 Ok(())
             }
             Value::Hash(h) if h.encoding() == "listpack" => {
-                let mut lp = ListpackWriter::new();
+                let mut lp = self.listpack();
                 for (f, v) in h.iter() {
                     lp.push_bytes(f);
                     lp.push_bytes(v);
                 }
-                self.write_string(&lp.finish())
+                self.write_listpack(lp)
             }
             Value::Hash(h) => {
                 self.write_len(h.len() as u64)?;
@@ -248,13 +270,13 @@ impl<W: Write> RdbWriter<W> {
             Value::ZSet(z) if z.is_listpack() => {
                 // Scores as Redis stores them in a listpack: `%.17g`
                 // text, an integer entry when it is one.
-                let mut lp = ListpackWriter::new();
+                let mut lp = self.listpack();
                 z.for_each(|m, score| {
                     lp.push_bytes(m);
                     let text = format_g17(score);
                     lp.push(Entry::from_bytes(text.as_bytes()));
                 });
-                self.write_string(&lp.finish())
+                self.write_listpack(lp)
             }
             Value::ZSet(z) => {
                 // ZSET_2: member, then the score as a little-endian double.

@@ -206,6 +206,14 @@ impl ListpackWriter {
         ListpackWriter { buf, count: 0 }
     }
 
+    /// An empty listpack built in `buf` (its old contents dropped, its
+    /// capacity reused).
+    pub fn with_buffer(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        buf.extend_from_slice(&[0; LP_HDR]);
+        ListpackWriter { buf, count: 0 }
+    }
+
     /// Bytes so far (without the terminator).
     pub fn len_bytes(&self) -> usize {
         self.buf.len()
