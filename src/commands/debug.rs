@@ -567,4 +567,43 @@ mod tests {
             "-ERR unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP.\r\n"
         );
     }
+
+    #[test]
+    fn object_serializedlength_as_redis() {
+        let mut h = debug_harness();
+        h.run(&["rpush", "l", "a", "b", "c", "1", "2"]);
+        h.run(&["hset", "h", "a", "1"]);
+        h.run(&["set", "n", "123"]);
+        h.run(&["sadd", "si", "1", "2", "3"]);
+        h.run(&["zadd", "z", "1", "a", "2.5", "b"]);
+        // Values redis-server 7.0.15 reports for the same keys.
+        for (k, len) in [("l", 23), ("h", 13), ("n", 2), ("si", 15), ("z", 21)] {
+            let r = h.run_str(&["debug", "object", k]);
+            assert!(
+                r.contains(&format!(" serializedlength:{} ", len)),
+                "{}: {}",
+                k,
+                r
+            );
+        }
+        let r = h.run_str(&["debug", "object", "l"]);
+        assert!(
+            r.ends_with(
+                " ql_nodes:1 ql_avg_node:5.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:20\r\n"
+            ),
+            "{}",
+            r
+        );
+        assert_eq!(
+            h.run_str(&["debug", "set-skip-checksum-validation", "1"]),
+            "+OK\r\n"
+        );
+        assert!(crate::persistence::rdb::skip_checksum_validation());
+        h.run(&["debug", "set-skip-checksum-validation", "0"]);
+        assert!(!crate::persistence::rdb::skip_checksum_validation());
+        assert_eq!(
+            h.run_str(&["debug", "reload", "bogus"]),
+            "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+        );
+    }
 }
