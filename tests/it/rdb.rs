@@ -949,3 +949,36 @@ fn idle_and_freq_hints_survive_reload_and_cross_over() {
         stop(r, &mut cr);
     }
 }
+
+#[test]
+fn redis_files_with_streams_or_functions_are_refused_clearly() {
+    let dir = Dir::new("rdb-stream");
+    let Some(r) = redis_in(&dir.0, &[]) else {
+        return;
+    };
+    let mut cr = r.raw();
+    ok(&mut cr, &[b"SET", b"a", b"1"]);
+    let id = cr.cmd(&["XADD", "events", "*", "f", "v"]);
+    assert_eq!(id[0], b'$', "{}", escape(&id));
+    assert_eq!(cr.cmd(&["SAVE"]), b"+OK\r\n");
+    let with_stream = fs::read(dir.dump()).expect("dump");
+    assert_eq!(cr.cmd(&["DEL", "events"]), b":1\r\n");
+    let lib = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
+    let loaded = cr.cmd(&["FUNCTION", "LOAD", lib]);
+    assert_eq!(loaded, b"$5\r\nmylib\r\n");
+    assert_eq!(cr.cmd(&["SAVE"]), b"+OK\r\n");
+    let with_function = fs::read(dir.dump()).expect("dump");
+    stop(r, &mut cr);
+    let (code, log) = start_on(&with_stream);
+    assert_eq!(code, Some(1), "{}", log);
+    assert!(
+        log.contains("Can't load key 'events': values of RDB type 19 (stream (listpacks v2 encoding)) are not supported yet by ferredis"),
+        "{}",
+        log
+    );
+    assert!(log.contains("dump.rdb"), "{}", log);
+    let (code, log) = start_on(&with_function);
+    assert_eq!(code, Some(1), "{}", log);
+    assert!(log.contains("functions (opcode 245)"), "{}", log);
+    assert!(!log.contains("panicked"), "{}", log);
+}
