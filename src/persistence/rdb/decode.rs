@@ -1074,7 +1074,8 @@ mod tests {
     /// A few thousand mutations (bit flips, byte changes, truncations,
     /// insertions, length-field edits) of a valid file with every type
     /// and encoding through the decoder: every outcome is Ok or an error,
-    /// never a panic or a runaway allocation.
+    /// never a panic or a runaway allocation. The seed is fixed; set
+    /// `FERREDIS_FUZZ_ROUNDS` for a longer run.
     #[test]
     fn mutated_files_never_panic() {
         let valid = every_encoding_file();
@@ -1097,7 +1098,12 @@ mod tests {
             &[0xc3, 0x7f, 0xff],
         ];
         let mut outcomes = [0usize; 2];
-        for round in 0..3000 {
+        // FERREDIS_FUZZ_ROUNDS=1000000 runs a longer campaign.
+        let rounds = std::env::var("FERREDIS_FUZZ_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3000);
+        for round in 0..rounds {
             let mut f = valid.clone();
             let at = |n: u64, len: usize| n as usize % len;
             match round % 5 {
