@@ -68,35 +68,6 @@ fn dataset_digest(dbs: &[Db]) -> [u8; 20] {
     fin
 }
 
-/// Length of a string in RDB serialization (DEBUG OBJECT's
-/// `serializedlength`), without compression.
-fn rdb_string_len(v: &Value) -> usize {
-    if let Some(n) = v.as_i64() {
-        if v.encoding() == "int" || crate::util::numfmt::i64_to_bytes(n) == v.to_bytes() {
-            if i8::try_from(n).is_ok() {
-                return 2;
-            }
-            if i16::try_from(n).is_ok() {
-                return 3;
-            }
-            if i32::try_from(n).is_ok() {
-                return 5;
-            }
-        }
-    }
-    let len = v.string_len();
-    let hdr = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else if len <= u32::MAX as usize {
-        5
-    } else {
-        9
-    };
-    hdr + len
-}
-
 /// C's `atoi`, which Redis uses for the on/off switches of DEBUG: leading
 /// blanks, an optional sign, then digits up to the first non-digit; 0
 /// when there are none. Never an error.
@@ -148,8 +119,10 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
         }
         (b"object", 3) => {
             let now = ctx.now_ms();
+            let compression = ctx.srv.config.get_bool("rdbcompression");
+            let fill = ctx.srv.config.get_i64("list-max-listpack-size");
+            let compress_depth = ctx.srv.config.get_i64("list-compress-depth");
             let key = ctx.argv[2];
-            let shape = crate::commands::list::shape(ctx.srv);
             let db = ctx.db();
             let Some(i) = db.peek(key, now) else {
                 return Err(CmdError::NoSuchKey);
@@ -159,19 +132,24 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 v as *const Value,
                 v.encoding(),
-                rdb_string_len(v),
+                crate::persistence::rdb::encode::serialized_len(v, compression),
                 db.dict.lru(i),
                 db.idle_secs(i, now)
             );
             if let Value::List(l) = v {
-                let nodes = l.node_count();
+                let nodes = l.node_count().max(1);
+                let mut packed = 0;
+                let _ = crate::persistence::rdb::encode::each_list_node(l, |n| {
+                    packed += n.len();
+                    Ok(())
+                });
                 line.push_str(&format!(
                     " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
-                    nodes,
-                    l.len() as f64 / nodes.max(1) as f64,
-                    shape.fill,
-                    (shape.depth != 0) as u8,
-                    l.plain_size()
+                    l.node_count(),
+                    l.len() as f64 / nodes as f64,
+                    fill,
+                    (compress_depth != 0) as u8,
+                    packed
                 ));
             }
             ctx.client.reply.simple(line.as_bytes());
@@ -229,6 +207,11 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             }
             ctx.client.reply.ok();
         }
+        (b"reload", _) => reload(ctx)?,
+        (b"set-skip-checksum-validation", 3) => {
+            crate::persistence::rdb::set_skip_checksum_validation(atoi(ctx.argv[2]) != 0);
+            ctx.client.reply.ok();
+        }
         (b"htstats", 3) => {
             let id = args::int(ctx.argv[2])?;
             let Some(db) = usize::try_from(id)
@@ -282,25 +265,72 @@ fn stringmatch_fuzz(seed: u64) -> usize {
     matched
 }
 
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the dataset (unless
+/// NOSAVE), empties it (unless NOFLUSH) and loads the RDB file back
+/// (MERGE: keys in the file replace existing ones instead of failing).
+fn reload(ctx: &mut Ctx) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in &ctx.argv[2..] {
+        match opt.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => {
+                return Err(CmdError::msg(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ))
+            }
+        }
+    }
+    if save && !crate::persistence::save(ctx.srv) {
+        return Err(CmdError::msg("ERR"));
+    }
+    if flush {
+        for db in ctx.srv.keyspace.dbs.iter_mut() {
+            db.clear();
+        }
+    }
+    let path = crate::persistence::rdb_path(&ctx.srv.config);
+    let opts = crate::persistence::rdb::LoadOptions::from_config(&ctx.srv.config);
+    let now = ctx.now_ms();
+    let loaded = std::fs::File::open(&path)
+        .map_err(|e| log::warn!("Fatal error loading the DB: {}.", e))
+        .and_then(|f| {
+            crate::persistence::rdb::load_keyspace_with(
+                std::io::BufReader::with_capacity(64 * 1024, f),
+                &mut ctx.srv.keyspace,
+                now,
+                true,
+                merge,
+                &opts,
+            )
+            .map_err(|e| log::warn!("Error loading {}: {}", path.display(), e))
+        });
+    match loaded {
+        Ok(stats) => ctx.srv.persistence.last_load = stats,
+        Err(()) => return Err(CmdError::msg("ERR Error trying to load the RDB dump")),
+    }
+    log::warn!("DB reloaded by DEBUG RELOAD");
+    ctx.client.reply.ok();
+    Ok(())
+}
+
 /// DEBUG POPULATE count [prefix] [size]
 fn populate(ctx: &mut Ctx) -> CmdResult {
-    let count = args::int(ctx.argv[2])?;
-    if count < 0 {
-        return Err(CmdError::msg("ERR count must be greater or equal to 0"));
-    }
+    // Redis's getPositiveLongFromObjectOrReply: one message for
+    // non-integers and negatives alike.
+    let positive = |arg: &[u8]| match crate::util::numfmt::parse_i64(arg) {
+        Some(v) if v >= 0 => Ok(v),
+        _ => Err(CmdError::msg(crate::errors::POSITIVE)),
+    };
+    let count = positive(ctx.argv[2])?;
     let prefix = ctx
         .argv
         .get(3)
         .map(|p| p.to_vec())
         .unwrap_or(b"key".to_vec());
     let size = match ctx.argv.get(4) {
-        Some(s) => {
-            let v = args::int(s)?;
-            if v < 0 {
-                return Err(CmdError::msg("ERR size must be greater or equal to 0"));
-            }
-            Some(v as usize)
-        }
+        Some(s) => Some(positive(s)? as usize),
         None => None,
     };
     if let Some(sz) = size {
@@ -418,6 +448,19 @@ fn help(ctx: &mut Ctx) {
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys named key:<num>. If <prefix> is specified then",
             "    it is used instead of the 'key' prefix.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "PROTOCOL <type>",
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -428,6 +471,8 @@ fn help(ctx: &mut Ctx) {
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
             "    default.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "STRINGMATCH-TEST",
@@ -527,6 +572,45 @@ mod tests {
         assert_eq!(
             h.run_str(&["debug", "foo"]),
             "-ERR unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP.\r\n"
+        );
+    }
+
+    #[test]
+    fn object_serializedlength_as_redis() {
+        let mut h = debug_harness();
+        h.run(&["rpush", "l", "a", "b", "c", "1", "2"]);
+        h.run(&["hset", "h", "a", "1"]);
+        h.run(&["set", "n", "123"]);
+        h.run(&["sadd", "si", "1", "2", "3"]);
+        h.run(&["zadd", "z", "1", "a", "2.5", "b"]);
+        // Values redis-server 7.0.15 reports for the same keys.
+        for (k, len) in [("l", 23), ("h", 13), ("n", 2), ("si", 15), ("z", 21)] {
+            let r = h.run_str(&["debug", "object", k]);
+            assert!(
+                r.contains(&format!(" serializedlength:{} ", len)),
+                "{}: {}",
+                k,
+                r
+            );
+        }
+        let r = h.run_str(&["debug", "object", "l"]);
+        assert!(
+            r.ends_with(
+                " ql_nodes:1 ql_avg_node:5.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:20\r\n"
+            ),
+            "{}",
+            r
+        );
+        assert_eq!(
+            h.run_str(&["debug", "set-skip-checksum-validation", "1"]),
+            "+OK\r\n"
+        );
+        assert!(crate::persistence::rdb::skip_checksum_validation());
+        h.run(&["debug", "set-skip-checksum-validation", "0"]);
+        assert!(!crate::persistence::rdb::skip_checksum_validation());
+        assert_eq!(
+            h.run_str(&["debug", "reload", "bogus"]),
+            "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
         );
     }
 }

@@ -6,13 +6,14 @@
 
 use super::spec::CommandSpec;
 use super::{
-    bitmap, client, command, config, connection, debug, hash, keys, list, server, set, sort,
+    bitmap, client, command, config, connection, debug, dump, hash, keys, list, server, set, sort,
     string, zset,
 };
 
 /// Every family's rows.
 const FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
+    dump::COMMANDS,
     string::COMMANDS,
     bitmap::COMMANDS,
     list::COMMANDS,

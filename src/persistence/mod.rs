@@ -166,11 +166,11 @@ pub fn write_rdb(srv: &Server) -> bool {
             return false;
         }
     };
-    let opts = rdb::SaveOptions {
-        checksum: srv.config.get_bool("rdbchecksum"),
-        ctime: crate::server::unix_us() / 1_000_000,
-        used_mem: crate::sys::used_memory() as u64,
-    };
+    let opts = rdb::SaveOptions::from_config(
+        &srv.config,
+        crate::server::unix_us() / 1_000_000,
+        crate::sys::used_memory() as u64,
+    );
     let out = bgsave::SaveWriter::new(
         BufWriter::with_capacity(64 * 1024, file),
         srv.config.get_i64("rdb-key-save-delay"),
@@ -293,9 +293,7 @@ pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) ->
     start_loading(srv, total);
     let started = Instant::now();
     let now_ms = crate::server::unix_us() / 1000;
-    let opts = rdb::LoadOptions {
-        verify_checksum: srv.config.get_bool("rdbchecksum"),
-    };
+    let opts = rdb::LoadOptions::from_config(&srv.config);
     let interval = srv
         .config
         .get_i64("loading-process-events-interval-bytes")
@@ -316,6 +314,8 @@ pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) ->
     let result = rdb::load_keyspace(reader, &mut keyspace, now_ms, true, &opts);
     srv.keyspace = keyspace;
     srv.keyspace.set_clock(srv.now_ms);
+    // The new databases take the configured policies (LRU/LFU, lazyfree).
+    srv.apply_config();
     stop_loading(srv);
     match result {
         Ok(stats) => {

@@ -361,6 +361,30 @@ mod tests {
     }
 
     #[test]
+    fn restore_propagates_an_absolute_ttl() {
+        let (mut h, log) = recording();
+        h.run(&["set", "k", "v"]);
+        let dump = h.run_bytes(&[b"dump", b"k"]);
+        // "$<len>\r\n<payload>\r\n"
+        let start = dump.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let payload = dump[start..dump.len() - 2].to_vec();
+        take(&log);
+        h.run_bytes(&[b"restore", b"k2", b"5000", &payload]);
+        let now = h.srv.now_ms;
+        let got = take(&log);
+        assert_eq!(got.len(), 1, "{:?}", got);
+        assert!(
+            got[0].starts_with(&format!("0:restore k2 {} ", now + 5000)),
+            "{:?}",
+            got
+        );
+        assert!(got[0].ends_with(" ABSTTL"), "{:?}", got);
+        // Already expired with REPLACE: the old key's deletion is what goes.
+        h.run_bytes(&[b"restore", b"k2", b"1", &payload, b"replace", b"absttl"]);
+        assert_eq!(take(&log), vec!["0:DEL k2"]);
+    }
+
+    #[test]
     fn writes_propagate_their_argv_reads_and_noops_nothing() {
         let (mut h, log) = recording();
         h.run(&["set", "k", "v"]);

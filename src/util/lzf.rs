@@ -1,12 +1,11 @@
-//! LZF, the compression Redis uses for RDB strings (`rdbcompression yes`)
-//! and for quicklist nodes (`list-compress-depth`): a greedy compressor
-//! that writes liblzf's format (literal runs of up to 32 bytes,
-//! back-references of 3 to 264 bytes within 8 KB) and a decompressor that
-//! checks every length and back-reference, since its input may come from
-//! a file: nothing there trusts its input.
+//! LZF, the compression of strings in RDB files (`rdbcompression yes`):
+//! decompression, where every length and back-reference comes from the
+//! file and is checked (nothing here trusts its input), and a compressor
+//! producing the same format (literal runs of up to 32 bytes,
+//! back-references of 3..=264 bytes within 8 KiB).
 //!
-//! Redis counterpart: `lzf_c.c` (`lzf_compress`, the format only) and
-//! `lzf_d.c` (`lzf_decompress`).
+//! Redis counterpart: `lzf_d.c` (`lzf_decompress`), `lzf_c.c`
+//! (`lzf_compress`).
 
 /// Why a compressed buffer could not be expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,81 +25,119 @@ pub enum LzfError {
 /// corrupt and are refused before anything is allocated for them.
 pub const MAX_RATIO: usize = 88;
 
-/// Longest back-reference: 2 + 7 + 255.
-const MAX_REF: usize = 264;
-/// Farthest back-reference distance.
-const MAX_OFF: usize = 1 << 13;
-/// Longest literal run.
+/// Bits of the compressor's hash table index.
+const HLOG: u32 = 14;
+/// Longest literal run one control byte covers.
 const MAX_LIT: usize = 32;
-/// log2 of the match-finder's table size.
-const HASH_LOG: u32 = 14;
+/// Farthest back-reference (offsets 1..=8192).
+const MAX_OFF: usize = 1 << 13;
+/// Longest back-reference.
+const MAX_REF: usize = 264;
 
-#[inline]
-fn hash3(b: &[u8]) -> usize {
-    let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-    (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_LOG)) as usize
+/// An LZF compressor. It keeps its hash table between calls: stale
+/// entries are harmless (every candidate is checked against the input
+/// bytes), so no per-call clearing is needed.
+pub struct Compressor {
+    table: Vec<u32>,
+    /// Output buffer reused between calls.
+    out: Vec<u8>,
 }
 
-/// Appends `lit` as literal runs.
-fn push_literals(out: &mut Vec<u8>, lit: &[u8]) {
-    for chunk in lit.chunks(MAX_LIT) {
-        out.push((chunk.len() - 1) as u8);
-        out.extend_from_slice(chunk);
+impl Default for Compressor {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-/// Compresses `input`; `None` when the result would be longer than
-/// `max_out` bytes (callers pass what compression must save, as Redis
-/// keeps a value uncompressed when LZF does not pay). Output is what
-/// liblzf's decompressor, and so Redis, reads back.
-pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let n = input.len();
-    let mut out = Vec::with_capacity(max_out.min(n + n / 32 + 1));
-    let mut table = vec![0u32; 1 << HASH_LOG];
-    let mut lit_start = 0;
-    let mut i = 0;
-    while i + 2 < n {
-        let h = hash3(&input[i..]);
-        let cand = table[h] as usize;
-        table[h] = i as u32 + 1;
-        if cand > 0 {
-            let r = cand - 1;
-            let dist = i - r;
-            if dist <= MAX_OFF && input[r..r + 3] == input[i..i + 3] {
-                let max = (n - i).min(MAX_REF);
+impl Compressor {
+    /// A compressor with an empty table.
+    pub fn new() -> Self {
+        Compressor {
+            table: vec![0; 1 << HLOG],
+            out: Vec::new(),
+        }
+    }
+
+    /// Compresses `input`; None when the result would exceed `max_out`
+    /// bytes (Redis keeps such strings uncompressed).
+    pub fn compress(&mut self, input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+        self.compress_ref(input, max_out).map(|z| z.to_vec())
+    }
+
+    /// `compress` into the compressor's own buffer (no allocation once
+    /// it has grown): the result is valid until the next call.
+    pub fn compress_ref(&mut self, input: &[u8], max_out: usize) -> Option<&[u8]> {
+        let n = input.len();
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let mut lit_start = 0;
+        let mut ip = 0;
+        let hash = |i: usize| -> usize {
+            let v = (u32::from(input[i]) << 16)
+                | (u32::from(input[i + 1]) << 8)
+                | u32::from(input[i + 2]);
+            (v.wrapping_mul(0x9E37_79B1) >> (32 - HLOG)) as usize
+        };
+        while ip + 2 < n {
+            let h = hash(ip);
+            let cand = self.table[h] as usize;
+            self.table[h] = ip as u32;
+            if cand < ip && ip - cand <= MAX_OFF && input[cand..cand + 3] == input[ip..ip + 3] {
+                let max = (n - ip).min(MAX_REF);
                 let mut len = 3;
-                while len < max && input[r + len] == input[i + len] {
+                while len < max && input[cand + len] == input[ip + len] {
                     len += 1;
                 }
-                push_literals(&mut out, &input[lit_start..i]);
-                let off = dist - 1;
+                flush_literals(&mut out, &input[lit_start..ip]);
+                let off = ip - cand - 1;
                 let l = len - 2;
                 if l < 7 {
-                    out.push(((l << 5) | (off >> 8)) as u8);
+                    out.push(((off >> 8) as u8) | ((l as u8) << 5));
                 } else {
-                    out.push(((7 << 5) | (off >> 8)) as u8);
+                    out.push(((off >> 8) as u8) | (7 << 5));
                     out.push((l - 7) as u8);
                 }
-                out.push((off & 0xff) as u8);
-                // Index the positions the match covered (cheaply: the
-                // last two), so the next match can start inside it.
-                for p in (i + len).saturating_sub(2)..i + len {
-                    if p + 2 < n {
-                        table[hash3(&input[p..])] = p as u32 + 1;
-                    }
+                out.push(off as u8);
+                // Index the positions the match covered, for later ones.
+                let end = ip + len;
+                let mut k = ip + 1;
+                while k < end && k + 2 < n {
+                    let hk = hash(k);
+                    self.table[hk] = k as u32;
+                    k += 1;
                 }
-                i += len;
-                lit_start = i;
-                if out.len() > max_out {
-                    return None;
-                }
-                continue;
+                ip = end;
+                lit_start = ip;
+            } else {
+                ip += 1;
+            }
+            if out.len() > max_out {
+                self.out = out;
+                return None;
             }
         }
-        i += 1;
+        flush_literals(&mut out, &input[lit_start..]);
+        self.out = out;
+        (self.out.len() <= max_out).then_some(&self.out[..])
     }
-    push_literals(&mut out, &input[lit_start..]);
-    (out.len() <= max_out).then_some(out)
+}
+
+/// Writes `lit` as literal runs.
+fn flush_literals(out: &mut Vec<u8>, lit: &[u8]) {
+    for run in lit.chunks(MAX_LIT) {
+        out.push((run.len() - 1) as u8);
+        out.extend_from_slice(run);
+    }
+}
+
+thread_local! {
+    /// The reactor's compressor for quicklist nodes (its table is reused).
+    static COMPRESSOR: std::cell::RefCell<Compressor> = std::cell::RefCell::new(Compressor::new());
+}
+
+/// `Compressor::compress` with this thread's compressor.
+pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    COMPRESSOR.with(|c| c.borrow_mut().compress(input, max_out))
 }
 
 /// Expands `input` into exactly `out_len` bytes.
@@ -163,6 +200,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn compress_round_trips() {
+        let mut c = Compressor::new();
+        let mut rng = 12345u64;
+        let mut samples: Vec<Vec<u8>> = vec![
+            vec![b'a'; 100],
+            b"hello hello hello hello hello world".to_vec(),
+            (0..5000u32).map(|i| (i % 251) as u8).collect(),
+            vec![0; 70000],
+        ];
+        for len in [21, 50, 300, 9000] {
+            samples.push(
+                (0..len)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        b"abcab"[(rng % 5) as usize]
+                    })
+                    .collect(),
+            );
+        }
+        for s in &samples {
+            let z = c.compress(s, s.len()).expect("compressible");
+            assert!(z.len() < s.len());
+            assert_eq!(decompress(&z, s.len()).unwrap(), *s);
+        }
+        // Incompressible data does not fit in len - 4.
+        let noise: Vec<u8> = (0..100u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        assert!(c.compress(&noise, noise.len() - 4).is_none());
+    }
+
+    #[test]
     fn expands_what_redis_wrote() {
         // `SET long <100 x 'a'>` saved by redis-server 7.0 with
         // rdbcompression yes: clen 9, len 100.
@@ -175,38 +246,6 @@ mod tests {
             decompress(&[0x02, b'a', b'b', b'c', 0x20, 0x02], 6).unwrap(),
             b"abcabc"
         );
-    }
-
-    #[test]
-    fn compress_round_trips_and_refuses_when_it_does_not_pay() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
-        let mut inputs: Vec<Vec<u8>> = vec![
-            vec![],
-            b"a".to_vec(),
-            vec![b'a'; 100],
-            vec![b'x'; 100_000],
-            b"abcabcabcabcabcabcabcabcabcabc".to_vec(),
-        ];
-        for _ in 0..200 {
-            let len = (next() % 20_000) as usize;
-            let alphabet = 1 + (next() % 16) as u8;
-            inputs.push((0..len).map(|_| b'a' + (next() as u8 % alphabet)).collect());
-        }
-        for input in &inputs {
-            let c = compress(input, input.len() + input.len() / 32 + 2).unwrap();
-            assert_eq!(decompress(&c, input.len()).unwrap(), *input);
-        }
-        // Redis's own example compresses to the 9 bytes it wrote.
-        assert!(compress(&[b'a'; 100], 99).unwrap().len() <= 9);
-        // Random bytes don't compress.
-        let noise: Vec<u8> = (0..1000).map(|_| next() as u8).collect();
-        assert_eq!(compress(&noise, noise.len() - 1), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod bgsave;
 mod blocking;
 mod clients;
 mod common;
+mod dump;
 mod keyspace;
 mod list;
 mod protocol;

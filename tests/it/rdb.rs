@@ -685,3 +685,300 @@ fn sorted_sets_round_trip_through_save_and_load_in_redis() {
         );
     }
 }
+
+/// Collections of every type in their small and big encodings (and the
+/// encodings' edge cases), with TTLs, in several databases.
+pub(crate) fn fill_collections(c: &mut RawConn) {
+    let b = |s: &str| s.as_bytes().to_vec();
+    let mut cmds: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut add = |db: u32, args: Vec<Vec<u8>>| {
+        cmds.push(vec![b("SELECT"), db.to_string().into_bytes()]);
+        cmds.push(args);
+    };
+    let v = |parts: &[&str]| parts.iter().map(|p| b(p)).collect::<Vec<_>>();
+    add(
+        0,
+        v(&[
+            "RPUSH",
+            "l:small",
+            "a",
+            "1",
+            "300",
+            "-70000",
+            "5000000000",
+            "",
+        ]),
+    );
+    add(0, v(&["RPUSH", "l:bin", "\x00\u{ff}\r\n"]));
+    let mut big = v(&["RPUSH", "l:big"]);
+    big.extend((0..5000).map(|i| format!("element-{}-{}", i, "z".repeat(i % 50)).into_bytes()));
+    add(0, big);
+    let mut long = v(&["RPUSH", "l:long"]);
+    long.push(vec![b'L'; 20_000]);
+    long.push(b("short"));
+    add(0, long);
+    add(
+        0,
+        v(&["SADD", "s:int", "1", "-5", "300", "70000", "5000000000"]),
+    );
+    add(0, v(&["SADD", "s:str", "a", "b", "c"]));
+    let mut s = v(&["SADD", "s:bigint"]);
+    s.extend((0..600).map(|i| (i * 7).to_string().into_bytes()));
+    add(1, s);
+    let mut s = v(&["SADD", "s:big"]);
+    s.extend((0..600).map(|i| format!("m{}", i).into_bytes()));
+    add(1, s);
+    add(
+        0,
+        v(&[
+            "HSET",
+            "h:small",
+            "a",
+            "1",
+            "b",
+            "hello",
+            "n",
+            "-12345678901",
+        ]),
+    );
+    add(0, v(&["HSET", "h:longval", "f", &"v".repeat(100)]));
+    let mut h = v(&["HSET", "h:big"]);
+    for i in 0..600 {
+        h.push(format!("f{}", i).into_bytes());
+        h.push(format!("v{}", i).into_bytes());
+    }
+    add(5, h);
+    add(
+        0,
+        v(&[
+            "ZADD", "z:small", "1", "a", "2.5", "b", "-inf", "c", "inf", "d", "1e20", "e", "0",
+            "f", "3", "100", "0.1", "g",
+        ]),
+    );
+    add(0, v(&["ZADD", "z:longmember", "1", &"m".repeat(100)]));
+    let mut z = v(&["ZADD", "z:big"]);
+    for i in 0..300 {
+        z.push(format!("{}", i as f64 / 7.0).into_bytes());
+        z.push(format!("member{}", i).into_bytes());
+    }
+    add(15, z);
+    add(0, v(&["HSET", "h:ttl", "a", "b"]));
+    add(0, v(&["PEXPIRE", "h:ttl", "100000000"]));
+    add(15, v(&["SADD", "s:ttl", "1"]));
+    add(15, v(&["PEXPIREAT", "s:ttl", "4102444800000"]));
+    add(0, v(&["SET", "str:lzf", &"abc".repeat(200)]));
+    add(0, v(&["SELECT", "0"]));
+    for cmd in &cmds {
+        let f = c.cmd_frame(cmd);
+        assert!(!f.is_error(), "{:?}: {}", cmd, escape(&f.raw));
+    }
+}
+
+/// Per key: TYPE, OBJECT ENCODING, DEBUG DIGEST-VALUE and whether it
+/// expires (PTTL rounded to minutes).
+pub(crate) type CollSnapshot = BTreeMap<(u32, Vec<u8>), (String, String, String, i64)>;
+
+pub(crate) fn coll_snapshot(c: &mut RawConn) -> CollSnapshot {
+    let mut out = CollSnapshot::new();
+    for db in 0..16u32 {
+        ok(c, &[b"SELECT", db.to_string().as_bytes()]);
+        let keys = c.cmd_frame(&["KEYS", "*"]);
+        for k in &keys.children {
+            let key = k.bytes().to_vec();
+            let q = |c: &mut RawConn, a: &[&[u8]]| {
+                let f = c.cmd_frame(a);
+                String::from_utf8_lossy(f.bytes()).into_owned()
+            };
+            let t = q(c, &[b"TYPE", &key]);
+            let enc = q(c, &[b"OBJECT", b"ENCODING", &key]);
+            let dv = c.cmd_frame(&[&b"DEBUG"[..], b"DIGEST-VALUE", &key]);
+            let dv = String::from_utf8_lossy(dv.children[0].bytes()).into_owned();
+            let pttl: i64 = q(c, &[b"PTTL", &key]).parse().expect("pttl");
+            out.insert(
+                (db, key),
+                (t, enc, dv, if pttl < 0 { pttl } else { pttl / 60_000 }),
+            );
+        }
+    }
+    ok(c, &[b"SELECT", b"0"]);
+    out
+}
+
+#[test]
+fn collections_of_every_encoding_cross_over_with_redis() {
+    // Redis writes them, ferredis loads them.
+    let dir = Dir::new("rdb-coll");
+    let Some(r) = redis_in(&dir.0, &["--rdbcompression", "yes"]) else {
+        return;
+    };
+    let mut cr = r.raw();
+    fill_collections(&mut cr);
+    assert_eq!(cr.cmd(&["SAVE"]), b"+OK\r\n");
+    let want = coll_snapshot(&mut cr);
+    let want_digest = digest(&mut cr);
+    let redis_size = fs::metadata(dir.dump()).expect("dump").len();
+    stop(r, &mut cr);
+    let a = ferredis_in(&dir.0, &[]);
+    let mut c = a.raw();
+    assert_eq!(coll_snapshot(&mut c), want);
+    assert_eq!(digest(&mut c), want_digest);
+    // ferredis writes them (compact encodings, LZF), Redis loads them.
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    let our_size = fs::metadata(dir.dump()).expect("dump").len();
+    assert!(
+        our_size <= redis_size + redis_size / 10,
+        "ferredis {} bytes, redis {}",
+        our_size,
+        redis_size
+    );
+    // DEBUG RELOAD keeps everything.
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), b"+OK\r\n");
+    assert_eq!(coll_snapshot(&mut c), want);
+    assert!(
+        a.log().contains("DB reloaded by DEBUG RELOAD"),
+        "{}",
+        a.log()
+    );
+    stop(a, &mut c);
+    if have_tool("redis-check-rdb") {
+        let out = Command::new("redis-check-rdb")
+            .arg(dir.dump())
+            .output()
+            .expect("run redis-check-rdb");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let r2 = redis_in(&dir.0, &[]).expect("redis-server");
+    let mut cr2 = r2.raw();
+    assert_eq!(coll_snapshot(&mut cr2), want);
+    assert_eq!(digest(&mut cr2), want_digest);
+    stop(r2, &mut cr2);
+}
+
+#[test]
+fn debug_reload_options() {
+    let dir = Dir::new("rdb-reload");
+    let a = ferredis_in(&dir.0, &[]);
+    let mut c = a.raw();
+    ok(&mut c, &[b"SET", b"a", b"1"]);
+    // No file: an error, and (as in Redis) the dataset was flushed.
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
+        b"-ERR Error trying to load the RDB dump\r\n"
+    );
+    assert_eq!(c.cmd(&["EXISTS", "a"]), b":0\r\n");
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "BOGUS"]),
+        b"-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+    );
+    ok(&mut c, &[b"SET", b"a", b"1"]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    ok(&mut c, &[b"SET", b"a", b"2"]);
+    ok(&mut c, &[b"SET", b"b", b"new"]);
+    // NOSAVE: back to the file's contents.
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "a"]), b"$1\r\n1\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "b"]), b":0\r\n");
+    // NOFLUSH with a conflicting key fails (Redis exits there; ferredis
+    // refuses the reload); MERGE takes the file's value.
+    ok(&mut c, &[b"SET", b"a", b"3"]);
+    ok(&mut c, &[b"SET", b"c", b"kept"]);
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+        b"-ERR Error trying to load the RDB dump\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["GET", "a"]), b"$1\r\n1\r\n");
+    assert_eq!(c.cmd(&["GET", "c"]), b"$4\r\nkept\r\n");
+    stop(a, &mut c);
+}
+
+#[test]
+fn idle_and_freq_hints_survive_reload_and_cross_over() {
+    for (policy, field, cmd_args) in [
+        ("allkeys-lru", "IDLETIME", ["IDLETIME", "5000"]),
+        ("allkeys-lfu", "FREQ", ["FREQ", "77"]),
+    ] {
+        let dir = Dir::new("rdb-access");
+        let a = ferredis_in(&dir.0, &["--maxmemory-policy", policy]);
+        let mut c = a.raw();
+        ok(&mut c, &[b"SET", b"src", b"hello"]);
+        let p = c.cmd_frame(&["DUMP", "src"]);
+        let args: [&[u8]; 6] = [
+            b"RESTORE",
+            b"k",
+            b"0",
+            p.bytes(),
+            cmd_args[0].as_bytes(),
+            cmd_args[1].as_bytes(),
+        ];
+        ok(&mut c, &args);
+        let want = c.cmd_frame(&["OBJECT", field, "k"]).text();
+        assert_eq!(want, cmd_args[1]);
+        assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), b"+OK\r\n");
+        let got: i64 = c
+            .cmd_frame(&["OBJECT", field, "k"])
+            .text()
+            .parse()
+            .expect("int");
+        let want: i64 = want.parse().expect("int");
+        assert!((got - want).abs() <= 2, "{} {} vs {}", field, got, want);
+        stop(a, &mut c);
+        let Some(r) = redis_in(&dir.0, &["--maxmemory-policy", policy]) else {
+            return;
+        };
+        let mut cr = r.raw();
+        let theirs: i64 = cr
+            .cmd_frame(&["OBJECT", field, "k"])
+            .text()
+            .parse()
+            .expect("int");
+        assert!(
+            (theirs - want).abs() <= 2,
+            "redis {} {} vs {}",
+            field,
+            theirs,
+            want
+        );
+        stop(r, &mut cr);
+    }
+}
+
+#[test]
+fn redis_files_with_streams_or_functions_are_refused_clearly() {
+    let dir = Dir::new("rdb-stream");
+    let Some(r) = redis_in(&dir.0, &[]) else {
+        return;
+    };
+    let mut cr = r.raw();
+    ok(&mut cr, &[b"SET", b"a", b"1"]);
+    let id = cr.cmd(&["XADD", "events", "*", "f", "v"]);
+    assert_eq!(id[0], b'$', "{}", escape(&id));
+    assert_eq!(cr.cmd(&["SAVE"]), b"+OK\r\n");
+    let with_stream = fs::read(dir.dump()).expect("dump");
+    assert_eq!(cr.cmd(&["DEL", "events"]), b":1\r\n");
+    let lib = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
+    let loaded = cr.cmd(&["FUNCTION", "LOAD", lib]);
+    assert_eq!(loaded, b"$5\r\nmylib\r\n");
+    assert_eq!(cr.cmd(&["SAVE"]), b"+OK\r\n");
+    let with_function = fs::read(dir.dump()).expect("dump");
+    stop(r, &mut cr);
+    let (code, log) = start_on(&with_stream);
+    assert_eq!(code, Some(1), "{}", log);
+    assert!(
+        log.contains("Can't load key 'events': values of RDB type 19 (stream (listpacks v2 encoding)) are not supported yet by ferredis"),
+        "{}",
+        log
+    );
+    assert!(log.contains("dump.rdb"), "{}", log);
+    let (code, log) = start_on(&with_function);
+    assert_eq!(code, Some(1), "{}", log);
+    assert!(log.contains("functions (opcode 245)"), "{}", log);
+    assert!(!log.contains("panicked"), "{}", log);
+}

@@ -255,9 +255,7 @@ fn load_file(srv: &mut Server, path: &Path, name: &str) -> Result<(), Failure> {
         .map(|b| b.starts_with(b"REDIS"))
         .unwrap_or(false);
     if is_rdb {
-        let opts = rdb::LoadOptions {
-            verify_checksum: srv.config.get_bool("rdbchecksum"),
-        };
+        let opts = rdb::LoadOptions::from_config(&srv.config);
         let now = srv.now_ms;
         let mut cr = Counting {
             inner: &mut r,

@@ -339,11 +339,12 @@ pub fn write_base_file(srv: &Server, path: &Path, preamble: bool) -> std::io::Re
     let file = File::create(path)?;
     let mut w = BufWriter::with_capacity(64 * 1024, file);
     if preamble {
-        let opts = rdb::SaveOptions {
-            checksum: srv.config.get_bool("rdbchecksum"),
-            ctime: srv.now_ms / 1000,
-            used_mem: crate::sys::used_memory() as u64,
-        };
+        let mut opts = rdb::SaveOptions::from_config(
+            &srv.config,
+            srv.now_ms / 1000,
+            crate::sys::used_memory() as u64,
+        );
+        opts.aof_base = true;
         w = rdb::save_keyspace(w, &srv.keyspace, &opts)?;
     } else {
         write_commands(srv, &mut w)?;

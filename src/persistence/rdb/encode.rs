@@ -1,8 +1,9 @@
 //! RDB writer: length encodings, strings (integer-encoded when Redis
-//! would), values, opcodes and the trailing CRC-64, over any
-//! `impl Write`. Strings are written uncompressed for now (LZF
-//! compression arrives with the persistence issue; every reader accepts
-//! both forms).
+//! would, LZF-compressed past 20 bytes when compression is on and it
+//! saves space), values in the encodings Redis 7.0 writes (intset,
+//! listpack hash/zset, quicklist v2 lists; the plain types for big
+//! hashes, sets and sorted sets), opcodes and the trailing CRC-64, over
+//! any `impl Write`.
 //!
 //! Redis counterpart: `rdb.c` (`rdbSaveLen`, `rdbSaveRawString`,
 //! `rdbTryIntegerEncoding`, `rdbSaveObject`, `rdbSaveKeyValuePair`,
@@ -10,10 +11,20 @@
 
 use std::io::{self, Write};
 
+use super::packed::{write_intset, Entry, ListpackWriter};
 use super::{len_enc, opcode, rdb_type, str_enc, MAGIC, RDB_VERSION};
+use crate::types::set::Member;
 use crate::types::Value;
 use crate::util::crc64::crc64;
-use crate::util::numfmt::{parse_i64, push_i64};
+use crate::util::lzf::Compressor;
+use crate::util::numfmt::{format_g17, parse_i64, push_i64};
+
+/// Strings longer than this are LZF-compressed when compression is on.
+const LZF_MIN_LEN: usize = 20;
+
+/// Bytes a quicklist node's listpack holds at most when written (Redis's
+/// default `list-max-listpack-size -2`).
+const LIST_NODE_BYTES: usize = 8192;
 
 /// Writes RDB items to `W`, keeping the running CRC-64 of everything
 /// written (when checksums are on).
@@ -22,6 +33,10 @@ pub struct RdbWriter<W: Write> {
     crc: u64,
     checksum: bool,
     written: u64,
+    /// The LZF compressor, when compression is on.
+    lzf: Option<Box<Compressor>>,
+    /// Buffer reused for the listpacks of hashes and sorted sets.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -33,7 +48,38 @@ impl<W: Write> RdbWriter<W> {
             crc: 0,
             checksum,
             written: 0,
+            lzf: None,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Turns LZF compression of long strings on or off
+    /// (`rdbcompression`).
+    pub fn set_compression(&mut self, on: bool) {
+        self.lzf = if on {
+            Some(self.lzf.take().unwrap_or_default())
+        } else {
+            None
+        };
+    }
+
+    /// A listpack writer over the reused buffer.
+    fn listpack(&mut self) -> ListpackWriter {
+        ListpackWriter::with_buffer(std::mem::take(&mut self.scratch))
+    }
+
+    /// Writes a finished listpack as a string and keeps its buffer.
+    fn write_listpack(&mut self, lp: ListpackWriter) -> io::Result<()> {
+        let blob = lp.finish();
+        let res = self.write_string(&blob);
+        self.scratch = blob;
+        res
+    }
+
+    /// The inner writer (no EOF or checksum is written: for DUMP
+    /// payloads, which end differently).
+    pub fn into_inner(self) -> W {
+        self.inner
     }
 
     /// Bytes written so far.
@@ -100,12 +146,28 @@ impl<W: Write> RdbWriter<W> {
 
     /// A string: integer-encoded when it is the canonical form of an
     /// integer that fits in 32 bits (at most 11 characters), as Redis's
-    /// `rdbSaveRawString` does; otherwise length and bytes.
+    /// `rdbSaveRawString` does; LZF-compressed when compression is on,
+    /// the string is longer than 20 bytes and the compressed form is at
+    /// least 4 bytes shorter; otherwise length and bytes.
     pub fn write_string(&mut self, s: &[u8]) -> io::Result<()> {
         if s.len() <= 11 {
             if let Some(v) = canonical_int(s) {
                 if self.write_int_encoded(v)? {
                     return Ok(());
+                }
+            }
+        }
+        if s.len() > LZF_MIN_LEN {
+            if let Some(mut c) = self.lzf.take() {
+                let res = c.compress_ref(s, s.len() - 4).map(|z| {
+                    self.write_raw(&[(len_enc::ENCVAL << 6) | str_enc::LZF])
+                        .and_then(|_| self.write_len(z.len() as u64))
+                        .and_then(|_| self.write_len(s.len() as u64))
+                        .and_then(|_| self.write_raw(z))
+                });
+                self.lzf = Some(c);
+                if let Some(r) = res {
+                    return r;
                 }
             }
         }
@@ -152,21 +214,35 @@ impl<W: Write> RdbWriter<W> {
         self.write_len(expires_size)
     }
 
-    /// A value's body (without its type byte).
+    /// A value's body (without its type byte), in the encoding
+    /// `value_type_byte` names.
     pub fn write_value(&mut self, v: &Value) -> io::Result<()> {
         match v {
             Value::Int(n) => self.write_int_string(*n),
-            // Collections use the plain RDB types (a count, then each
-            // element as a string) that Redis 7.0 still loads; the packed
-            // listpack/intset forms come with the persistence issue.
             Value::List(l) => {
-                self.write_len(l.len() as u64)?;
-                let mut res = Ok(());
-                l.for_each_from(0, |e| {
-                    res = e.with_bytes(|b| self.write_string(b));
-                    res.is_ok()
-                });
-                res
+                // Quicklist v2: nodes of packed listpacks, built one at a
+                // time (a first pass counts them: the count comes first).
+                let mut nodes = 0u64;
+                each_list_node(l, |_| {
+                    nodes += 1;
+                    Ok(())
+                })?;
+                self.write_len(nodes)?;
+                each_list_node(l, |lp| {
+                    self.write_len(2)?;
+                    self.write_string(&lp)
+                })
+            }
+            Value::Set(s) if s.is_intset() => {
+                let mut ints: Vec<i64> = s
+                    .iter()
+                    .filter_map(|m| match m {
+                        Member::Int(n) => Some(n),
+                        Member::Str(b) => parse_i64(b),
+                    })
+                    .collect();
+                ints.sort_unstable();
+                self.write_string(&write_intset(&ints))
             }
             Value::Set(s) => {
                 self.write_len(s.len() as u64)?;
@@ -175,6 +251,14 @@ impl<W: Write> RdbWriter<W> {
                 }
                 Ok(())
             }
+            Value::Hash(h) if h.encoding() == "listpack" => {
+                let mut lp = self.listpack();
+                for (f, v) in h.iter() {
+                    lp.push_bytes(f);
+                    lp.push_bytes(v);
+                }
+                self.write_listpack(lp)
+            }
             Value::Hash(h) => {
                 self.write_len(h.len() as u64)?;
                 for (f, v) in h.iter() {
@@ -182,6 +266,17 @@ impl<W: Write> RdbWriter<W> {
                     self.write_string(v)?;
                 }
                 Ok(())
+            }
+            Value::ZSet(z) if z.is_listpack() => {
+                // Scores as Redis stores them in a listpack: `%.17g`
+                // text, an integer entry when it is one.
+                let mut lp = self.listpack();
+                z.for_each(|m, score| {
+                    lp.push_bytes(m);
+                    let text = format_g17(score);
+                    lp.push(Entry::from_bytes(text.as_bytes()));
+                });
+                self.write_listpack(lp)
             }
             Value::ZSet(z) => {
                 // ZSET_2: member, then the score as a little-endian double.
@@ -225,13 +320,53 @@ impl<W: Write> RdbWriter<W> {
     }
 }
 
+/// Calls `emit` with the listpack of each quicklist v2 node a list is
+/// written as: at most LIST_NODE_BYTES each (a longer element gets a
+/// node alone).
+pub fn each_list_node(
+    l: &crate::types::list::List,
+    mut emit: impl FnMut(Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut lp = ListpackWriter::new();
+    let mut res = Ok(());
+    l.for_each_from(0, |e| {
+        let add = e.with_bytes(|b| b.len()) + 11;
+        if lp.count() > 0 && lp.len_bytes() + add > LIST_NODE_BYTES {
+            res = emit(std::mem::take(&mut lp).finish());
+            if res.is_err() {
+                return false;
+            }
+        }
+        e.with_bytes(|b| lp.push_bytes(b));
+        true
+    });
+    res?;
+    if lp.count() > 0 {
+        emit(lp.finish())?;
+    }
+    Ok(())
+}
+
+/// Bytes a value's body takes in an RDB file (DEBUG OBJECT's
+/// `serializedlength`, Redis's `rdbSavedObjectLen`).
+pub fn serialized_len(v: &Value, compression: bool) -> u64 {
+    let mut w = RdbWriter::new(io::sink(), false);
+    w.set_compression(compression);
+    // Writing to a sink cannot fail.
+    let _ = w.write_value(v);
+    w.written()
+}
+
 /// The RDB type byte a value is saved with.
 pub fn value_type_byte(v: &Value) -> u8 {
     match v {
         Value::Int(_) | Value::Inline { .. } | Value::Heap(_) | Value::Raw(_) => rdb_type::STRING,
-        Value::List(_) => rdb_type::LIST,
+        Value::List(_) => rdb_type::LIST_QUICKLIST_2,
+        Value::Set(s) if s.is_intset() => rdb_type::SET_INTSET,
         Value::Set(_) => rdb_type::SET,
+        Value::ZSet(z) if z.is_listpack() => rdb_type::ZSET_LISTPACK,
         Value::ZSet(_) => rdb_type::ZSET_2,
+        Value::Hash(h) if h.encoding() == "listpack" => rdb_type::HASH_LISTPACK,
         Value::Hash(_) => rdb_type::HASH,
     }
 }
