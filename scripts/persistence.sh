@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Persistence benchmark: ferredis against the real redis-server, one server
 # at a time on the same machine, for two datasets:
-#   strings  DEBUG POPULATE of KEYS small string keys (default 10,000,000)
+#   strings  KEYS small string keys (default 10,000,000)
 #   hashes   HASHES hashes of 10 small fields (default 1,000,000)
-# For each: the time BGSAVE takes while redis-benchmark overwrites keys
-# (SET on the same key names, so the child's pages really get copied), the
+# Keys are named as redis-benchmark's __rand_int__ makes them, so that the
+# write load (SET / HSET on random existing keys) overwrites the dataset
+# instead of growing it. For each: the time BGSAVE takes under that load, the
 # peak memory of parent plus child during it (sum of PSS, which counts a
 # shared page once, and sum of RSS, which counts it twice), the child's
 # copy-on-write as the server reports it, the dump's size, and the start-up
@@ -34,24 +35,43 @@ cargo build --release --bin ferredis-server >&2
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-# The HSET commands of the hash dataset, as RESP for redis-cli --pipe.
-if [[ " $DATASETS " == *" hashes "* ]]; then
-    python3 - "$HASHES" >"$WORK/hashes.resp" <<'EOF'
+# The dataset as RESP for redis-cli --pipe: SET key:%012d or HSET
+# hash:%012d with 10 fields.
+gen() { # DATASET COUNT
+    python3 - "$1" "$2" <<'EOF'
 import sys
-n = int(sys.argv[1])
+kind, n = sys.argv[1], int(sys.argv[2])
 out = sys.stdout.buffer
+batch = []
 for i in range(n):
-    key = b"hash:%d" % i
-    parts = [b"*22\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n" % (len(key), key)]
-    for f in range(10):
-        field, value = b"field%d" % f, b"value%d" % (i + f)
-        parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(field), field, len(value), value))
-    out.write(b"".join(parts))
+    if kind == "strings":
+        key, val = b"key:%012d" % i, b"v%09d" % i
+        batch.append(b"*3\r\n$3\r\nSET\r\n$16\r\n%s\r\n$10\r\n%s\r\n" % (key, val))
+    else:
+        key = b"hash:%012d" % i
+        parts = [b"*22\r\n$4\r\nHSET\r\n$17\r\n%s\r\n" % key]
+        for f in range(10):
+            field, value = b"field%d" % f, b"value%d" % (i + f)
+            parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(field), field, len(value), value))
+        batch.append(b"".join(parts))
+    if len(batch) == 10000:
+        out.write(b"".join(batch))
+        batch = []
+out.write(b"".join(batch))
 EOF
-fi
+}
+for ds in $DATASETS; do
+    case $ds in
+        strings) gen strings "$KEYS" >"$WORK/strings.resp" ;;
+        hashes) gen hashes "$HASHES" >"$WORK/hashes.resp" ;;
+        *) echo "persistence: unknown dataset $ds" >&2; exit 2 ;;
+    esac
+done
 
-kb() { # PID FIELD (from /proc/PID/status or smaps_rollup)
-    awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/$3" 2>/dev/null || echo 0
+kb() { # PID FIELD FILE: a kB figure from /proc/PID/FILE (0 once gone)
+    local v
+    v=$(awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/$3" 2>/dev/null || true)
+    echo "${v:-0}"
 }
 
 info() { # PORT FIELD
@@ -60,7 +80,7 @@ info() { # PORT FIELD
 
 start() { # NAME BINARY DIR PORT -> sets SPID
     (cd "$3" && exec "$2" --port "$4" --bind 127.0.0.1 --save "" --appendonly no \
-        --enable-debug-command yes --logfile "$3/log") &
+        --logfile "$3/log") &
     SPID=$!
     PIDS+=("$SPID")
     for _ in $(seq 6000); do
@@ -80,15 +100,12 @@ run() {
     port=$(free_port)
     start "$name" "$bin" "$dir" "$port"
     local pid=$SPID
-    case $ds in
-        strings) redis-cli -p "$port" debug populate "$KEYS" key 10 >/dev/null ;;
-        hashes) redis-cli -p "$port" --pipe <"$WORK/hashes.resp" >/dev/null ;;
-    esac
+    redis-cli -p "$port" --pipe <"$WORK/$ds.resp" >/dev/null
     # Overwrite existing keys while the child writes.
-    local pattern=key:__rand_int__ range=$KEYS
-    [ "$ds" = hashes ] && { pattern=hash:__rand_int__; range=$HASHES; }
+    local cmd=(set key:__rand_int__ v999999999) range=$KEYS
+    [ "$ds" = hashes ] && { cmd=(hset hash:__rand_int__ field3 overwritten); range=$HASHES; }
     redis-benchmark -p "$port" -r "$range" -n 1000000000 -P 16 -c 4 -q \
-        set "$pattern" "overwritten" >/dev/null 2>&1 &
+        "${cmd[@]}" >/dev/null 2>&1 &
     local load=$!
     PIDS+=("$load")
     sleep 0.5

@@ -187,6 +187,29 @@ impl<V> Dict<V> {
         (self.insert_hashed(SmallBytes::new(key), value, h), None)
     }
 
+    /// Inserts `key` unless it is present (one hash for both steps);
+    /// `Err(value)` gives the value back when it is.
+    pub fn insert_if_absent(&mut self, key: &[u8], value: V) -> Result<u32, V> {
+        let h = self.hash(key);
+        if self.find_hashed(key, h).is_some() {
+            return Err(value);
+        }
+        Ok(self.insert_hashed(SmallBytes::new(key), value, h))
+    }
+
+    /// Sizes the table for `total` entries at once (an RDB's RESIZEDB
+    /// hint), so a load does not rehash its way up through every power of
+    /// two. Never shrinks; the caller bounds `total`.
+    pub fn reserve_total(&mut self, total: usize) {
+        if total > self.slots.len() {
+            self.slots.reserve_exact(total - self.slots.len());
+        }
+        let want = total.next_power_of_two().max(MIN_BUCKETS);
+        if want > self.buckets.len() && self.resize_allowed {
+            self.rehash(want);
+        }
+    }
+
     /// Inserts a key known to be absent; returns its slot index.
     pub fn insert_new(&mut self, key: SmallBytes, value: V) -> u32 {
         let h = self.hash(&key);

@@ -300,6 +300,15 @@ impl Db {
         i
     }
 
+    /// Inserts a key unless it exists (the RDB loader: a duplicate is
+    /// corruption); `Err(value)` when it does.
+    pub fn insert_if_absent(&mut self, key: &[u8], value: Value) -> Result<u32, Value> {
+        let i = self.dict.insert_if_absent(key, value)?;
+        let stamp = self.fresh_stamp();
+        self.dict.set_lru(i, stamp);
+        Ok(i)
+    }
+
     /// Deletes a key (live or not). Returns the removed value.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
         let i = self.dict.find(key)?;

@@ -115,6 +115,13 @@ fn varint(mut n: usize) -> ([u8; 10], usize) {
     (out, i + 1)
 }
 
+/// Appends one packed entry (`len` as LEB128, then the bytes) to `out`.
+pub fn push_entry(out: &mut Vec<u8>, b: &[u8]) {
+    let (v, n) = varint(b.len());
+    out.extend_from_slice(&v[..n]);
+    out.extend_from_slice(b);
+}
+
 /// Encoded size of `parts` as consecutive entries.
 fn encoded_len(parts: &[&[u8]]) -> usize {
     parts.iter().map(|p| varint_len(p.len()) + p.len()).sum()
@@ -336,6 +343,60 @@ impl Hash {
             }
         };
         *self = rebuilt;
+    }
+
+    /// A `listpack` hash from bytes already in this type's packed layout
+    /// (entries written by `push_entry`, fields and values alternating).
+    pub fn from_packed_bytes(pairs: usize, bytes: &[u8]) -> Hash {
+        if bytes.len() <= INLINE && pairs <= u8::MAX as usize {
+            let mut buf = [0u8; INLINE];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            Hash::Inline {
+                count: pairs as u8,
+                len: bytes.len() as u8,
+                buf,
+            }
+        } else {
+            Hash::Packed {
+                count: pairs as u32,
+                buf: bytes.to_vec(),
+            }
+        }
+    }
+
+    /// A `listpack` hash of `pairs` field/value pairs written in one step
+    /// (the RDB loader, where the caller has checked that the fields are
+    /// distinct): `fill` calls `emit` with each field and value in order,
+    /// twice (once to size the buffer, once to write it), so there is one
+    /// allocation at most instead of a search and a splice per field.
+    pub fn build_packed(pairs: usize, fill: impl Fn(&mut dyn FnMut(&[u8]))) -> Hash {
+        let mut len = 0;
+        fill(&mut |b: &[u8]| len += varint_len(b.len()) + b.len());
+        let write = |out: &mut [u8]| {
+            let mut at = 0;
+            fill(&mut |b: &[u8]| {
+                let (v, n) = varint(b.len());
+                out[at..at + n].copy_from_slice(&v[..n]);
+                out[at + n..at + n + b.len()].copy_from_slice(b);
+                at += n + b.len();
+            });
+        };
+        if len <= INLINE && pairs <= u8::MAX as usize {
+            let mut buf = [0u8; INLINE];
+            write(&mut buf[..len]);
+            Hash::Inline {
+                count: pairs as u8,
+                len: len as u8,
+                buf,
+            }
+        } else {
+            let mut buf = vec![0u8; len];
+            write(&mut buf);
+            Hash::Packed {
+                count: pairs as u32,
+                buf,
+            }
+        }
     }
 
     /// The (field, value) pairs, in storage order.

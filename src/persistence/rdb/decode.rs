@@ -312,7 +312,19 @@ impl<R: Read> RdbReader<R> {
                     .collect();
                 build_hash(&pairs, enc, true)?
             }
-            rdb_type::HASH_ZIPLIST | rdb_type::HASH_LISTPACK => {
+            rdb_type::HASH_LISTPACK => {
+                let blob = self.read_string()?;
+                match listpack_hash(&blob, enc) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => {
+                        let entries = parse_listpack(&blob).map_err(|_| corrupt_blob(t))?;
+                        let pairs = into_pairs(&entries).ok_or_else(|| corrupt_blob(t))?;
+                        build_hash(&pairs, enc, false)?
+                    }
+                    Err(e) => return Err(e.unwrap_or_else(|| corrupt_blob(t))),
+                }
+            }
+            rdb_type::HASH_ZIPLIST => {
                 let blob = self.read_string()?;
                 let entries = if t == rdb_type::HASH_ZIPLIST {
                     parse_ziplist(&blob)
@@ -447,10 +459,11 @@ fn build_hash(
         && pairs
             .iter()
             .any(|(f, v)| entry_len(f).max(entry_len(v)) > enc.hash.max_value);
-    let mut h = Hash::new();
-    if pairs.len() > enc.hash.max_entries || long {
-        h.convert();
+    if pairs.len() <= enc.hash.max_entries && !long {
+        return packed_hash(pairs);
     }
+    let mut h = Hash::new();
+    h.convert();
     let unlimited = hash::Limits {
         max_entries: usize::MAX,
         max_value: usize::MAX,
@@ -462,6 +475,133 @@ fn build_hash(
         }
     }
     Ok(Value::Hash(Box::new(h)))
+}
+
+/// A small listpack hash blob straight into a `listpack` hash, in one pass
+/// over the blob (the common case of an RDB load): entries are validated,
+/// re-encoded into a scratch buffer and their fields fingerprinted for the
+/// duplicate check as they come. `Ok(None)` when the hash is too big for
+/// this path (the general one handles it); `Err(None)` for a corrupt blob,
+/// `Err(Some(e))` for duplicate fields.
+fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<RdbError>> {
+    const MAX: usize = 32;
+    let declared = blob
+        .get(4..6)
+        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    if declared == u16::MAX as usize || declared / 2 > MAX.min(enc.hash.max_entries) {
+        return Ok(None);
+    }
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| {
+        let mut out = scratch.borrow_mut();
+        out.clear();
+        let mut prints = [(0usize, 0u64, 0u64, 0usize, 0usize); MAX];
+        let mut n = 0usize;
+        let mut dup = false;
+        let visited = crate::persistence::rdb::packed::visit_listpack(blob, |e| {
+            let field = n.is_multiple_of(2);
+            e.with_bytes(|b| {
+                let start = out.len();
+                crate::types::hash::push_entry(&mut out, b);
+                if field {
+                    let k = n / 2;
+                    if k >= MAX {
+                        return Err("too many entries");
+                    }
+                    let word = |s: &[u8]| {
+                        let mut w = [0u8; 8];
+                        w[..s.len()].copy_from_slice(s);
+                        u64::from_le_bytes(w)
+                    };
+                    let m = b.len().min(8);
+                    let p = (
+                        b.len(),
+                        word(&b[..m]),
+                        word(&b[b.len() - m..]),
+                        start,
+                        out.len(),
+                    );
+                    for q in &prints[..k] {
+                        if (q.0, q.1, q.2) == (p.0, p.1, p.2) && out[q.3..q.4] == out[p.3..p.4] {
+                            dup = true;
+                        }
+                    }
+                    prints[k] = p;
+                }
+                Ok(())
+            })?;
+            n += 1;
+            Ok(())
+        });
+        match visited {
+            Err(_) => Err(None),
+            Ok(count) if !count.is_multiple_of(2) => Err(None),
+            Ok(_) if dup => Err(Some(RdbError::corrupt("Duplicate hash fields detected"))),
+            Ok(count) => Ok(Some(Value::Hash(Box::new(Hash::from_packed_bytes(
+                count / 2,
+                &out,
+            ))))),
+        }
+    })
+}
+
+/// A `listpack` hash built in one step, after checking that the fields
+/// are distinct (a duplicate is corruption, as Redis's deep check says).
+fn packed_hash(pairs: &[(Entry<'_>, Entry<'_>)]) -> Result<Value, RdbError> {
+    if !fields_distinct(pairs) {
+        return Err(RdbError::corrupt("Duplicate hash fields detected"));
+    }
+    let hash = Hash::build_packed(pairs.len(), |emit| {
+        for (f, v) in pairs {
+            f.with_bytes(&mut *emit);
+            v.with_bytes(&mut *emit);
+        }
+    });
+    Ok(Value::Hash(Box::new(hash)))
+}
+
+/// Whether the fields of `pairs` are distinct: small sets compare cheap
+/// fingerprints (length and edge bytes) first and bytes only on a match;
+/// big ones sort.
+fn fields_distinct(pairs: &[(Entry<'_>, Entry<'_>)]) -> bool {
+    fn fingerprint(e: &Entry<'_>) -> (usize, u64, u64) {
+        match e {
+            Entry::Int(n) => (usize::MAX, *n as u64, 0),
+            Entry::Str(b) => {
+                let word = |s: &[u8]| {
+                    let mut w = [0u8; 8];
+                    w[..s.len()].copy_from_slice(s);
+                    u64::from_le_bytes(w)
+                };
+                let k = b.len().min(8);
+                (b.len(), word(&b[..k]), word(&b[b.len() - k..]))
+            }
+        }
+    }
+    if pairs.len() <= 32 {
+        let mut prints = [(0usize, 0u64, 0u64); 32];
+        for (i, (f, _)) in pairs.iter().enumerate() {
+            let p = fingerprint(f);
+            for (j, q) in prints[..i].iter().enumerate() {
+                if *q == p && pairs[j].0 == *f {
+                    return false;
+                }
+            }
+            prints[i] = p;
+        }
+        return true;
+    }
+    let mut fields: Vec<std::borrow::Cow<'_, [u8]>> = pairs
+        .iter()
+        .map(|(f, _)| match f {
+            Entry::Str(b) => std::borrow::Cow::Borrowed(*b),
+            Entry::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
+        })
+        .collect();
+    fields.sort_unstable();
+    fields.windows(2).all(|w| w[0] != w[1])
 }
 
 /// A sorted set from the (member, score) pairs of a plain zset: built as

@@ -305,7 +305,18 @@ impl<'a> KeyspaceSink<'a> {
     }
 }
 
+/// The most keys a RESIZEDB hint pre-sizes a database for: the hint comes
+/// from the file, so it only saves rehashing up to a bounded size.
+const RESIZE_HINT_CAP: u64 = 1 << 24;
+
 impl LoadSink for KeyspaceSink<'_> {
+    fn resize_db(&mut self, db_size: u64, _expires_size: u64) {
+        if let Some(db) = self.ks.dbs.get_mut(self.db) {
+            let total = db.len() as u64 + db_size.min(RESIZE_HINT_CAP);
+            db.dict.reserve_total(total as usize);
+        }
+    }
+
     fn aux(&mut self, key: &[u8], value: &[u8]) {
         let text = String::from_utf8_lossy(value);
         match key {
@@ -367,15 +378,14 @@ impl LoadSink for KeyspaceSink<'_> {
         if self.allow_dup {
             db.remove(&key);
         }
-        if db.dict.find(&key).is_some() {
+        let Ok(slot) = db.insert_if_absent(&key, value) else {
             log::warn!(
                 "RDB has duplicated key '{}' in DB {}",
                 String::from_utf8_lossy(&key),
                 self.db
             );
             return Err(RdbError::corrupt("Duplicated key found in RDB file"));
-        }
-        let slot = db.insert_new(&key, value);
+        };
         if access != AccessHint::default() {
             apply_access_hint(db, slot, access, self.now_ms);
         }

@@ -151,6 +151,23 @@ fn lp_entry(b: &[u8], pos: usize) -> Result<(Entry<'_>, usize), Invalid> {
 /// Parses and validates a listpack: total length, every entry header and
 /// back-length, the terminator and the element count.
 pub fn parse_listpack(b: &[u8]) -> Result<Vec<Entry<'_>>, Invalid> {
+    // Every entry takes at least two bytes: the header count is trusted
+    // only that far.
+    let declared = le_u16(b, 4).unwrap_or(0) as usize;
+    let mut out = Vec::with_capacity(declared.min(b.len() / 2));
+    visit_listpack(b, |e| {
+        out.push(e);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Validates a listpack as `parse_listpack` does, handing each entry to
+/// `f` as it goes (no vector of entries); returns the entry count.
+pub fn visit_listpack<'a>(
+    b: &'a [u8],
+    mut f: impl FnMut(Entry<'a>) -> Result<(), Invalid>,
+) -> Result<usize, Invalid> {
     if b.len() < LP_HDR + 1 {
         return Err("listpack too short");
     }
@@ -158,7 +175,7 @@ pub fn parse_listpack(b: &[u8]) -> Result<Vec<Entry<'_>>, Invalid> {
         return Err("listpack total bytes mismatch");
     }
     let declared = le_u16(b, 4).unwrap_or(0);
-    let mut out = Vec::new();
+    let mut count = 0usize;
     let mut pos = LP_HDR;
     let end = b.len() - 1;
     loop {
@@ -176,13 +193,14 @@ pub fn parse_listpack(b: &[u8]) -> Result<Vec<Entry<'_>>, Invalid> {
         if b.get(pos + l..pos + l + n) != Some(&back[..n]) || pos + l + n > end {
             return Err("bad listpack back-length");
         }
-        out.push(e);
+        f(e)?;
+        count += 1;
         pos += l + n;
     }
-    if declared != u16::MAX && declared as usize != out.len() {
+    if declared != u16::MAX && declared as usize != count {
         return Err("listpack element count mismatch");
     }
-    Ok(out)
+    Ok(count)
 }
 
 /// Builds a listpack in Redis's layout.
