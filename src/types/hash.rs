@@ -326,40 +326,32 @@ impl Hash {
             encode_into(&mut out[range.start..mid], parts);
             out[mid..].copy_from_slice(&old[range.end..]);
         };
-        let rebuilt = if fits {
-            let mut buf = [0u8; INLINE];
-            write(&mut buf[..new_len]);
-            Hash::Inline {
-                count: new_count as u8,
-                len: new_len as u8,
-                buf,
-            }
-        } else {
-            let mut buf = vec![0u8; new_len];
-            write(&mut buf);
-            Hash::Packed {
-                count: new_count as u32,
-                buf,
-            }
-        };
-        *self = rebuilt;
+        *self = Hash::packed_with(new_count, new_len, write);
     }
 
     /// A `listpack` hash from bytes already in this type's packed layout
     /// (entries written by `push_entry`, fields and values alternating).
     pub fn from_packed_bytes(pairs: usize, bytes: &[u8]) -> Hash {
-        if bytes.len() <= INLINE && pairs <= u8::MAX as usize {
+        Hash::packed_with(pairs, bytes.len(), |out| out.copy_from_slice(bytes))
+    }
+
+    /// A packed hash of `pairs` pairs in `len` bytes that `write` fills:
+    /// in the box when it fits, else in a vector of exactly `len` bytes.
+    fn packed_with(pairs: usize, len: usize, write: impl FnOnce(&mut [u8])) -> Hash {
+        if len <= INLINE && pairs <= u8::MAX as usize {
             let mut buf = [0u8; INLINE];
-            buf[..bytes.len()].copy_from_slice(bytes);
+            write(&mut buf[..len]);
             Hash::Inline {
                 count: pairs as u8,
-                len: bytes.len() as u8,
+                len: len as u8,
                 buf,
             }
         } else {
+            let mut buf = vec![0u8; len];
+            write(&mut buf);
             Hash::Packed {
                 count: pairs as u32,
-                buf: bytes.to_vec(),
+                buf,
             }
         }
     }
@@ -381,22 +373,7 @@ impl Hash {
                 at += n + b.len();
             });
         };
-        if len <= INLINE && pairs <= u8::MAX as usize {
-            let mut buf = [0u8; INLINE];
-            write(&mut buf[..len]);
-            Hash::Inline {
-                count: pairs as u8,
-                len: len as u8,
-                buf,
-            }
-        } else {
-            let mut buf = vec![0u8; len];
-            write(&mut buf);
-            Hash::Packed {
-                count: pairs as u32,
-                buf,
-            }
-        }
+        Hash::packed_with(pairs, len, write)
     }
 
     /// The (field, value) pairs, in storage order.

@@ -326,12 +326,7 @@ impl<R: Read> RdbReader<R> {
             }
             rdb_type::HASH_ZIPLIST => {
                 let blob = self.read_string()?;
-                let entries = if t == rdb_type::HASH_ZIPLIST {
-                    parse_ziplist(&blob)
-                } else {
-                    parse_listpack(&blob)
-                }
-                .map_err(|_| corrupt_blob(t))?;
+                let entries = parse_ziplist(&blob).map_err(|_| corrupt_blob(t))?;
                 let pairs = into_pairs(&entries).ok_or_else(|| corrupt_blob(t))?;
                 build_hash(&pairs, enc, false)?
             }
