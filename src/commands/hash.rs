@@ -102,7 +102,7 @@ fn write_hash<'a>(
     let db = &mut ctx.srv.keyspace.dbs[ctx.client.db];
     let slot = match db.find_live(key, now) {
         Some(i) => i,
-        None if create => db.insert_new(key, Value::Hash(Box::default())),
+        None if create => db.insert_new(key, Value::Hash(Default::default())),
         None => return Ok(None),
     };
     match db.dict.value_at_mut(slot) {

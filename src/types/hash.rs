@@ -5,11 +5,12 @@
 //! `hash-max-listpack-value` bytes. Like Redis, it never converts back.
 //! Pure data structure and algorithms: no client, no reply, no clock.
 //!
-//! The packed buffer uses `Listpack`'s layout (a LEB128 length, then the
-//! bytes, per entry) but lives in this file: a hash is reached through the
-//! keyspace's `Box<Hash>`, so a buffer of up to `INLINE` bytes is kept
-//! inside that box and a typical small hash costs one allocation instead
-//! of two (the box and the listpack's vector).
+//! The packed form is one exact-size allocation held directly in the
+//! keyspace's `Value` (no box around it): a 4-byte little-endian pair
+//! count, then the entries in `Listpack`'s layout (a LEB128 length, then
+//! the bytes, per entry). A small hash costs that one allocation, like
+//! Redis's listpack behind its `robj`; every change rebuilds it at its new
+//! size, as Redis reallocates a listpack.
 //!
 //! Redis counterpart: `t_hash.c` (the data-structure half: `hashType*`).
 
@@ -30,47 +31,28 @@ pub struct Limits {
     pub max_value: usize,
 }
 
-/// Packed bytes kept in place: sized so that `Hash` is 72 bytes, which
-/// the allocator serves from one 80-byte chunk.
-const INLINE: usize = 69;
+/// Bytes of the pair count that starts a packed buffer.
+const COUNT: usize = 4;
 
 /// A Redis hash.
 pub enum Hash {
-    /// `listpack`, small enough to sit in the box: `count` pairs packed
-    /// in `buf[..len]`.
-    Inline {
-        count: u8,
-        len: u8,
-        buf: [u8; INLINE],
-    },
-    /// `listpack`, `count` pairs packed in a heap buffer of exact size.
-    Packed { count: u32, buf: Vec<u8> },
+    /// `listpack`: the pair count (4 bytes LE), then the packed entries;
+    /// empty (no allocation) for a hash without fields.
+    Packed(Box<[u8]>),
     /// `hashtable`: field → value (boxed so a small hash stays small).
     Table(Box<Dict<SmallBytes>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Inline {
-            count: 0,
-            len: 0,
-            buf: [0; INLINE],
-        }
+        Hash::Packed(Box::default())
     }
 }
 
 impl Clone for Hash {
     fn clone(&self) -> Self {
         match self {
-            Hash::Inline { count, len, buf } => Hash::Inline {
-                count: *count,
-                len: *len,
-                buf: *buf,
-            },
-            Hash::Packed { count, buf } => Hash::Packed {
-                count: *count,
-                buf: buf.clone(),
-            },
+            Hash::Packed(buf) => Hash::Packed(buf.clone()),
             Hash::Table(d) => {
                 let mut copy = Dict::new();
                 for (_, f, v) in d.iter() {
@@ -235,8 +217,9 @@ impl Hash {
     /// Number of fields.
     pub fn len(&self) -> usize {
         match self {
-            Hash::Inline { count, .. } => *count as usize,
-            Hash::Packed { count, .. } => *count as usize,
+            Hash::Packed(buf) => buf
+                .get(..COUNT)
+                .map_or(0, |c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize),
             Hash::Table(d) => d.len(),
         }
     }
@@ -249,7 +232,7 @@ impl Hash {
     /// The encoding name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Hash::Inline { .. } | Hash::Packed { .. } => "listpack",
+            Hash::Packed(_) => "listpack",
             Hash::Table(_) => "hashtable",
         }
     }
@@ -257,8 +240,7 @@ impl Hash {
     /// Heap bytes held beyond the `Hash` itself (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         match self {
-            Hash::Inline { .. } => 0,
-            Hash::Packed { buf, .. } => buf.capacity(),
+            Hash::Packed(buf) => buf.len(),
             Hash::Table(d) => {
                 std::mem::size_of::<Dict<SmallBytes>>()
                     + d.table_bytes()
@@ -284,15 +266,14 @@ impl Hash {
     /// The packed buffer of a `listpack` hash.
     fn packed(&self) -> Option<&[u8]> {
         match self {
-            Hash::Inline { len, buf, .. } => Some(&buf[..*len as usize]),
-            Hash::Packed { buf, .. } => Some(buf),
+            Hash::Packed(buf) => Some(buf.get(COUNT..).unwrap_or_default()),
             Hash::Table(_) => None,
         }
     }
 
-    /// Replaces `range` of the packed buffer with `parts` (raw entries,
-    /// encoded here) and adjusts the pair count by `delta`, moving the
-    /// bytes in place or to the heap as the new size requires.
+    /// Replaces `range` of the packed entries with `parts` (raw entries,
+    /// encoded here) and adjusts the pair count by `delta`: in place when
+    /// the size does not change, else into a new buffer of the new size.
     fn splice(&mut self, range: Range<usize>, parts: &[&[u8]], delta: isize) {
         let Some(old_len) = self.packed().map(<[u8]>::len) else {
             return;
@@ -300,25 +281,11 @@ impl Hash {
         let added = encoded_len(parts);
         let new_len = old_len - range.len() + added;
         let new_count = self.len().saturating_add_signed(delta);
-        let fits = new_len <= INLINE && new_count <= u8::MAX as usize;
-        if let (Hash::Packed { count, buf }, false) = (&mut *self, fits) {
-            // Open or close the gap, then write the entries into it.
-            let gap_end = range.start + added;
-            if added > range.len() {
-                buf.reserve_exact(added - range.len());
-                let grow = std::iter::repeat_n(0, added - range.len());
-                buf.splice(range.end..range.end, grow);
-            } else {
-                buf.drain(gap_end..range.end);
-            }
-            encode_into(&mut buf[range.start..gap_end], parts);
-            if buf.capacity() > 64 && buf.len() * 2 < buf.capacity() {
-                buf.shrink_to_fit();
-            }
-            *count = new_count as u32;
+        if let (Hash::Packed(buf), true) = (&mut *self, added == range.len() && delta == 0) {
+            let at = COUNT + range.start;
+            encode_into(&mut buf[at..at + added], parts);
             return;
         }
-        // Rebuild: into the box when it fits, else into an exact vector.
         let old = self.packed().unwrap_or_default();
         let mid = range.start + added;
         let write = |out: &mut [u8]| {
@@ -335,25 +302,16 @@ impl Hash {
         Hash::packed_with(pairs, bytes.len(), |out| out.copy_from_slice(bytes))
     }
 
-    /// A packed hash of `pairs` pairs in `len` bytes that `write` fills:
-    /// in the box when it fits, else in a vector of exactly `len` bytes.
+    /// A packed hash of `pairs` pairs in `len` bytes of entries that
+    /// `write` fills, in one allocation of exactly the needed size.
     fn packed_with(pairs: usize, len: usize, write: impl FnOnce(&mut [u8])) -> Hash {
-        if len <= INLINE && pairs <= u8::MAX as usize {
-            let mut buf = [0u8; INLINE];
-            write(&mut buf[..len]);
-            Hash::Inline {
-                count: pairs as u8,
-                len: len as u8,
-                buf,
-            }
-        } else {
-            let mut buf = vec![0u8; len];
-            write(&mut buf);
-            Hash::Packed {
-                count: pairs as u32,
-                buf,
-            }
+        if pairs == 0 {
+            return Hash::default();
         }
+        let mut buf = vec![0u8; COUNT + len].into_boxed_slice();
+        buf[..COUNT].copy_from_slice(&(pairs.min(u32::MAX as usize) as u32).to_le_bytes());
+        write(&mut buf[COUNT..]);
+        Hash::Packed(buf)
     }
 
     /// A `listpack` hash of `pairs` field/value pairs written in one step
@@ -586,43 +544,45 @@ mod tests {
     }
 
     #[test]
-    fn small_hash_is_one_80_byte_chunk() {
-        assert_eq!(std::mem::size_of::<Hash>(), 72);
+    fn a_hash_lives_in_the_value_without_a_box() {
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<crate::types::Value>(), 24);
     }
 
     #[test]
-    fn packed_buffer_moves_between_box_and_heap() {
+    fn packed_buffer_is_exactly_the_count_and_the_entries() {
         let roomy = Limits {
             max_entries: 512,
             max_value: 64,
         };
         let mut h = Hash::new();
+        assert_eq!(h.heap_size(), 0);
         let mut want = Vec::new();
         for i in 0..40 {
             let (f, v) = (format!("field{}", i), format!("value{}", i));
             assert!(h.set(f.as_bytes(), v.as_bytes(), roomy));
             want.push((f.into_bytes(), v.into_bytes()));
-            let inline = matches!(h, Hash::Inline { .. });
-            assert_eq!(inline, i < 4, "after {} pairs", i + 1);
+            let entries: usize = want.iter().map(|(f, v)| 2 + f.len() + v.len()).sum();
+            assert_eq!(h.heap_size(), COUNT + entries, "after {} pairs", i + 1);
         }
         assert_eq!(h.encoding(), "listpack");
         assert_eq!(h.len(), 40);
         want.sort();
         assert_eq!(pairs(&h), want);
-        // Grow a value in place, then shrink everything back into the box.
+        // Same-size overwrite in place, then a longer value.
+        assert!(!h.set(b"field3", b"VALUE3", roomy));
+        assert_eq!(h.get(b"field3"), Some(&b"VALUE3"[..]));
         assert!(!h.set(b"field3", &[b'x'; 64], roomy));
         assert_eq!(h.get(b"field3"), Some(&[b'x'; 64][..]));
         for i in 0..38 {
             assert!(h.remove(format!("field{}", i).as_bytes()));
         }
-        assert!(matches!(h, Hash::Inline { count: 2, .. }));
+        assert_eq!(h.len(), 2);
         assert_eq!(h.get(b"field39"), Some(&b"value39"[..]));
+        assert_eq!(h.heap_size(), COUNT + 2 * (2 + 7 + 7));
+        assert!(h.remove(b"field38") && h.remove(b"field39"));
+        assert!(h.is_empty());
         assert_eq!(h.heap_size(), 0);
-        let long = [b'y'; 60];
-        h.set(b"a", &long, roomy);
-        assert!(matches!(h, Hash::Packed { .. }));
-        assert_eq!(h.get(b"a"), Some(&long[..]));
-        assert_eq!(h.len(), 3);
     }
 
     #[test]

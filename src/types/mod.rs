@@ -37,7 +37,7 @@ pub enum Value {
     /// A list.
     List(Box<list::List>),
     /// A hash.
-    Hash(Box<hash::Hash>),
+    Hash(hash::Hash),
     /// A set.
     Set(Box<set::Set>),
     /// A sorted set.
@@ -224,7 +224,7 @@ impl Value {
             Value::Heap(b) => b.len(),
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             Value::List(l) => std::mem::size_of::<list::List>() + l.heap_size(),
-            Value::Hash(h) => std::mem::size_of::<hash::Hash>() + h.heap_size(),
+            Value::Hash(h) => h.heap_size(),
             Value::Set(s) => std::mem::size_of::<set::Set>() + s.heap_size(),
             Value::ZSet(z) => std::mem::size_of::<zset::ZSet>() + z.heap_size(),
         }

@@ -301,7 +301,7 @@ impl<R: Read> RdbReader<R> {
                         return Err(RdbError::corrupt("Duplicate hash fields detected"));
                     }
                 }
-                Value::Hash(Box::new(h))
+                Value::Hash(h)
             }
             rdb_type::HASH_ZIPMAP => {
                 let blob = self.read_string()?;
@@ -469,7 +469,7 @@ fn build_hash(
             return Err(RdbError::corrupt("Duplicate hash fields detected"));
         }
     }
-    Ok(Value::Hash(Box::new(h)))
+    Ok(Value::Hash(h))
 }
 
 /// A small listpack hash blob straight into a `listpack` hash, in one pass
@@ -534,10 +534,7 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
             Err(_) => Err(None),
             Ok(count) if !count.is_multiple_of(2) => Err(None),
             Ok(_) if dup => Err(Some(RdbError::corrupt("Duplicate hash fields detected"))),
-            Ok(count) => Ok(Some(Value::Hash(Box::new(Hash::from_packed_bytes(
-                count / 2,
-                &out,
-            ))))),
+            Ok(count) => Ok(Some(Value::Hash(Hash::from_packed_bytes(count / 2, &out)))),
         }
     })
 }
@@ -554,7 +551,7 @@ fn packed_hash(pairs: &[(Entry<'_>, Entry<'_>)]) -> Result<Value, RdbError> {
             v.with_bytes(&mut *emit);
         }
     });
-    Ok(Value::Hash(Box::new(hash)))
+    Ok(Value::Hash(hash))
 }
 
 /// Whether the fields of `pairs` are distinct: small sets compare cheap
@@ -938,11 +935,11 @@ mod tests {
         let mut h = Hash::new();
         h.set(b"a", b"1", lim);
         h.set(b"b", b"hello", lim);
-        db.set(b"hash", Value::Hash(Box::new(h)), false);
+        db.set(b"hash", Value::Hash(h), false);
         let mut h = Hash::new();
         h.set(b"long", &[b'v'; 100], lim);
         h.set(b"x", b"y", lim);
-        db.set(b"bighash", Value::Hash(Box::new(h)), false);
+        db.set(b"bighash", Value::Hash(h), false);
         let mut z = ZSet::new();
         for (i, s) in [1.5, -2.0, f64::INFINITY, 1e20].iter().enumerate() {
             z.insert_new(format!("z{}", i).as_bytes(), *s, zset::Limits::default());
