@@ -492,6 +492,8 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
     SCRATCH.with(|scratch| {
         let mut out = scratch.borrow_mut();
         out.clear();
+        // Integers may print longer than they are packed: room for both.
+        out.reserve(blob.len() * 2);
         let mut prints = [(0usize, 0u64, 0u64, 0usize, 0usize); MAX];
         let mut n = 0usize;
         let mut dup = false;
