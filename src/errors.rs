@@ -18,6 +18,9 @@ pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
 pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
+/// A write refused because memory is over `maxmemory` and nothing could
+/// be evicted.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 pub const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";

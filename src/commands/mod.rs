@@ -281,6 +281,13 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         }
         client.authenticated = true;
     }
+    if srv.config.maxmemory > 0
+        && !crate::server::evict::perform_evictions(srv)
+        && spec.has(flags::DENYOOM)
+    {
+        reject(srv, client, Some(spec), errors::OOM);
+        return Processed::Done;
+    }
     if let Some(text) = crate::persistence::bgsave::write_denied_error(srv, spec) {
         reject(srv, client, Some(spec), &text);
         return Processed::Done;

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod blocking;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod lazyfree;
 

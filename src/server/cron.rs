@@ -34,6 +34,10 @@ pub fn server_cron(srv: &mut Server) {
         crate::server::propagate::expired_keys(srv, expired);
     }
     srv.free_all_graveyards();
+    if srv.config.maxmemory > 0 {
+        // Finishes an eviction pass a command ran out of time for.
+        crate::server::evict::perform_evictions(srv);
+    }
     close_idle_clients(srv);
     // Reaps the child, fires save points and scheduled BGSAVEs.
     crate::persistence::bgsave::cron(srv);

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod cron;
+pub mod evict;
 pub mod proc_title;
 pub mod propagate;
 pub mod reactor;
@@ -115,6 +116,8 @@ pub struct Server {
     pub fork_stats: crate::persistence::child::ForkStats,
     /// Raw descriptors of the listening sockets (closed in forked children).
     pub listener_fds: Vec<i32>,
+    /// Eviction candidates kept between evictions (`maxmemory`).
+    pub eviction_pool: crate::db::evict::EvictionPool,
     /// The name the process was started as, once the real server owns the
     /// process title (`{title}` of `proc-title-template`); None in tests.
     pub exec_name: Option<String>,
@@ -198,6 +201,7 @@ impl Server {
             child: None,
             fork_stats: Default::default(),
             listener_fds: Vec::new(),
+            eviction_pool: Default::default(),
             exec_name: None,
             run_id,
             pending_writes: Vec::new(),

@@ -240,6 +240,22 @@ pub fn expired_keys(srv: &mut Server, keys: Vec<(usize, Vec<u8>)>) {
     }
 }
 
+/// Emits the deletion of a key the server removed on its own account
+/// (eviction): `UNLINK` when it was freed lazily, else `DEL`.
+pub fn deleted_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
+    if !active(srv) {
+        return;
+    }
+    let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    emit(
+        srv,
+        vec![Op {
+            db,
+            argv: vec![cmd.to_vec(), key.to_vec()],
+        }],
+    );
+}
+
 /// Hands keys expired lazily outside a command (cron, blocked-client
 /// bookkeeping) to the consumers.
 pub fn flush_lazy_expired(srv: &mut Server) {

@@ -461,15 +461,22 @@ pub fn set_keepalive(sock: &impl std::os::fd::AsRawFd, secs: u64) {
     set(libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3);
 }
 
-/// Gives the calling thread the lowest CPU priority (nice 19), so helper
-/// threads (lazy free) yield to the reactor on a busy machine.
+/// Puts the calling thread in the `SCHED_IDLE` class (only run when a CPU
+/// has nothing else to do), falling back to nice 19, so helper threads
+/// (lazy free) never delay the reactor on a busy machine.
 pub fn lower_thread_priority() {
-    // SAFETY: gettid has no preconditions; setpriority only changes the
-    // scheduling priority of this thread (Linux treats the tid as a
-    // process id for PRIO_PROCESS).
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `param` is a valid sched_param for the duration of the call;
+    // pid 0 is the calling thread, whose scheduling class alone changes.
+    let idle = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0;
+    if !idle {
+        // SAFETY: gettid has no preconditions; setpriority only changes the
+        // scheduling priority of this thread (Linux treats the tid as a
+        // process id for PRIO_PROCESS).
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        }
     }
 }
 

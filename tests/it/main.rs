@@ -13,6 +13,7 @@ mod blocking;
 mod clients;
 mod common;
 mod dump;
+mod evict;
 mod keyspace;
 mod list;
 mod protocol;
