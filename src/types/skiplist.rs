@@ -187,34 +187,7 @@ impl SkipList {
 
     /// Inserts an element that must not already be present.
     pub fn insert(&mut self, score: f64, member: &[u8]) {
-        let mut update = [HEAD; MAX_LEVEL];
-        let mut rank = [0u32; MAX_LEVEL];
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let f = self.fwd(x, i);
-                if f == NIL {
-                    break;
-                }
-                let (fm, fs) = self.node(f);
-                if !less(fs, fm, score, member) {
-                    break;
-                }
-                rank[i] += self.span(x, i);
-                x = f;
-            }
-            update[i] = x;
-        }
         let lvl = self.random_level();
-        if lvl > self.level {
-            for i in self.level..lvl {
-                rank[i] = 0;
-                update[i] = HEAD;
-                self.nodes[HEAD as usize].link_mut(i).span = self.len as u32;
-            }
-            self.level = lvl;
-        }
         let node = Node {
             member: SmallBytes::new(member),
             score,
@@ -240,6 +213,47 @@ impl SkipList {
                 (self.nodes.len() - 1) as u32
             }
         };
+        self.attach(n, lvl);
+        self.index_add(n);
+        if self.len > self.buckets.len() {
+            self.index_resize(self.buckets.len() * 2);
+        }
+    }
+
+    /// Links node `n` (its score and member set, `lvl` levels) at its
+    /// place in the list.
+    fn attach(&mut self, n: u32, lvl: usize) {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        {
+            let node = &self.nodes[n as usize];
+            let (member, score) = (node.member.as_slice(), node.score);
+            let mut x = HEAD;
+            for i in (0..self.level).rev() {
+                rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+                loop {
+                    let f = self.fwd(x, i);
+                    if f == NIL {
+                        break;
+                    }
+                    let (fm, fs) = self.node(f);
+                    if !less(fs, fm, score, member) {
+                        break;
+                    }
+                    rank[i] += self.span(x, i);
+                    x = f;
+                }
+                update[i] = x;
+            }
+        }
+        if lvl > self.level {
+            for i in self.level..lvl {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.nodes[HEAD as usize].link_mut(i).span = self.len as u32;
+            }
+            self.level = lvl;
+        }
         for i in 0..lvl {
             let u = update[i] as usize;
             let ulink = self.nodes[u].link(i);
@@ -264,14 +278,11 @@ impl SkipList {
             self.tail = n;
         }
         self.len += 1;
-        self.index_add(n);
-        if self.len > self.buckets.len() {
-            self.index_resize(self.buckets.len() * 2);
-        }
     }
 
-    /// Removes an element; returns whether it was present.
-    pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+    /// The search path to the element (`score`, `member`): at each level
+    /// the last node before it, and the element's node (None when absent).
+    fn path_to(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], Option<u32>) {
         let mut update = [HEAD; MAX_LEVEL];
         let mut x = HEAD;
         for i in (0..self.level).rev() {
@@ -290,20 +301,59 @@ impl SkipList {
         }
         let x = self.fwd(x, 0);
         if x == NIL {
-            return false;
+            return (update, None);
         }
         let (xm, xs) = self.node(x);
-        if xs != score || xm != member {
+        (update, (xs == score && xm == member).then_some(x))
+    }
+
+    /// Removes an element; returns whether it was present.
+    pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+        let (update, found) = self.path_to(score, member);
+        let Some(x) = found else {
             return false;
-        }
+        };
         self.unlink(x, &update);
         true
     }
 
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+    /// Changes the score of an element from `old` to `new` (Redis's
+    /// `zslUpdateScore`): in place when its order does not change, else
+    /// its node moves (the node and its index entry are kept). Returns
+    /// whether the element was present.
+    pub fn update_score(&mut self, old: f64, member: &[u8], new: f64) -> bool {
+        let (update, found) = self.path_to(old, member);
+        let Some(x) = found else {
+            return false;
+        };
+        let back = self.nodes[x as usize].backward;
+        let next = self.fwd(x, 0);
+        let after_back = back == NIL || {
+            let (bm, bs) = self.node(back);
+            less(bs, bm, new, member)
+        };
+        let before_next = next == NIL || {
+            let (nm, ns) = self.node(next);
+            less(new, member, ns, nm)
+        };
+        if after_back && before_next {
+            self.nodes[x as usize].score = new;
+            return true;
+        }
+        let lvl = self.detach(x, &update);
+        self.nodes[x as usize].score = new;
+        self.attach(x, lvl);
+        true
+    }
+
+    /// Takes node `x` out of the list (`update` is its search path), keeping
+    /// the node and its index entry; returns how many levels it had.
+    fn detach(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> usize {
+        let mut lvl = 0;
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let u = u as usize;
             if self.nodes[u].link(i).forward == x {
+                lvl = i + 1;
                 let xl = self.nodes[x as usize].link(i);
                 let ul = self.nodes[u].link_mut(i);
                 ul.span += xl.span;
@@ -324,6 +374,11 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
+        lvl
+    }
+
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+        self.detach(x, update);
         self.index_del(x);
         if self.buckets.len() > MIN_BUCKETS && self.len * 8 < self.buckets.len() {
             let target = self.len.max(1).next_power_of_two().max(MIN_BUCKETS);
@@ -539,15 +594,27 @@ mod tests {
             if r.is_multiple_of(3) {
                 assert_eq!(sl.remove(score, &member), model.remove(&k));
             } else {
-                // Members are unique: an update is a remove plus an insert.
-                if let Some(o) = old {
-                    assert!(sl.remove(o.0, &o.1));
-                    model.remove(&o);
+                // Members are unique: an update moves the element (or
+                // changes its score in place when its order holds).
+                match old {
+                    Some(o) if r % 5 != 0 => {
+                        assert!(sl.update_score(o.0, &o.1, score));
+                        model.remove(&o);
+                    }
+                    Some(o) => {
+                        assert!(sl.remove(o.0, &o.1));
+                        model.remove(&o);
+                        sl.insert(score, &member);
+                    }
+                    None => sl.insert(score, &member),
                 }
-                sl.insert(score, &member);
                 model.insert(k);
+                if step % 251 == 0 {
+                    // An absent element is not updated.
+                    assert!(!sl.update_score(-1.0, b"nobody", 3.0));
+                }
             }
-            if step % 1000 == 0 {
+            if step % 200 == 0 {
                 check(&sl, &model);
             }
             if step % 97 == 0 {

@@ -396,8 +396,7 @@ impl ZSet {
                     if let Repr::Skiplist(b) = &mut self.repr {
                         // The score is known: move the element without
                         // looking the member up again.
-                        b.sl.remove(cur, member);
-                        b.sl.insert(new, member);
+                        b.sl.update_score(cur, member, new);
                         return Some((AddOutcome::Updated, new));
                     }
                     self.remove(member);

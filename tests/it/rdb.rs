@@ -793,11 +793,9 @@ pub(crate) fn coll_snapshot(c: &mut RawConn) -> CollSnapshot {
             let enc = q(c, &[b"OBJECT", b"ENCODING", &key]);
             let dv = c.cmd_frame(&[&b"DEBUG"[..], b"DIGEST-VALUE", &key]);
             let dv = String::from_utf8_lossy(dv.children[0].bytes()).into_owned();
-            let pttl: i64 = q(c, &[b"PTTL", &key]).parse().expect("pttl");
-            out.insert(
-                (db, key),
-                (t, enc, dv, if pttl < 0 { pttl } else { pttl / 60_000 }),
-            );
+            // The absolute expiry: exact, unlike a TTL read at another time.
+            let at: i64 = q(c, &[b"PEXPIRETIME", &key]).parse().expect("pexpiretime");
+            out.insert((db, key), (t, enc, dv, at));
         }
     }
     ok(c, &[b"SELECT", b"0"]);
