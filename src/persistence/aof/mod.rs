@@ -280,7 +280,7 @@ pub fn load_data_from_disk(srv: &mut Server, events: &mut dyn FnMut(&mut Server)
     if !srv.config.get_bool("appendonly") {
         return crate::persistence::load_at_startup(srv, events);
     }
-    if !load::load_at_startup(srv) {
+    if !load::load_at_startup(srv, events) {
         return false;
     }
     open_on_server_start(srv)
