@@ -42,6 +42,7 @@ impl Progress<'_> {
     /// clients once.
     fn serve(&mut self, srv: &mut Server, offset: u64) {
         srv.persistence.loading.loaded_bytes = self.base + offset;
+        srv.persistence.loading.rdb_used_mem = rdb::loading_used_mem();
         (self.events)(srv);
     }
 }
