@@ -318,10 +318,7 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
         let _ = fs::remove_file(dir.join(&base.name));
         return false;
     }
-    for h in &history {
-        log::info!("Removing the history file {} in the background", h.name);
-        let _ = fs::remove_file(dir.join(&h.name));
-    }
+    super::remove_history_files(&dir, &history);
     m.history.clear();
     srv.aof.manifest = m;
     srv.aof.rewrite_split = 0;
