@@ -223,7 +223,6 @@ pub struct SaveWriter<W> {
     calls: u64,
     written: u64,
     next_check: u64,
-    last_report: std::time::Instant,
 }
 
 /// Bytes between two looks at the clock for progress reports.
@@ -238,7 +237,6 @@ impl<W: Write> SaveWriter<W> {
             calls: 0,
             written: 0,
             next_check: REPORT_CHECK_BYTES,
-            last_report: std::time::Instant::now(),
         }
     }
 
@@ -274,10 +272,7 @@ impl<W: Write> Write for SaveWriter<W> {
         self.written += n as u64;
         if self.written >= self.next_check || self.delay != 0 {
             self.next_check = self.written + REPORT_CHECK_BYTES;
-            if self.last_report.elapsed() >= std::time::Duration::from_secs(1) {
-                self.last_report = std::time::Instant::now();
-                child::send_current_info(0, "RDB");
-            }
+            child::maybe_send_current_info("RDB");
         }
         Ok(n)
     }

@@ -15,9 +15,9 @@
 //! `setOOMScoreAdj`, `redisSetProcTitle` and `killRDBChild`/
 //! `killAppendOnlyChild` in `server.c`/`rdb.c`/`aof.c`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -122,6 +122,10 @@ pub fn spawn(
             }
             crate::logging::set_role(b'C');
             sys::install_child_sigusr1_handler();
+            // Progress counts from this child's first key (a SAVE in the
+            // parent may have moved them).
+            KEYS_DONE.store(0, Ordering::Relaxed);
+            LAST_PROGRESS.with(|l| l.set(None));
             if let Some((tx, rx)) = pipe {
                 drop(rx);
                 if let Ok(mut slot) = CHILD_PIPE.lock() {
@@ -318,6 +322,52 @@ fn send_info(kind: InfoKind, keys: u64, pname: &str) {
 /// COW size, measured at most 1% of the time.
 pub fn send_current_info(keys: u64, pname: &str) {
     send_info(InfoKind::Current, keys, pname);
+}
+
+/// Keys the child has written so far: what its progress reports carry.
+static KEYS_DONE: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// When the child last sent a progress report.
+    static LAST_PROGRESS: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Progress reports are sent at most this often (Redis: "every 1 second
+/// (approximately)", checked every 1024 keys).
+const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// In the child: sends a progress report (keys written so far, COW size)
+/// unless the last one is less than a second old.
+pub fn maybe_send_current_info(pname: &str) {
+    let now = Instant::now();
+    let due = LAST_PROGRESS.with(|l| {
+        let due = l
+            .get()
+            .is_none_or(|t| now.duration_since(t) >= PROGRESS_INTERVAL);
+        if due {
+            l.set(Some(now));
+        }
+        due
+    });
+    if due {
+        send_current_info(KEYS_DONE.load(Ordering::Relaxed), pname);
+    }
+}
+
+/// In the child: `keys` keys are written; reported at most once a second.
+pub fn report_progress(keys: u64, pname: &str) {
+    KEYS_DONE.store(keys, Ordering::Relaxed);
+    maybe_send_current_info(pname);
+}
+
+/// `SaveOptions::progress` for a BGSAVE child (`current_save_keys_processed`).
+pub fn rdb_progress(keys: u64) {
+    report_progress(keys, "RDB");
+}
+
+/// Progress of an AOF rewrite child (its RDB preamble or its commands).
+pub fn aof_progress(keys: u64) {
+    report_progress(keys, "AOF rewrite");
 }
 
 /// In the child, after a successful job: logs `Fork CoW for <pname>: ...`

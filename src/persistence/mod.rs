@@ -166,11 +166,12 @@ pub fn write_rdb(srv: &Server) -> bool {
             return false;
         }
     };
-    let opts = rdb::SaveOptions::from_config(
+    let mut opts = rdb::SaveOptions::from_config(
         &srv.config,
         crate::server::unix_us() / 1_000_000,
         crate::sys::used_memory() as u64,
     );
+    opts.progress = Some(child::rdb_progress);
     let out = bgsave::SaveWriter::new(
         BufWriter::with_capacity(64 * 1024, file),
         srv.config.get_i64("rdb-key-save-delay"),
@@ -262,6 +263,7 @@ impl<R: std::io::Read> std::io::Read for LoadReader<'_, R> {
         if self.loaded >= self.next_events {
             self.next_events = self.loaded + self.interval;
             self.srv.persistence.loading.loaded_bytes = self.loaded;
+            self.srv.persistence.loading.rdb_used_mem = rdb::loading_used_mem();
             (self.events)(self.srv);
         }
         Ok(n)

@@ -31,7 +31,23 @@ fn args_for<'a>(dir: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
+/// Starts `bin` on `dir` and waits until it has loaded its dataset (it
+/// answers PING with -LOADING meanwhile).
 fn start_in(bin: &str, dir: &Path, extra: &[&str]) -> TestServer {
+    let s = start_loading_in(bin, dir, extra);
+    let mut c = s.raw();
+    assert!(
+        wait_until(WAIT, || c.cmd(&["ping"])
+            != b"-LOADING Redis is loading the dataset in memory\r\n"),
+        "still loading:\n{}",
+        s.log()
+    );
+    s
+}
+
+/// Starts `bin` on `dir`, returning as soon as it answers (maybe still
+/// loading).
+fn start_loading_in(bin: &str, dir: &Path, extra: &[&str]) -> TestServer {
     let d = dir.to_str().expect("utf-8 dir");
     TestServer::start_binary(bin, &args_for(d, extra))
 }
@@ -522,4 +538,121 @@ fn everysec_and_blocked_pops_served_later_replay() {
     let s2 = start_in(FERREDIS, &dir, &[]);
     assert_eq!(digest(&s2), want);
     assert_eq!(s2.cli(&["lrange", "queue", "0", "-1"]).trim(), "second");
+}
+
+/// Reads `INFO persistence` over a raw connection (works while loading).
+fn raw_info(c: &mut crate::common::RawConn<std::net::TcpStream>) -> String {
+    String::from_utf8_lossy(c.cmd_frame(&["info", "persistence"]).bytes()).into_owned()
+}
+
+fn raw_field(info: &str, name: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", name)))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Starts ferredis on `dir` with a slow load and checks that clients get
+/// -LOADING, that INFO shows the load's progress over all the AOF files,
+/// and that the whole dataset (`keys` keys) is there afterwards.
+fn check_loading_observed(dir: &Path, keys: u64) {
+    let files_size: u64 = fs::read_dir(aof_dir(dir))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".manifest"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    let s = start_loading_in(
+        FERREDIS,
+        dir,
+        &[
+            "--key-load-delay",
+            "50",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let mut c = s.raw();
+    let loading = "-LOADING Redis is loading the dataset in memory\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&c.cmd(&["ping"])),
+        loading,
+        "the load was too quick to observe"
+    );
+    assert_eq!(String::from_utf8_lossy(&c.cmd(&["get", "key:1"])), loading);
+    let info = raw_info(&mut c);
+    assert_eq!(raw_field(&info, "loading"), "1", "{}", info);
+    assert_eq!(
+        raw_field(&info, "loading_total_bytes"),
+        files_size.to_string()
+    );
+    assert!(
+        raw_field(&info, "loading_loaded_bytes")
+            .parse::<u64>()
+            .unwrap()
+            <= files_size
+    );
+    assert!(wait_until(WAIT, || c.cmd(&["ping"]) == b"+PONG\r\n"));
+    assert_eq!(c.cmd(&["dbsize"]), format!(":{}\r\n", keys).into_bytes());
+    assert_eq!(raw_field(&raw_info(&mut c), "loading"), "0");
+    let log = s.log();
+    let loaded = log
+        .find("DB loaded from append only file")
+        .expect("loaded line");
+    let ready = log.find("Ready to accept connections").expect("ready line");
+    assert!(ready > loaded);
+}
+
+#[test]
+fn clients_get_loading_while_the_aof_loads() {
+    // Commands only: an INCR file written by hand.
+    let dir = unique_dir("aof-loading");
+    let d = aof_dir(&dir);
+    fs::create_dir_all(&d).unwrap();
+    fs::write(
+        d.join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    let mut body = Vec::new();
+    for i in 0..8000 {
+        let (k, v) = (format!("key:{}", i), format!("value:{}", i));
+        body.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n${}\r\n{}\r\n",
+                k.len(),
+                k,
+                v.len(),
+                v
+            )
+            .as_bytes(),
+        );
+    }
+    fs::write(d.join("appendonly.aof.1.incr.aof"), &body).unwrap();
+    check_loading_observed(&dir, 8000);
+
+    // An RDB BASE (the preamble) followed by an INCR file.
+    let dir = unique_dir("aof-loading-rdb");
+    {
+        let s = start_in(FERREDIS, &dir, &[]);
+        s.cli(&["debug", "populate", "4000"]);
+        s.cli(&["bgrewriteaof"]);
+        wait_rewrites(&s, 1);
+        // DEBUG POPULATE is not written to the AOF: real commands are.
+        let mut c = s.raw();
+        let mut pipeline = Vec::new();
+        for i in 0..3000 {
+            pipeline.extend_from_slice(&crate::common::resp::encode_command(&[
+                "set".to_string(),
+                format!("other:{}", i),
+                i.to_string(),
+            ]));
+        }
+        c.send(&pipeline);
+        for _ in 0..3000 {
+            c.read_reply();
+        }
+    }
+    check_loading_observed(&dir, 7000);
 }

@@ -401,6 +401,8 @@ fn clients_get_loading_while_the_dataset_loads() {
     let text = String::from_utf8_lossy(f.bytes()).into_owned();
     assert!(text.contains("loading:1\r\n"), "{}", text);
     assert!(text.contains("loading_loaded_perc:"), "{}", text);
+    // The used-mem AUX field is read before the first client is served.
+    assert!(!text.contains("loading_rdb_used_mem:0\r\n"), "{}", text);
     assert!(text.contains("loading_eta_seconds:"), "{}", text);
     assert!(wait_until(WAIT, || r(&mut c, &["ping"]) == "+PONG\\r\\n"));
     assert_eq!(r(&mut c, &["dbsize"]), ":5000\\r\\n");
@@ -437,4 +439,56 @@ fn a_bgsave_dump_loads_in_redis_with_the_same_digest() {
     let mut c = redis.raw();
     assert_eq!(r(&mut c, &["debug", "digest"]), digest);
     assert_eq!(r(&mut c, &["dbsize"]), ":2001\\r\\n");
+}
+
+#[test]
+fn bgsave_reports_keys_processed_while_it_runs() {
+    let dir = unique_dir("bgsave-progress");
+    let s = start(&dir, &[]);
+    let mut c = s.raw();
+    r(&mut c, &["debug", "populate", "3000"]);
+    assert_eq!(info(&mut c, "persistence", "current_save_keys_total"), "0");
+    r(&mut c, &["config", "set", "rdb-key-save-delay", "200"]);
+    assert_eq!(r(&mut c, &["bgsave"]), "+Background saving started\\r\\n");
+    // The first report comes at the first key, the next a second later.
+    let mut seen = String::new();
+    assert!(
+        wait_until(WAIT, || {
+            seen =
+                String::from_utf8_lossy(c.cmd_frame(&["info", "persistence"]).bytes()).into_owned();
+            let field = |name: &str| -> u64 {
+                seen.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{}:", name)))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            field("current_save_keys_processed") > 1
+        }),
+        "no progress reported"
+    );
+    let field = |name: &str| -> String {
+        seen.lines()
+            .find_map(|l| l.strip_prefix(&format!("{}:", name)))
+            .unwrap_or("")
+            .to_string()
+    };
+    let processed: u64 = field("current_save_keys_processed").parse().unwrap();
+    assert!(processed < 3000, "{}", processed);
+    assert_eq!(field("current_save_keys_total"), "3000");
+    assert_eq!(
+        field("current_fork_perc"),
+        format!("{:.2}", processed as f64 / 3000.0 * 100.0)
+    );
+    assert_eq!(field("rdb_bgsave_in_progress"), "1");
+    // Stopped the way the server stops its own child: no error.
+    for child in children(s.pid()) {
+        kill(child, "USR1");
+    }
+    wait_bgsave_done(&mut c);
+    assert_eq!(
+        info(&mut c, "persistence", "current_save_keys_processed"),
+        "0"
+    );
+    assert_eq!(info(&mut c, "persistence", "current_save_keys_total"), "0");
+    assert_eq!(info(&mut c, "persistence", "current_fork_perc"), "0.00");
 }

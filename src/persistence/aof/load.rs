@@ -22,16 +22,55 @@ use crate::persistence::rdb;
 use crate::server::client::{Client, Conn};
 use crate::server::Server;
 
-/// Counts the bytes read through it (where an RDB preamble ends).
-struct Counting<'a, R: Read> {
-    inner: &'a mut R,
-    n: u64,
+/// What an AOF load needs to serve clients while it runs (Redis's
+/// `processEventsWhileBlocked` from `loadSingleAppendOnlyFile` and the RDB
+/// preamble's progress callback) and to honour `key-load-delay`.
+struct Progress<'e> {
+    events: &'e mut dyn FnMut(&mut Server),
+    /// Bytes of the files loaded before the current one.
+    base: u64,
+    /// `loading-process-events-interval-bytes`, for the RDB preamble.
+    interval: u64,
+    /// `key-load-delay` (a test hook): per read call in the preamble, per
+    /// command after it.
+    delay: i64,
+    calls: u64,
 }
 
-impl<R: Read> Read for Counting<'_, R> {
+impl Progress<'_> {
+    /// Records `offset` bytes of the current file as loaded and serves the
+    /// clients once.
+    fn serve(&mut self, srv: &mut Server, offset: u64) {
+        srv.persistence.loading.loaded_bytes = self.base + offset;
+        srv.persistence.loading.rdb_used_mem = rdb::loading_used_mem();
+        (self.events)(srv);
+    }
+}
+
+/// Replayed commands between two rounds of serving clients, as Redis.
+const EVENTS_EVERY_COMMANDS: u64 = 1024;
+
+/// Reads an RDB preamble: counts the bytes read (where the commands
+/// start) and serves clients every `loading-process-events-interval-bytes`.
+struct PreambleReader<'a, 'e, R: Read> {
+    inner: &'a mut R,
+    srv: &'a mut Server,
+    progress: &'a mut Progress<'e>,
+    n: u64,
+    next_events: u64,
+}
+
+impl<R: Read> Read for PreambleReader<'_, '_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.progress.delay != 0 {
+            crate::persistence::bgsave::debug_delay(self.progress.delay, &mut self.progress.calls);
+        }
         let n = self.inner.read(buf)?;
         self.n += n as u64;
+        if self.n >= self.next_events {
+            self.next_events = self.n + self.progress.interval;
+            self.progress.serve(self.srv, self.n);
+        }
         Ok(n)
     }
 }
@@ -49,8 +88,10 @@ enum Failure {
 }
 
 /// Loads the AOF named by the manifest at start-up (upgrading an old
-/// single-file AOF first). Returns false when the server must not start.
-pub fn load_at_startup(srv: &mut Server) -> bool {
+/// single-file AOF first), in the LOADING state, calling `events` from
+/// time to time to serve clients. Returns false when the server must not
+/// start.
+pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> bool {
     let dir = aof_dir(&srv.config);
     let mpath = dir.join(manifest_name(&srv.config));
     let m = match Manifest::load(&mpath) {
@@ -69,7 +110,7 @@ pub fn load_at_startup(srv: &mut Server) -> bool {
         }
     };
     srv.aof.manifest = m.clone();
-    load_files(srv, &m)
+    load_files(srv, &m, events)
 }
 
 /// An old-style `appendonly.aof` in `dir` with no manifest: moved into the
@@ -112,14 +153,33 @@ fn upgrade_old_aof(srv: &mut Server) -> Result<Option<Manifest>, ()> {
     Ok(Some(m))
 }
 
-/// Loads BASE then INCR files of `m`, logging as Redis. False on failure
-/// (logged).
-pub fn load_files(srv: &mut Server, m: &Manifest) -> bool {
+/// Loads BASE then INCR files of `m`, logging as Redis. The server is in
+/// the LOADING state meanwhile (`loading_total_bytes` = the size of all
+/// the files) and `events` is called every 1024 commands and every
+/// `loading-process-events-interval-bytes` of an RDB preamble, as Redis's
+/// `loadAppendOnlyFiles`. False on failure (logged).
+pub fn load_files(srv: &mut Server, m: &Manifest, events: &mut dyn FnMut(&mut Server)) -> bool {
     let files: Vec<AofFile> = m.base.iter().chain(m.incrs.iter()).cloned().collect();
     if files.is_empty() {
         return true;
     }
     let dir = aof_dir(&srv.config);
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| fs::metadata(dir.join(&f.name)).ok())
+        .map(|md| md.len())
+        .sum();
+    let mut progress = Progress {
+        events,
+        base: 0,
+        interval: srv
+            .config
+            .get_i64("loading-process-events-interval-bytes")
+            .max(1024) as u64,
+        delay: srv.config.get_i64("key-load-delay"),
+        calls: 0,
+    };
+    crate::persistence::start_loading(srv, total);
     let started = Instant::now();
     srv.propagation.suspended = true;
     let last = files.len() - 1;
@@ -132,7 +192,11 @@ pub fn load_files(srv: &mut Server, m: &Manifest) -> bool {
             ok = false;
             break;
         }
-        match load_file(srv, &path, &f.name) {
+        let size = fs::metadata(&path).map(|md| md.len()).unwrap_or(0);
+        let loaded = load_file(srv, &path, &f.name, &mut progress);
+        progress.base += size;
+        srv.persistence.loading.loaded_bytes = progress.base;
+        match loaded {
             Ok(()) => {}
             Err(Failure::Truncated(at)) => {
                 if !truncate(srv, &path, &f.name, at) {
@@ -168,6 +232,7 @@ pub fn load_files(srv: &mut Server, m: &Manifest) -> bool {
         );
     }
     srv.propagation.suspended = false;
+    crate::persistence::stop_loading(srv);
     for db in srv.keyspace.dbs.iter_mut() {
         db.lazy_expired.clear();
     }
@@ -238,8 +303,14 @@ fn header(line: &[u8], prefix: u8) -> Option<i64> {
     crate::util::numfmt::parse_i64(body)
 }
 
-/// Loads one file: an optional RDB preamble, then commands.
-fn load_file(srv: &mut Server, path: &Path, name: &str) -> Result<(), Failure> {
+/// Loads one file: an optional RDB preamble, then commands, serving clients
+/// through `progress` as it goes.
+fn load_file(
+    srv: &mut Server,
+    path: &Path,
+    name: &str,
+    progress: &mut Progress<'_>,
+) -> Result<(), Failure> {
     let file = File::open(path).map_err(|e| {
         log::warn!(
             "Fatal error: can't open the append log file {} for reading: {}",
@@ -257,11 +328,24 @@ fn load_file(srv: &mut Server, path: &Path, name: &str) -> Result<(), Failure> {
     if is_rdb {
         let opts = rdb::LoadOptions::from_config(&srv.config);
         let now = srv.now_ms;
-        let mut cr = Counting {
+        // The keyspace is set aside while clients are served from the
+        // reader (they see an empty one, as during an RDB load).
+        let databases = srv.keyspace.dbs.len();
+        let mut keyspace =
+            std::mem::replace(&mut srv.keyspace, crate::db::Keyspace::new(databases));
+        let mut pr = PreambleReader {
             inner: &mut r,
+            srv: &mut *srv,
+            progress: &mut *progress,
             n: 0,
+            next_events: 0,
         };
-        match rdb::load_keyspace(&mut cr, &mut srv.keyspace, now, false, &opts) {
+        pr.next_events = pr.progress.interval;
+        let result = rdb::load_keyspace(&mut pr, &mut keyspace, now, false, &opts);
+        offset = pr.n;
+        srv.keyspace = keyspace;
+        srv.keyspace.set_clock(srv.now_ms);
+        match result {
             Ok(stats) => {
                 log::info!("RDB is base AOF");
                 log::info!(
@@ -284,12 +368,17 @@ fn load_file(srv: &mut Server, path: &Path, name: &str) -> Result<(), Failure> {
                 return Err(Failure::Fatal);
             }
         }
-        offset = cr.n;
     }
     let mut client = fake_client(srv);
     let mut line = Vec::with_capacity(128);
     let mut multi: Option<(u64, Vec<Vec<Vec<u8>>>)> = None;
+    let mut loops: u64 = 0;
     loop {
+        // Serve the clients from time to time.
+        if loops.is_multiple_of(EVENTS_EVERY_COMMANDS) {
+            progress.serve(srv, offset);
+        }
+        loops += 1;
         let start = offset;
         let n = read_line(&mut r, &mut line).map_err(|_| Failure::Truncated(start))?;
         if n == 0 {
@@ -343,6 +432,9 @@ fn load_file(srv: &mut Server, path: &Path, name: &str) -> Result<(), Failure> {
             }
             arg.truncate(len);
             argv.push(arg);
+        }
+        if progress.delay != 0 {
+            crate::persistence::bgsave::debug_delay(progress.delay, &mut progress.calls);
         }
         if argv[0].eq_ignore_ascii_case(b"multi") {
             multi = Some((start, Vec::new()));
@@ -445,7 +537,7 @@ pub fn debug_loadaof(srv: &mut Server) -> bool {
             return false;
         }
     };
-    if !load_files(srv, &m) {
+    if !load_files(srv, &m, &mut |_| {}) {
         return false;
     }
     srv.dirty = 0;
@@ -553,9 +645,9 @@ mod tests {
         partial.extend_from_slice(b"*3\r\n$3\r\nset\r\n$1\r\nb\r\n$3\r\nab");
         write_incr(&dir, &partial);
         let mut h = harness(&dir, &[("aof-load-truncated", "no")]);
-        assert!(!super::load_at_startup(&mut h.srv));
+        assert!(!super::load_at_startup(&mut h.srv, &mut |_| {}));
         let mut h = harness(&dir, &[]);
-        assert!(super::load_at_startup(&mut h.srv));
+        assert!(super::load_at_startup(&mut h.srv, &mut |_| {}));
         assert_eq!(h.run_str(&["get", "a"]), "$1\r\n1\r\n");
         assert_eq!(
             std::fs::metadata(incr_path(&dir)).unwrap().len(),
@@ -570,7 +662,7 @@ mod tests {
         multi.extend_from_slice(b"*1\r\n$5\r\nmulti\r\n*3\r\n$3\r\nset\r\n$1\r\nn\r\n$1\r\n1\r\n");
         write_incr(&dir, &multi);
         let mut h = harness(&dir, &[]);
-        assert!(super::load_at_startup(&mut h.srv));
+        assert!(super::load_at_startup(&mut h.srv, &mut |_| {}));
         assert_eq!(h.run_str(&["exists", "m", "n"]), ":1\r\n");
 
         for bad in [
@@ -585,7 +677,7 @@ mod tests {
             body.extend_from_slice(bad);
             write_incr(&dir, &body);
             let mut h = harness(&dir, &[]);
-            let ok = super::load_at_startup(&mut h.srv);
+            let ok = super::load_at_startup(&mut h.srv, &mut |_| {});
             // PING is a valid command; everything else is refused.
             assert_eq!(ok, bad == b"*1\r\n$4\r\nping\r\n", "{:?}", bad);
         }

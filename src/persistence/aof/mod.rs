@@ -131,6 +131,8 @@ pub struct Aof {
     pub rewrites: u64,
     /// Rewrites failed in a row.
     pub rewrites_consecutive_failures: u64,
+    /// Back-off of automatic rewrites after repeated failures.
+    limit: RewriteLimit,
     /// Outcome of the last write to the INCR file.
     pub last_write_ok: bool,
     /// Why the last write failed (strerror text), for `-MISCONF`.
@@ -173,6 +175,7 @@ impl Default for Aof {
             last_rewrite_ok: true,
             rewrites: 0,
             rewrites_consecutive_failures: 0,
+            limit: RewriteLimit::default(),
             last_write_ok: true,
             last_write_error: String::new(),
             incr_len: 0,
@@ -280,7 +283,7 @@ pub fn load_data_from_disk(srv: &mut Server, events: &mut dyn FnMut(&mut Server)
     if !srv.config.get_bool("appendonly") {
         return crate::persistence::load_at_startup(srv, events);
     }
-    if !load::load_at_startup(srv) {
+    if !load::load_at_startup(srv, events) {
         return false;
     }
     open_on_server_start(srv)
@@ -303,10 +306,7 @@ fn open_on_server_start(srv: &mut Server) -> bool {
     }
     let mut m = srv.aof.manifest.clone();
     // History files a crash left behind are deleted now.
-    for h in std::mem::take(&mut m.history) {
-        log::info!("Removing the history file {} in the background", h.name);
-        let _ = std::fs::remove_file(dir.join(&h.name));
-    }
+    remove_history_files(&dir, &std::mem::take(&mut m.history));
     if m.base.is_none() && m.incrs.is_empty() {
         let preamble = srv.config.get_bool("aof-use-rdb-preamble");
         let base = m.next_base(&fname, preamble);
@@ -484,7 +484,7 @@ pub fn before_sleep(srv: &mut Server) {
 /// or automatic rewrite, postponed writes and the everysec fsync.
 pub fn cron(srv: &mut Server) {
     crate::server::propagate::flush_lazy_expired(srv);
-    if srv.child.is_none() && srv.aof.rewrite_scheduled {
+    if srv.child.is_none() && srv.aof.rewrite_scheduled && !rewrite_limited(srv) {
         rewrite::start(srv);
     }
     if srv.aof.status == Status::On && srv.child.is_none() && !srv.aof.rewrite_scheduled {
@@ -493,7 +493,7 @@ pub fn cron(srv: &mut Server) {
         if perc > 0 && srv.aof.current_size > min {
             let base = srv.aof.base_size.max(1);
             let growth = (srv.aof.current_size * 100 / base) as i64 - 100;
-            if growth >= perc {
+            if growth >= perc && !rewrite_limited(srv) {
                 log::info!("Starting automatic rewriting of AOF on {}% growth", growth);
                 rewrite::start(srv);
             }
@@ -501,6 +501,78 @@ pub fn cron(srv: &mut Server) {
     }
     if srv.aof.file.is_some() {
         flush(srv, false);
+    }
+}
+
+/// Failures in a row after which automatic rewrites back off.
+const REWRITE_LIMIT_THRESHOLD: u64 = 3;
+/// The longest back-off, in minutes.
+const REWRITE_LIMIT_MAX_MINUTES: i64 = 60;
+
+/// The back-off state of automatic rewrites (Redis keeps it in statics of
+/// `aofRewriteLimited`).
+#[derive(Debug, Clone, Copy, Default)]
+struct RewriteLimit {
+    /// The current delay (1, 2, 4, ... 60 minutes; 0 when not limited).
+    next_delay_minutes: i64,
+    /// Unix seconds before which no automatic rewrite starts (0: none).
+    next_rewrite_time: i64,
+}
+
+/// Whether automatic and scheduled rewrites must wait, as Redis 7.0's
+/// `aofRewriteLimited`: after 3 failures in a row the next one waits 1
+/// minute, then 2, 4, ... up to 60, logging each new delay once. A
+/// success (the failure count back under 3) lifts the limit; BGREWRITEAOF
+/// itself always starts at once.
+pub fn rewrite_limited(srv: &mut Server) -> bool {
+    let now = srv.now_ms / 1000;
+    let limit = &mut srv.aof.limit;
+    if srv.aof.rewrites_consecutive_failures < REWRITE_LIMIT_THRESHOLD {
+        *limit = RewriteLimit::default();
+        return false;
+    }
+    if limit.next_rewrite_time != 0 {
+        if now < limit.next_rewrite_time {
+            return true;
+        }
+        limit.next_rewrite_time = 0;
+        return false;
+    }
+    limit.next_delay_minutes = if limit.next_delay_minutes == 0 {
+        1
+    } else {
+        (limit.next_delay_minutes * 2).min(REWRITE_LIMIT_MAX_MINUTES)
+    };
+    limit.next_rewrite_time = now + limit.next_delay_minutes * 60;
+    log::warn!(
+        "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {} minutes",
+        limit.next_delay_minutes
+    );
+    true
+}
+
+/// Deletes history files without blocking the reactor on a big unlink, as
+/// Redis's `bg_unlink`: each file is opened, unlinked here (cheap while it
+/// is still open) and closed on a helper thread, where the kernel frees
+/// its blocks. A file that cannot be opened is unlinked inline.
+pub fn remove_history_files(dir: &Path, files: &[AofFile]) {
+    let mut open = Vec::new();
+    for h in files {
+        log::info!("Removing the history file {} in the background", h.name);
+        let path = dir.join(&h.name);
+        if let Ok(f) = File::open(&path) {
+            if std::fs::remove_file(&path).is_ok() {
+                open.push(f);
+            }
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    if !open.is_empty() {
+        // Should no thread start, the files are closed here instead.
+        let _ = std::thread::Builder::new()
+            .name("aof-unlink".into())
+            .spawn(move || drop(open));
     }
 }
 
@@ -699,4 +771,60 @@ pub fn info_fields(srv: &Server) -> (InfoFields, InfoFields) {
         ]);
     }
     (v, on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{remove_history_files, rewrite_limited, AofFile, FileKind};
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn automatic_rewrites_back_off_after_three_failures() {
+        let mut h = Harness::new();
+        h.srv.aof.rewrites_consecutive_failures = 2;
+        assert!(!rewrite_limited(&mut h.srv));
+        h.srv.aof.rewrites_consecutive_failures = 3;
+        // 1 minute, then 2, 4, ... capped at 60.
+        for minutes in [1i64, 2, 4, 8, 16, 32, 60, 60] {
+            assert!(rewrite_limited(&mut h.srv), "{}", minutes);
+            assert_eq!(h.srv.aof.limit.next_delay_minutes, minutes);
+            h.advance_ms(minutes * 60_000 - 1000);
+            assert!(rewrite_limited(&mut h.srv));
+            h.advance_ms(1000);
+            // Due: one rewrite may start (and fail again).
+            assert!(!rewrite_limited(&mut h.srv));
+            h.srv.aof.rewrites_consecutive_failures += 1;
+        }
+        // A success lifts the limit.
+        h.srv.aof.rewrites_consecutive_failures = 0;
+        assert!(!rewrite_limited(&mut h.srv));
+        assert_eq!(h.srv.aof.limit.next_delay_minutes, 0);
+        h.srv.aof.rewrites_consecutive_failures = 3;
+        assert!(rewrite_limited(&mut h.srv));
+        assert_eq!(h.srv.aof.limit.next_delay_minutes, 1);
+    }
+
+    #[test]
+    fn history_files_are_unlinked_at_once() {
+        let dir = std::env::temp_dir().join(format!(
+            "ferredis-aof-hist-{}-{}",
+            std::process::id(),
+            crate::server::unix_us()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files: Vec<AofFile> = (1..=3)
+            .map(|seq| AofFile {
+                name: format!("appendonly.aof.{}.incr.aof", seq),
+                seq,
+                kind: FileKind::History,
+            })
+            .collect();
+        for f in &files[..2] {
+            std::fs::write(dir.join(&f.name), vec![b'x'; 1 << 16]).unwrap();
+        }
+        // The third does not exist: nothing to do for it.
+        remove_history_files(&dir, &files);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -318,10 +318,7 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
         let _ = fs::remove_file(dir.join(&base.name));
         return false;
     }
-    for h in &history {
-        log::info!("Removing the history file {} in the background", h.name);
-        let _ = fs::remove_file(dir.join(&h.name));
-    }
+    super::remove_history_files(&dir, &history);
     m.history.clear();
     srv.aof.manifest = m;
     srv.aof.rewrite_split = 0;
@@ -345,6 +342,7 @@ pub fn write_base_file(srv: &Server, path: &Path, preamble: bool) -> std::io::Re
             crate::sys::used_memory() as u64,
         );
         opts.aof_base = true;
+        opts.progress = Some(crate::persistence::child::aof_progress);
         w = rdb::save_keyspace(w, &srv.keyspace, &opts)?;
     } else {
         write_commands(srv, &mut w)?;
@@ -359,6 +357,7 @@ pub fn write_base_file(srv: &Server, path: &Path, preamble: bool) -> std::io::Re
 /// (at most 64 items each) and its `PEXPIREAT`.
 fn write_commands<W: Write>(srv: &Server, w: &mut W) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(64 * 1024);
+    let mut keys: u64 = 0;
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -377,6 +376,11 @@ fn write_commands<W: Write>(srv: &Server, w: &mut W) -> std::io::Result<()> {
                 w.write_all(&out)?;
                 out.clear();
             }
+            // Progress for INFO, checked every 1024 keys as Redis does.
+            if keys & (rdb::PROGRESS_EVERY_KEYS - 1) == 0 {
+                crate::persistence::child::aof_progress(keys + 1);
+            }
+            keys += 1;
         }
     }
     w.write_all(&out)

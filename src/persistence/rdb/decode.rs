@@ -971,6 +971,7 @@ mod tests {
             compression: true,
             access: super::super::AccessSave::None,
             aof_base: false,
+            progress: None,
         };
         let mut f = save_keyspace(Vec::new(), &every_type_keyspace(), &opts).unwrap();
         f.truncate(f.len() - 9);
@@ -1139,6 +1140,7 @@ mod tests {
                 compression: false,
                 access: super::super::AccessSave::None,
                 aof_base: false,
+                progress: None,
             },
         )
         .unwrap();

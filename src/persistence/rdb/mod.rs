@@ -328,6 +328,7 @@ impl LoadSink for KeyspaceSink<'_> {
             }
             b"used-mem" => {
                 let used = crate::util::numfmt::parse_i64(value).unwrap_or(0);
+                LOADING_USED_MEM.with(|c| c.set(used.max(0) as u64));
                 log::info!(
                     "RDB memory usage when created {:.2} Mb",
                     used as f64 / (1024.0 * 1024.0)
@@ -413,6 +414,10 @@ pub struct SaveOptions {
     pub access: AccessSave,
     /// Written as the BASE of an AOF (`aof-base:1`).
     pub aof_base: bool,
+    /// Called with the number of keys written so far at the first key and
+    /// every 1024 keys after it, as Redis's `rdbSaveRio` checks whether to
+    /// send its child progress report (`persistence::child::rdb_progress`).
+    pub progress: Option<fn(u64)>,
 }
 
 /// Which access hint is saved per key.
@@ -434,6 +439,7 @@ impl SaveOptions {
             ctime,
             used_mem,
             compression: cfg.get_bool("rdbcompression"),
+            progress: None,
             access: {
                 let policy = cfg.get_enum("maxmemory-policy");
                 if policy.ends_with("-lru") {
@@ -540,6 +546,21 @@ impl LoadOptions {
     }
 }
 
+/// Keys between two calls of `SaveOptions::progress` (a power of two).
+pub const PROGRESS_EVERY_KEYS: u64 = 1024;
+
+thread_local! {
+    /// The `used-mem` AUX field of the RDB being loaded on this thread (0
+    /// until read): `INFO`'s `loading_rdb_used_mem`.
+    static LOADING_USED_MEM: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The `used-mem` AUX value of the load running on this thread, 0 when
+/// the file has not given it (yet).
+pub fn loading_used_mem() -> u64 {
+    LOADING_USED_MEM.with(|c| c.get())
+}
+
 /// Writes the whole keyspace as an RDB stream to `w` and returns it.
 pub fn save_keyspace<W: std::io::Write>(
     w: W,
@@ -554,6 +575,7 @@ pub fn save_keyspace<W: std::io::Write>(
     out.write_aux_int(b"ctime", opts.ctime)?;
     out.write_aux_int(b"used-mem", opts.used_mem.min(i64::MAX as u64) as i64)?;
     out.write_aux_int(b"aof-base", opts.aof_base as i64)?;
+    let mut keys: u64 = 0;
     for (i, db) in ks.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -579,6 +601,12 @@ pub fn save_keyspace<W: std::io::Write>(
                 }
             }
             out.write_entry(key, value, expire)?;
+            if let Some(progress) = opts.progress {
+                if keys & (PROGRESS_EVERY_KEYS - 1) == 0 {
+                    progress(keys + 1);
+                }
+            }
+            keys += 1;
         }
     }
     out.finish()
@@ -593,6 +621,7 @@ pub fn load_keyspace<R: std::io::Read>(
     expire_stale: bool,
     opts: &LoadOptions,
 ) -> Result<LoadStats, LoadError> {
+    LOADING_USED_MEM.with(|c| c.set(0));
     let mut sink = KeyspaceSink::new(ks, now_ms, expire_stale);
     decode::load(r, opts, &mut sink)?;
     Ok(sink.stats)
@@ -711,8 +740,50 @@ mod tests {
             compression: true,
             access: AccessSave::None,
             aof_base: false,
+            progress: None,
         };
         save_keyspace(Vec::new(), ks, &opts).unwrap()
+    }
+
+    thread_local! {
+        static PROGRESS_SEEN: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn progress_hook_every_1024_keys_and_used_mem_exposed() {
+        let mut ks = Keyspace::new(16);
+        for (db, n) in [(0usize, 2000u32), (3, 1100)] {
+            for i in 0..n {
+                ks.dbs[db].set(format!("k{}", i).as_bytes(), Value::string(b"v"), false);
+            }
+        }
+        let opts = SaveOptions {
+            checksum: true,
+            ctime: 1_700_000_000,
+            used_mem: 123_456,
+            compression: true,
+            access: AccessSave::None,
+            aof_base: false,
+            progress: Some(|n| PROGRESS_SEEN.with(|s| s.borrow_mut().push(n))),
+        };
+        let bytes = save_keyspace(Vec::new(), &ks, &opts).unwrap();
+        // Counted over all databases, as Redis's key_count.
+        assert_eq!(
+            PROGRESS_SEEN.with(|s| s.borrow().clone()),
+            vec![1, 1025, 2049, 3073]
+        );
+        assert_eq!(loading_used_mem(), 0);
+        let mut back = Keyspace::new(16);
+        load_keyspace(
+            &bytes[..],
+            &mut back,
+            0,
+            true,
+            &LoadOptions::from_config(&Config::default()),
+        )
+        .unwrap();
+        assert_eq!(loading_used_mem(), 123_456);
+        assert_eq!(back.total_keys(), 3100);
     }
 
     #[test]
