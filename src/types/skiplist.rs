@@ -597,7 +597,7 @@ mod tests {
                 // Members are unique: an update moves the element (or
                 // changes its score in place when its order holds).
                 match old {
-                    Some(o) if r % 5 != 0 => {
+                    Some(o) if !r.is_multiple_of(5) => {
                         assert!(sl.update_score(o.0, &o.1, score));
                         model.remove(&o);
                     }
