@@ -43,14 +43,14 @@ for start in range(0, n, per):
     out.write(b"".join(parts))
 EOF
 
-# measure PORT CMD: prints "<worst pause ms> <command ms>". The PING probe
+# measure PORT CMD KEY REPLY: prints "<worst pause ms> <command ms>". The PING probe
 # runs in its own process (two threads of one Python process would measure
 # the interpreter's lock hand-over, up to 5 ms, rather than the server).
 measure() {
     # The clients run on CPU 1; the server may use both.
-    taskset -c 1 python3 - "$1" "$2" <<'EOF'
+    taskset -c 1 python3 - "$1" "$2" "$3" "$4" <<'EOF'
 import os, socket, subprocess, sys, time
-port, cmd = int(sys.argv[1]), sys.argv[2]
+port, cmd, key, want = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 probe = subprocess.Popen([sys.executable, "-c", r"""
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -70,14 +70,15 @@ time.sleep(0.5)
 c = socket.create_connection(("127.0.0.1", port))
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 t0 = time.monotonic()
-c.sendall(b"%s big\r\n" % cmd.encode())
+c.sendall(b"%s %s\r\n" % (cmd.encode(), key.encode()))
 reply = c.recv(64)
 t1 = time.monotonic()
 samples, _ = probe.communicate()
-assert reply == b":1\r\n", reply
-# Pings sent from the command until half a second after its reply.
+assert reply == b":%s\r\n" % want.encode(), reply
+# Pings in flight at any time from the command until half a second after
+# its reply (one sent before it and answered after it counts too).
 worst = max((float(r) for t, r in (l.split() for l in samples.splitlines())
-             if t0 - 0.001 <= float(t) <= t1 + 0.5), default=0.0)
+             if float(t) + float(r) >= t0 and float(t) <= t1 + 0.5), default=0.0)
 print("%.3f %.3f" % (worst * 1000, (t1 - t0) * 1000))
 EOF
 }
@@ -94,12 +95,16 @@ run_server() { # NAME BINARY
         redis-cli -p "$port" PING >/dev/null 2>&1 && break
         sleep 0.1
     done
+    # The floor: the same probe while a missing key is unlinked (what the
+    # machine and the probe itself add, with nothing to free).
+    read -r worst took < <(measure "$port" UNLINK nosuchkey 0)
+    echo "| $name | UNLINK (missing key: the probe's floor) | 0 | $worst | $took |"
     for cmd in UNLINK DEL; do
         redis-cli -p "$port" --pipe <"$WORK/load.resp" >/dev/null
         local n
         n=$(redis-cli -p "$port" SCARD big)
         [ "$n" = "$MEMBERS" ] || { echo "lazyfree: $name loaded $n members" >&2; exit 1; }
-        read -r worst took < <(measure "$port" "$cmd")
+        read -r worst took < <(measure "$port" "$cmd" big 1)
         echo "| $name | $cmd | $MEMBERS | $worst | $took |"
     done
     kill "$pid"

@@ -27,9 +27,10 @@ struct Link {
     span: u32,
 }
 
-/// Field order is fixed (`repr(C)`) so that what a search reads of each
-/// node it passes, the score and the low levels' links, sits in the first
-/// 40 bytes: one cache line for most steps.
+/// 80 bytes, with what a search reads of every node it passes, the score
+/// and the low levels' links, in the first 40 (`repr(C)`); the member is
+/// read only on a score tie. Levels above `INLINE_LEVELS` (one node in 256
+/// has any) live in `SkipList::uppers`.
 #[derive(Clone, Debug)]
 #[repr(C)]
 struct Node {
@@ -41,36 +42,19 @@ struct Node {
     hnext: u32,
     /// Cached hash of the member.
     hash: u32,
+    /// Index of this node's higher levels in `SkipList::uppers`, or NIL.
+    upper: u32,
     member: SmallBytes,
-    /// Levels from `INLINE_LEVELS` up (empty, so no allocation, for most
-    /// nodes).
-    upper: Box<[Link]>,
-}
-
-impl Node {
-    #[inline]
-    fn link(&self, i: usize) -> Link {
-        if i < INLINE_LEVELS {
-            self.links[i]
-        } else {
-            self.upper[i - INLINE_LEVELS]
-        }
-    }
-
-    #[inline]
-    fn link_mut(&mut self, i: usize) -> &mut Link {
-        if i < INLINE_LEVELS {
-            &mut self.links[i]
-        } else {
-            &mut self.upper[i - INLINE_LEVELS]
-        }
-    }
 }
 
 /// A skiplist of (score, member) pairs ordered by score, then member bytes.
 #[derive(Clone, Debug)]
 pub struct SkipList {
     nodes: Vec<Node>,
+    /// Links above `INLINE_LEVELS` of the nodes that have them.
+    uppers: Vec<Box<[Link]>>,
+    /// Vacant entries of `uppers`.
+    free_uppers: Vec<u32>,
     /// The member index: chained hash buckets of node indices (a power of
     /// two of them), so a member costs no second copy of its bytes.
     buckets: Vec<u32>,
@@ -107,17 +91,20 @@ impl SkipList {
             }; INLINE_LEVELS],
             hnext: NIL,
             hash: 0,
-            upper: vec![
-                Link {
-                    forward: NIL,
-                    span: 0
-                };
-                MAX_LEVEL
-            ]
-            .into_boxed_slice(),
+            upper: 0,
         };
+        let head_upper = vec![
+            Link {
+                forward: NIL,
+                span: 0
+            };
+            MAX_LEVEL - INLINE_LEVELS
+        ]
+        .into_boxed_slice();
         SkipList {
             nodes: vec![head],
+            uppers: vec![head_upper],
+            free_uppers: Vec::new(),
             buckets: vec![NIL; MIN_BUCKETS],
             hasher: ahash::RandomState::new(),
             free: Vec::new(),
@@ -142,9 +129,14 @@ impl SkipList {
     pub fn heap_size(&self) -> usize {
         let mut n = self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4;
         for node in &self.nodes {
-            n += node.member.heap_size() + node.upper.len() * std::mem::size_of::<Link>();
+            n += node.member.heap_size();
         }
-        n
+        n + self.uppers.capacity() * std::mem::size_of::<Box<[Link]>>()
+            + self
+                .uppers
+                .iter()
+                .map(|u| u.len() * std::mem::size_of::<Link>())
+                .sum::<usize>()
     }
 
     fn random_level(&mut self) -> usize {
@@ -160,14 +152,44 @@ impl SkipList {
         }
     }
 
+    /// Whether node `f` sorts before (`score`, `member`). The member, in
+    /// the node's second cache line, is read only when the scores tie.
+    #[inline]
+    fn before(&self, f: u32, score: f64, member: &[u8]) -> bool {
+        let n = &self.nodes[f as usize];
+        n.score < score || (n.score == score && n.member.as_slice() < member)
+    }
+
     #[inline]
     fn fwd(&self, x: u32, i: usize) -> u32 {
-        self.nodes[x as usize].link(i).forward
+        self.link(x, i).forward
+    }
+
+    /// Level `i` of node `x`.
+    #[inline]
+    fn link(&self, x: u32, i: usize) -> Link {
+        let node = &self.nodes[x as usize];
+        if i < INLINE_LEVELS {
+            node.links[i]
+        } else {
+            self.uppers[node.upper as usize][i - INLINE_LEVELS]
+        }
+    }
+
+    /// Level `i` of node `x`, to change.
+    #[inline]
+    fn link_mut(&mut self, x: u32, i: usize) -> &mut Link {
+        let node = &mut self.nodes[x as usize];
+        if i < INLINE_LEVELS {
+            &mut node.links[i]
+        } else {
+            &mut self.uppers[node.upper as usize][i - INLINE_LEVELS]
+        }
     }
 
     #[inline]
     fn span(&self, x: u32, i: usize) -> u32 {
-        self.nodes[x as usize].link(i).span
+        self.link(x, i).span
     }
 
     /// Member and score of node `x`.
@@ -197,7 +219,7 @@ impl SkipList {
             score,
             backward: NIL,
             links: [Link::default(); INLINE_LEVELS],
-            upper: vec![Link::default(); lvl.saturating_sub(INLINE_LEVELS)].into_boxed_slice(),
+            upper: self.new_upper(lvl),
             hnext: NIL,
             hash: self.hasher.hash_one(member) as u32,
         };
@@ -224,6 +246,25 @@ impl SkipList {
         }
     }
 
+    /// Storage for the levels above `INLINE_LEVELS` of a node of `lvl`
+    /// levels: an index into `uppers`, or NIL when it has none.
+    fn new_upper(&mut self, lvl: usize) -> u32 {
+        if lvl <= INLINE_LEVELS {
+            return NIL;
+        }
+        let links = vec![Link::default(); lvl - INLINE_LEVELS].into_boxed_slice();
+        match self.free_uppers.pop() {
+            Some(i) => {
+                self.uppers[i as usize] = links;
+                i
+            }
+            None => {
+                self.uppers.push(links);
+                (self.uppers.len() - 1) as u32
+            }
+        }
+    }
+
     /// Links node `n` (its score and member set, `lvl` levels) at its
     /// place in the list.
     fn attach(&mut self, n: u32, lvl: usize) {
@@ -240,8 +281,7 @@ impl SkipList {
                     if f == NIL {
                         break;
                     }
-                    let (fm, fs) = self.node(f);
-                    if !less(fs, fm, score, member) {
+                    if !self.before(f, score, member) {
                         break;
                     }
                     rank[i] += self.span(x, i);
@@ -254,25 +294,25 @@ impl SkipList {
             for i in self.level..lvl {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.nodes[HEAD as usize].link_mut(i).span = self.len as u32;
+                self.link_mut(HEAD, i).span = self.len as u32;
             }
             self.level = lvl;
         }
         for i in 0..lvl {
             let u = update[i] as usize;
-            let ulink = self.nodes[u].link(i);
+            let ulink = self.link(u as u32, i);
             let passed = rank[0] - rank[i];
-            *self.nodes[n as usize].link_mut(i) = Link {
+            *self.link_mut(n, i) = Link {
                 forward: ulink.forward,
                 span: ulink.span - passed,
             };
-            *self.nodes[u].link_mut(i) = Link {
+            *self.link_mut(u as u32, i) = Link {
                 forward: n,
                 span: passed + 1,
             };
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.nodes[u as usize].link_mut(i).span += 1;
+            self.link_mut(u, i).span += 1;
         }
         self.nodes[n as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
         let f = self.fwd(n, 0);
@@ -295,8 +335,7 @@ impl SkipList {
                 if f == NIL {
                     break;
                 }
-                let (fm, fs) = self.node(f);
-                if !less(fs, fm, score, member) {
+                if !self.before(f, score, member) {
                     break;
                 }
                 x = f;
@@ -356,15 +395,15 @@ impl SkipList {
         let mut lvl = 0;
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let u = u as usize;
-            if self.nodes[u].link(i).forward == x {
+            if self.link(u as u32, i).forward == x {
                 lvl = i + 1;
-                let xl = self.nodes[x as usize].link(i);
-                let ul = self.nodes[u].link_mut(i);
+                let xl = self.link(x, i);
+                let ul = self.link_mut(u as u32, i);
                 ul.span += xl.span;
                 ul.span -= 1;
                 ul.forward = xl.forward;
             } else {
-                self.nodes[u].link_mut(i).span -= 1;
+                self.link_mut(u as u32, i).span -= 1;
             }
         }
         let f = self.fwd(x, 0);
@@ -390,7 +429,11 @@ impl SkipList {
         }
         let node = &mut self.nodes[x as usize];
         node.member = SmallBytes::new(b"");
-        node.upper = Box::default();
+        let upper = std::mem::replace(&mut node.upper, NIL);
+        if upper != NIL {
+            self.uppers[upper as usize] = Box::default();
+            self.free_uppers.push(upper);
+        }
         self.free.push(x);
     }
 
@@ -404,8 +447,10 @@ impl SkipList {
                 if f == NIL {
                     break;
                 }
-                let (fm, fs) = self.node(f);
-                if !(fs < score || (fs == score && fm <= member)) {
+                let fs = self.nodes[f as usize].score;
+                if !(fs < score
+                    || (fs == score && self.nodes[f as usize].member.as_slice() <= member))
+                {
                     break;
                 }
                 rank += self.span(x, i) as usize;
