@@ -8,8 +8,9 @@
 # instead of growing it. For each: the time BGSAVE takes under that load, the
 # peak memory of parent plus child during it (sum of PSS, which counts a
 # shared page once, and sum of RSS, which counts it twice), the child's
-# copy-on-write as the server reports it, the dump's size, and the start-up
-# load time of that dump (the server's own "DB loaded from disk" line).
+# copy-on-write as the server reports it, the size of a SAVE of the loaded
+# dataset, and the start-up load time of the BGSAVE dump (the server's own
+# "DB loaded from disk" line).
 # Prints a markdown table with both servers and the ratios.
 #
 # Env knobs: KEYS, HASHES, DATASETS ("strings hashes").
@@ -101,6 +102,12 @@ run() {
     start "$name" "$bin" "$dir" "$port"
     local pid=$SPID
     redis-cli -p "$port" --pipe <"$WORK/$ds.resp" >/dev/null
+    # The file size of the dataset as loaded (the BGSAVE below snapshots a
+    # dataset the write load has already changed, by how much depends on
+    # the server's speed).
+    redis-cli -p "$port" save >/dev/null
+    local size
+    size=$(stat -c %s "$dir/dump.rdb")
     # Overwrite existing keys while the child writes.
     local cmd=(set key:__rand_int__ v999999999) range=$KEYS
     [ "$ds" = hashes ] && { cmd=(hset hash:__rand_int__ field3 overwritten); range=$HASHES; }
@@ -127,13 +134,12 @@ run() {
     t1=$(date +%s%N)
     kill "$load" 2>/dev/null || true
     wait "$load" 2>/dev/null || true
-    local status cow size
+    local status cow
     status=$(info "$port" rdb_last_bgsave_status)
     [ "$status" = ok ] || { echo "persistence: $name bgsave failed" >&2; exit 1; }
     cow=$(info "$port" rdb_last_cow_size)
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     wait "$pid" 2>/dev/null || true
-    size=$(stat -c %s "$dir/dump.rdb")
     # Load it back: the server logs how long the load took.
     : >"$dir/log"
     start "$name" "$bin" "$dir" "$port"
