@@ -198,17 +198,7 @@ impl Reactor {
             if !self.pending_reads.is_empty() {
                 timeout = Duration::ZERO;
             }
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    log::warn!("poll error: {}", e);
-                }
-            }
-            srv.update_time();
-            self.dispatch(srv, &events);
-            let pending = std::mem::take(&mut self.pending_reads);
-            for t in pending {
-                self.read_client(srv, t);
-            }
+            self.poll_and_dispatch(srv, &mut events, timeout);
             if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
                 srv.pause = PauseKind::None;
             }
@@ -267,18 +257,24 @@ impl Reactor {
     /// commands run (most get `-LOADING` then), replies are written.
     pub fn process_events_while_blocked(&mut self, srv: &mut Server) {
         let mut events = Events::with_capacity(256);
-        if let Err(e) = self.poll.poll(&mut events, Some(Duration::ZERO)) {
+        self.poll_and_dispatch(srv, &mut events, Duration::ZERO);
+        before_sleep(srv);
+    }
+
+    /// Waits up to `timeout` for events, handles them, then gives the
+    /// clients that had more input than one turn allows another turn.
+    fn poll_and_dispatch(&mut self, srv: &mut Server, events: &mut Events, timeout: Duration) {
+        if let Err(e) = self.poll.poll(events, Some(timeout)) {
             if e.kind() != io::ErrorKind::Interrupted {
                 log::warn!("poll error: {}", e);
             }
         }
         srv.update_time();
-        self.dispatch(srv, &events);
+        self.dispatch(srv, events);
         let pending = std::mem::take(&mut self.pending_reads);
         for t in pending {
             self.read_client(srv, t);
         }
-        before_sleep(srv);
     }
 
     fn accept_all(&mut self, srv: &mut Server, idx: usize) {

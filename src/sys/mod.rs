@@ -185,6 +185,23 @@ static CRASHING: AtomicBool = AtomicBool::new(false);
 /// The version string printed in crash reports.
 static mut CRASH_VERSION: [u8; 32] = [0; 32];
 
+/// Appends the decimal digits of `v` through `push`, with no allocation
+/// (async-signal-safe, for signal handlers).
+fn push_decimal(v: u64, push: &mut dyn FnMut(&[u8])) {
+    let mut digits = [0u8; 20];
+    let mut d = digits.len();
+    let mut v = v;
+    loop {
+        d -= 1;
+        digits[d] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    push(&digits[d..]);
+}
+
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
 }
@@ -227,18 +244,7 @@ pub fn write_crash_report(sig: i32, what: &str) {
     };
     push(b"\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===\n");
     push(b"ferredis crashed by signal: ");
-    let mut digits = [0u8; 12];
-    let mut d = digits.len();
-    let mut v = sig.unsigned_abs();
-    loop {
-        d -= 1;
-        digits[d] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    push(&digits[d..]);
+    push_decimal(u64::from(sig.unsigned_abs()), &mut push);
     push(b"\n");
     push(what.as_bytes());
     push(b"\nferredis version: ");
@@ -641,20 +647,7 @@ extern "C" fn on_child_sigusr1(_sig: libc::c_int) {
             }
         }
     };
-    let num = |v: u64, push: &mut dyn FnMut(&[u8])| {
-        let mut digits = [0u8; 20];
-        let mut d = digits.len();
-        let mut v = v;
-        loop {
-            d -= 1;
-            digits[d] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        push(&digits[d..]);
-    };
+    let num = push_decimal;
     // SAFETY: getpid and time(NULL) are async-signal-safe.
     let (pid, now) = unsafe { (libc::getpid(), libc::time(std::ptr::null_mut())) };
     num(pid.max(0) as u64, &mut push);

@@ -142,10 +142,18 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
 
 /// Expands `input` into exactly `out_len` bytes.
 pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
+    let mut out = Vec::new();
+    decompress_into(input, out_len, &mut out)?;
+    Ok(out)
+}
+
+/// `decompress` into `out` (cleared first), reusing its allocation.
+pub fn decompress_into(input: &[u8], out_len: usize, out: &mut Vec<u8>) -> Result<(), LzfError> {
     if out_len > input.len().saturating_mul(MAX_RATIO) {
         return Err(LzfError::TooLong);
     }
-    let mut out: Vec<u8> = Vec::with_capacity(out_len);
+    out.clear();
+    out.reserve(out_len);
     let mut ip = 0usize;
     while ip < input.len() {
         let ctrl = input[ip] as usize;
@@ -192,7 +200,7 @@ pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
     if out.len() != out_len {
         return Err(LzfError::TooShort);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

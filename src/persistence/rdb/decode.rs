@@ -50,6 +50,10 @@ pub struct RdbReader<R: Read> {
     offset: u64,
     crc: u64,
     checksum: bool,
+    /// Reused buffers for packed blobs and their LZF form (one blob per
+    /// key: no allocation per key while loading).
+    blob: Vec<u8>,
+    compressed: Vec<u8>,
 }
 
 impl<R: Read> RdbReader<R> {
@@ -60,6 +64,8 @@ impl<R: Read> RdbReader<R> {
             offset: 0,
             crc: 0,
             checksum,
+            blob: Vec::new(),
+            compressed: Vec::new(),
         }
     }
 
@@ -185,6 +191,66 @@ impl<R: Read> RdbReader<R> {
             }
             RdbString::Bytes(b) => b,
         })
+    }
+
+    /// `read_bytes` into `out` (cleared first), reusing its allocation.
+    fn read_bytes_into(&mut self, len: u64, out: &mut Vec<u8>) -> Result<(), RdbError> {
+        if len > isize::MAX as u64 {
+            return Err(RdbError::corrupt("Length overflow"));
+        }
+        let len = len as usize;
+        out.clear();
+        while out.len() < len {
+            let old = out.len();
+            let n = (len - old).min(CHUNK);
+            out.resize(old + n, 0);
+            self.read_exact(&mut out[old..])?;
+        }
+        Ok(())
+    }
+
+    /// A string in any encoding into the reader's reusable blob buffer
+    /// (taken out of the reader; hand it back with `return_blob`).
+    fn read_blob(&mut self) -> Result<Vec<u8>, RdbError> {
+        let mut out = std::mem::take(&mut self.blob);
+        match self.read_len_or_enc()? {
+            Len::Plain(n) => self.read_bytes_into(n, &mut out)?,
+            Len::Encoded(str_enc::LZF) => {
+                let clen = self.read_len()?;
+                let len = self.read_len()?;
+                let invalid = || RdbError::corrupt("Invalid LZF compressed string");
+                if len > clen.saturating_mul(lzf::MAX_RATIO as u64) {
+                    return Err(invalid());
+                }
+                let mut data = std::mem::take(&mut self.compressed);
+                self.read_bytes_into(clen, &mut data)?;
+                lzf::decompress_into(&data, len as usize, &mut out).map_err(|_| invalid())?;
+                self.compressed = data;
+            }
+            Len::Encoded(e) => {
+                // An integer-encoded string: not a valid blob, but its bytes
+                // are what the caller's validation should see.
+                let n = match e {
+                    str_enc::INT8 => self.read_u8()? as i8 as i64,
+                    str_enc::INT16 => i16::from_le_bytes(self.read_array()?) as i64,
+                    str_enc::INT32 => i32::from_le_bytes(self.read_array()?) as i64,
+                    _ => {
+                        return Err(RdbError::corrupt(format!(
+                            "Unknown RDB string encoding type {}",
+                            e
+                        )))
+                    }
+                };
+                out.clear();
+                push_i64(&mut out, n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Gives the buffer `read_blob` returned back for the next blob.
+    fn return_blob(&mut self, blob: Vec<u8>) {
+        self.blob = blob;
     }
 
     /// An LZF-compressed string body: compressed length, length, data.
@@ -313,8 +379,8 @@ impl<R: Read> RdbReader<R> {
                 build_hash(&pairs, enc, true)?
             }
             rdb_type::HASH_LISTPACK => {
-                let blob = self.read_string()?;
-                match listpack_hash(&blob, enc) {
+                let blob = self.read_blob()?;
+                let value = match listpack_hash(&blob, enc) {
                     Ok(Some(v)) => v,
                     Ok(None) => {
                         let entries = parse_listpack(&blob).map_err(|_| corrupt_blob(t))?;
@@ -322,7 +388,9 @@ impl<R: Read> RdbReader<R> {
                         build_hash(&pairs, enc, false)?
                     }
                     Err(e) => return Err(e.unwrap_or_else(|| corrupt_blob(t))),
-                }
+                };
+                self.return_blob(blob);
+                value
             }
             rdb_type::HASH_ZIPLIST => {
                 let blob = self.read_string()?;
