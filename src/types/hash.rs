@@ -98,6 +98,7 @@ fn varint(mut n: usize) -> ([u8; 10], usize) {
 }
 
 /// Appends one packed entry (`len` as LEB128, then the bytes) to `out`.
+#[inline]
 pub fn push_entry(out: &mut Vec<u8>, b: &[u8]) {
     let (v, n) = varint(b.len());
     out.extend_from_slice(&v[..n]);

@@ -562,7 +562,9 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
         out.clear();
         // Integers may print longer than they are packed: room for both.
         out.reserve(blob.len() * 2);
-        let mut prints = [(0usize, 0u64, 0u64, 0usize, 0usize); MAX];
+        // Per field: a one-word fingerprint (length and edge bytes) and its
+        // span in `out`; bytes are compared only when fingerprints match.
+        let mut prints = [(0u64, 0u32, 0u32); MAX];
         let mut n = 0usize;
         let mut dup = false;
         let visited = crate::persistence::rdb::packed::visit_listpack(blob, |e| {
@@ -575,21 +577,16 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
                     if k >= MAX {
                         return Err("too many entries");
                     }
-                    let word = |s: &[u8]| {
-                        let mut w = [0u8; 8];
-                        w[..s.len()].copy_from_slice(s);
-                        u64::from_le_bytes(w)
+                    let (first, last) = match b.len() {
+                        0 => (0, 0),
+                        l => (b[0], b[l - 1]),
                     };
-                    let m = b.len().min(8);
-                    let p = (
-                        b.len(),
-                        word(&b[..m]),
-                        word(&b[b.len() - m..]),
-                        start,
-                        out.len(),
-                    );
+                    let print = (b.len() as u64) << 16 | u64::from(first) << 8 | u64::from(last);
+                    let p = (print, start as u32, out.len() as u32);
                     for q in &prints[..k] {
-                        if (q.0, q.1, q.2) == (p.0, p.1, p.2) && out[q.3..q.4] == out[p.3..p.4] {
+                        if q.0 == p.0
+                            && out[q.1 as usize..q.2 as usize] == out[p.1 as usize..p.2 as usize]
+                        {
                             dup = true;
                         }
                     }
