@@ -547,11 +547,10 @@ fn build_hash(
 /// this path (the general one handles it); `Err(None)` for a corrupt blob,
 /// `Err(Some(e))` for duplicate fields.
 fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<RdbError>> {
-    const MAX: usize = 32;
     let declared = blob
         .get(4..6)
         .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    if declared == u16::MAX as usize || declared / 2 > MAX.min(enc.hash.max_entries) {
+    if declared == u16::MAX as usize || declared / 2 > HASH_BUILD_MAX.min(enc.hash.max_entries) {
         return Ok(None);
     }
     thread_local! {
@@ -562,41 +561,22 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
         out.clear();
         // Integers may print longer than they are packed: room for both.
         out.reserve(blob.len() * 2);
-        // Per field: a one-word fingerprint (length and edge bytes) and its
-        // span in `out`; bytes are compared only when fingerprints match.
-        let mut prints = [(0u64, 0u32, 0u32); MAX];
-        let mut n = 0usize;
-        let mut dup = false;
-        let visited = crate::persistence::rdb::packed::visit_listpack(blob, |e| {
-            let field = n.is_multiple_of(2);
-            e.with_bytes(|b| {
-                let start = out.len();
-                crate::types::hash::push_entry(&mut out, b);
-                if field {
-                    let k = n / 2;
-                    if k >= MAX {
-                        return Err("too many entries");
-                    }
-                    let (first, last) = match b.len() {
-                        0 => (0, 0),
-                        l => (b[0], b[l - 1]),
-                    };
-                    let print = (b.len() as u64) << 16 | u64::from(first) << 8 | u64::from(last);
-                    let p = (print, start as u32, out.len() as u32);
-                    for q in &prints[..k] {
-                        if q.0 == p.0
-                            && out[q.1 as usize..q.2 as usize] == out[p.1 as usize..p.2 as usize]
-                        {
-                            dup = true;
-                        }
-                    }
-                    prints[k] = p;
-                }
-                Ok(())
-            })?;
-            n += 1;
-            Ok(())
-        });
+        let mut st = HashBuild {
+            out: &mut out,
+            prints: [(0, 0, 0); HASH_BUILD_MAX],
+            n: 0,
+            dup: false,
+        };
+        let simple = crate::persistence::rdb::packed::visit_simple_listpack(blob, |e| st.add(e));
+        let visited = match simple {
+            Some(r) => r,
+            None => {
+                // An encoding the fast scan leaves to the full parser.
+                st.reset();
+                crate::persistence::rdb::packed::visit_listpack(blob, |e| st.add(e))
+            }
+        };
+        let dup = st.dup;
         match visited {
             Err(_) => Err(None),
             Ok(count) if !count.is_multiple_of(2) => Err(None),
@@ -604,6 +584,60 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
             Ok(count) => Ok(Some(Value::Hash(Hash::from_packed_bytes(count / 2, &out)))),
         }
     })
+}
+
+/// Most fields `listpack_hash` converts.
+const HASH_BUILD_MAX: usize = 32;
+
+/// A packed hash being built from listpack entries (`listpack_hash`):
+/// the entries re-encoded into `out`, and per field a one-word fingerprint
+/// (length and edge bytes) with its span in `out`, so that bytes are
+/// compared only when fingerprints match.
+struct HashBuild<'a> {
+    out: &'a mut Vec<u8>,
+    prints: [(u64, u32, u32); HASH_BUILD_MAX],
+    n: usize,
+    dup: bool,
+}
+
+impl HashBuild<'_> {
+    fn add(&mut self, e: Entry<'_>) -> Result<(), &'static str> {
+        let field = self.n.is_multiple_of(2);
+        e.with_bytes(|b| {
+            let start = self.out.len();
+            crate::types::hash::push_entry(self.out, b);
+            if field {
+                let k = self.n / 2;
+                if k >= HASH_BUILD_MAX {
+                    return Err("too many entries");
+                }
+                let (first, last) = match b.len() {
+                    0 => (0, 0),
+                    l => (b[0], b[l - 1]),
+                };
+                let print = (b.len() as u64) << 16 | u64::from(first) << 8 | u64::from(last);
+                let p = (print, start as u32, self.out.len() as u32);
+                for q in &self.prints[..k] {
+                    if q.0 == p.0
+                        && self.out[q.1 as usize..q.2 as usize]
+                            == self.out[p.1 as usize..p.2 as usize]
+                    {
+                        self.dup = true;
+                    }
+                }
+                self.prints[k] = p;
+            }
+            Ok(())
+        })?;
+        self.n += 1;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.out.clear();
+        self.n = 0;
+        self.dup = false;
+    }
 }
 
 /// A `listpack` hash built in one step, after checking that the fields

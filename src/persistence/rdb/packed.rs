@@ -162,6 +162,52 @@ pub fn parse_listpack(b: &[u8]) -> Result<Vec<Entry<'_>>, Invalid> {
     Ok(out)
 }
 
+/// `visit_listpack` for the common case where every entry is a 7-bit
+/// integer or a string of at most 63 bytes (one header byte, one
+/// back-length byte): `Some` with the outcome when it handled the whole
+/// blob, `None` as soon as anything else appears (another encoding, or
+/// anything irregular), after which the caller starts again with
+/// `visit_listpack`, which also words the errors.
+pub fn visit_simple_listpack<'a>(
+    b: &'a [u8],
+    mut f: impl FnMut(Entry<'a>) -> Result<(), Invalid>,
+) -> Option<Result<usize, Invalid>> {
+    if b.len() < LP_HDR + 1 || le_u32(b, 0) != Some(b.len() as u32) {
+        return None;
+    }
+    let declared = le_u16(b, 4)?;
+    let end = b.len() - 1;
+    if b[end] != LP_EOF {
+        return None;
+    }
+    let mut pos = LP_HDR;
+    let mut count = 0usize;
+    while pos < end {
+        let c = b[pos];
+        let (e, l) = if c & 0x80 == 0 {
+            (Entry::Int(i64::from(c & 0x7f)), 1)
+        } else if c & 0xC0 == 0x80 {
+            let n = usize::from(c & 0x3f);
+            (Entry::Str(b.get(pos + 1..pos + 1 + n)?), 1 + n)
+        } else {
+            return None;
+        };
+        // An entry under 128 bytes has a one-byte back-length: its size.
+        if pos + l >= end || b[pos + l] != l as u8 {
+            return None;
+        }
+        if let Err(e) = f(e) {
+            return Some(Err(e));
+        }
+        count += 1;
+        pos += l + 1;
+    }
+    if pos != end || (declared != u16::MAX && usize::from(declared) != count) {
+        return None;
+    }
+    Some(Ok(count))
+}
+
 /// Validates a listpack as `parse_listpack` does, handing each entry to
 /// `f` as it goes (no vector of entries); returns the entry count.
 pub fn visit_listpack<'a>(
