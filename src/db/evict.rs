@@ -59,12 +59,22 @@ const POOL_SIZE: usize = 16;
 
 /// The best candidates sampled so far: (score, db, key), highest score
 /// first to go.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EvictionPool {
     entries: Vec<(u64, usize, Vec<u8>)>,
     /// Database the random policies look at next.
     next_db: usize,
     rng: u64,
+}
+
+impl Default for EvictionPool {
+    fn default() -> Self {
+        EvictionPool {
+            entries: Vec::new(),
+            next_db: 0,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
 }
 
 impl EvictionPool {
@@ -90,9 +100,6 @@ impl EvictionPool {
     }
 
     fn pick_random(&mut self, ks: &mut Keyspace, policy: Policy) -> Option<(usize, Vec<u8>)> {
-        if self.rng == 0 {
-            self.rng = 0x9E37_79B9_7F4A_7C15;
-        }
         let n = ks.dbs.len();
         for _ in 0..n {
             let dbi = self.next_db % n.max(1);
@@ -117,9 +124,6 @@ impl EvictionPool {
         samples: usize,
         now_ms: i64,
     ) -> Option<(usize, Vec<u8>)> {
-        if self.rng == 0 {
-            self.rng = 0x9E37_79B9_7F4A_7C15;
-        }
         loop {
             let mut sampled_any = false;
             for (dbi, db) in ks.dbs.iter_mut().enumerate() {

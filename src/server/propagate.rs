@@ -228,20 +228,15 @@ pub fn expired_keys(srv: &mut Server, keys: Vec<(usize, Vec<u8>)>) {
     if keys.is_empty() || !active(srv) {
         return;
     }
-    let cmd = expire_del_cmd(srv);
+    let lazy = srv.config.get_bool("lazyfree-lazy-expire");
     for (db, key) in keys {
-        emit(
-            srv,
-            vec![Op {
-                db,
-                argv: vec![cmd.to_vec(), key],
-            }],
-        );
+        deleted_key(srv, db, &key, lazy);
     }
 }
 
 /// Emits the deletion of a key the server removed on its own account
-/// (eviction): `UNLINK` when it was freed lazily, else `DEL`.
+/// (expiry, eviction), as its own unit: `UNLINK` when it was freed lazily,
+/// else `DEL`.
 pub fn deleted_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
     if !active(srv) {
         return;

@@ -345,10 +345,12 @@ impl Node {
     /// marked changed (worth another compression attempt).
     #[inline]
     fn unpack(&mut self) {
-        if self.is_packed() {
-            self.buf = self.plain().into_owned();
+        if self.packed_len != 0 {
+            if self.is_packed() {
+                self.buf = self.plain().into_owned();
+            }
+            self.packed_len = 0;
         }
-        self.packed_len = 0;
     }
 
     /// Compresses a plain node not tried since it last changed.

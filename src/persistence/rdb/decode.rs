@@ -148,49 +148,9 @@ impl<R: Read> RdbReader<R> {
 
     /// `len` bytes, allocated in bounded chunks as they arrive.
     pub fn read_bytes(&mut self, len: u64) -> Result<Vec<u8>, RdbError> {
-        if len > isize::MAX as u64 {
-            return Err(RdbError::corrupt("Length overflow"));
-        }
-        let len = len as usize;
-        let mut v = Vec::with_capacity(len.min(CHUNK));
-        while v.len() < len {
-            let old = v.len();
-            let n = (len - old).min(CHUNK);
-            v.resize(old + n, 0);
-            self.read_exact(&mut v[old..])?;
-        }
+        let mut v = Vec::new();
+        self.read_bytes_into(len, &mut v)?;
         Ok(v)
-    }
-
-    /// A string in any encoding, integers kept as integers.
-    pub fn read_rdb_string(&mut self) -> Result<RdbString, RdbError> {
-        match self.read_len_or_enc()? {
-            Len::Plain(n) => Ok(RdbString::Bytes(self.read_bytes(n)?)),
-            Len::Encoded(str_enc::INT8) => Ok(RdbString::Int(self.read_u8()? as i8 as i64)),
-            Len::Encoded(str_enc::INT16) => {
-                Ok(RdbString::Int(i16::from_le_bytes(self.read_array()?) as i64))
-            }
-            Len::Encoded(str_enc::INT32) => {
-                Ok(RdbString::Int(i32::from_le_bytes(self.read_array()?) as i64))
-            }
-            Len::Encoded(str_enc::LZF) => Ok(RdbString::Bytes(self.read_lzf()?)),
-            Len::Encoded(e) => Err(RdbError::corrupt(format!(
-                "Unknown RDB string encoding type {}",
-                e
-            ))),
-        }
-    }
-
-    /// A string in any encoding, as bytes.
-    pub fn read_string(&mut self) -> Result<Vec<u8>, RdbError> {
-        Ok(match self.read_rdb_string()? {
-            RdbString::Int(n) => {
-                let mut v = Vec::with_capacity(20);
-                push_i64(&mut v, n);
-                v
-            }
-            RdbString::Bytes(b) => b,
-        })
     }
 
     /// `read_bytes` into `out` (cleared first), reusing its allocation.
@@ -209,38 +169,57 @@ impl<R: Read> RdbReader<R> {
         Ok(())
     }
 
+    /// The integer of an INT8/INT16/INT32 string encoding `e`.
+    fn read_int_enc(&mut self, e: u8) -> Result<i64, RdbError> {
+        Ok(match e {
+            str_enc::INT8 => self.read_u8()? as i8 as i64,
+            str_enc::INT16 => i16::from_le_bytes(self.read_array()?) as i64,
+            str_enc::INT32 => i32::from_le_bytes(self.read_array()?) as i64,
+            _ => {
+                return Err(RdbError::corrupt(format!(
+                    "Unknown RDB string encoding type {}",
+                    e
+                )))
+            }
+        })
+    }
+
+    /// A string in any encoding, integers kept as integers.
+    pub fn read_rdb_string(&mut self) -> Result<RdbString, RdbError> {
+        match self.read_len_or_enc()? {
+            Len::Plain(n) => Ok(RdbString::Bytes(self.read_bytes(n)?)),
+            Len::Encoded(str_enc::LZF) => {
+                let mut out = Vec::new();
+                self.read_lzf_into(&mut out)?;
+                Ok(RdbString::Bytes(out))
+            }
+            Len::Encoded(e) => Ok(RdbString::Int(self.read_int_enc(e)?)),
+        }
+    }
+
+    /// A string in any encoding, as bytes.
+    pub fn read_string(&mut self) -> Result<Vec<u8>, RdbError> {
+        Ok(match self.read_rdb_string()? {
+            RdbString::Int(n) => {
+                let mut v = Vec::with_capacity(20);
+                push_i64(&mut v, n);
+                v
+            }
+            RdbString::Bytes(b) => b,
+        })
+    }
+
     /// A string in any encoding into the reader's reusable blob buffer
     /// (taken out of the reader; hand it back with `return_blob`).
     fn read_blob(&mut self) -> Result<Vec<u8>, RdbError> {
         let mut out = std::mem::take(&mut self.blob);
         match self.read_len_or_enc()? {
             Len::Plain(n) => self.read_bytes_into(n, &mut out)?,
-            Len::Encoded(str_enc::LZF) => {
-                let clen = self.read_len()?;
-                let len = self.read_len()?;
-                let invalid = || RdbError::corrupt("Invalid LZF compressed string");
-                if len > clen.saturating_mul(lzf::MAX_RATIO as u64) {
-                    return Err(invalid());
-                }
-                let mut data = std::mem::take(&mut self.compressed);
-                self.read_bytes_into(clen, &mut data)?;
-                lzf::decompress_into(&data, len as usize, &mut out).map_err(|_| invalid())?;
-                self.compressed = data;
-            }
+            Len::Encoded(str_enc::LZF) => self.read_lzf_into(&mut out)?,
+            // An integer-encoded string: not a valid blob, but its bytes are
+            // what the caller's validation should see.
             Len::Encoded(e) => {
-                // An integer-encoded string: not a valid blob, but its bytes
-                // are what the caller's validation should see.
-                let n = match e {
-                    str_enc::INT8 => self.read_u8()? as i8 as i64,
-                    str_enc::INT16 => i16::from_le_bytes(self.read_array()?) as i64,
-                    str_enc::INT32 => i32::from_le_bytes(self.read_array()?) as i64,
-                    _ => {
-                        return Err(RdbError::corrupt(format!(
-                            "Unknown RDB string encoding type {}",
-                            e
-                        )))
-                    }
-                };
+                let n = self.read_int_enc(e)?;
                 out.clear();
                 push_i64(&mut out, n);
             }
@@ -253,8 +232,10 @@ impl<R: Read> RdbReader<R> {
         self.blob = blob;
     }
 
-    /// An LZF-compressed string body: compressed length, length, data.
-    fn read_lzf(&mut self) -> Result<Vec<u8>, RdbError> {
+    /// An LZF-compressed string body (compressed length, length, data),
+    /// expanded into `out`; the compressed bytes go through a buffer the
+    /// reader reuses.
+    fn read_lzf_into(&mut self, out: &mut Vec<u8>) -> Result<(), RdbError> {
         let clen = self.read_len()?;
         let len = self.read_len()?;
         let invalid = || RdbError::corrupt("Invalid LZF compressed string");
@@ -263,8 +244,11 @@ impl<R: Read> RdbReader<R> {
         if len > clen.saturating_mul(lzf::MAX_RATIO as u64) {
             return Err(invalid());
         }
-        let data = self.read_bytes(clen)?;
-        lzf::decompress(&data, len as usize).map_err(|_| invalid())
+        let mut data = std::mem::take(&mut self.compressed);
+        self.read_bytes_into(clen, &mut data)?;
+        let expanded = lzf::decompress_into(&data, len as usize, out).map_err(|_| invalid());
+        self.compressed = data;
+        expanded
     }
 
     /// A string value, encoded as Redis's `tryObjectEncoding` would
@@ -561,12 +545,7 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
         out.clear();
         // Integers may print longer than they are packed: room for both.
         out.reserve(blob.len() * 2);
-        let mut st = HashBuild {
-            out: &mut out,
-            prints: [(0, 0, 0); HASH_BUILD_MAX],
-            n: 0,
-            dup: false,
-        };
+        let mut st = HashBuild::new(&mut out);
         let simple = crate::persistence::rdb::packed::visit_simple_listpack(blob, |e| st.add(e));
         let visited = match simple {
             Some(r) => r,
@@ -600,7 +579,16 @@ struct HashBuild<'a> {
     dup: bool,
 }
 
-impl HashBuild<'_> {
+impl<'a> HashBuild<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        HashBuild {
+            out,
+            prints: [(0, 0, 0); HASH_BUILD_MAX],
+            n: 0,
+            dup: false,
+        }
+    }
+
     fn add(&mut self, e: Entry<'_>) -> Result<(), &'static str> {
         let field = self.n.is_multiple_of(2);
         e.with_bytes(|b| {
@@ -643,49 +631,22 @@ impl HashBuild<'_> {
 /// A `listpack` hash built in one step, after checking that the fields
 /// are distinct (a duplicate is corruption, as Redis's deep check says).
 fn packed_hash(pairs: &[(Entry<'_>, Entry<'_>)]) -> Result<Value, RdbError> {
-    if !fields_distinct(pairs) {
-        return Err(RdbError::corrupt("Duplicate hash fields detected"));
-    }
-    let hash = Hash::build_packed(pairs.len(), |emit| {
-        for (f, v) in pairs {
-            f.with_bytes(&mut *emit);
-            v.with_bytes(&mut *emit);
+    let duplicate = || RdbError::corrupt("Duplicate hash fields detected");
+    if pairs.len() <= HASH_BUILD_MAX {
+        // Encoded and checked in one pass, as `listpack_hash` does.
+        let mut out = Vec::new();
+        let mut st = HashBuild::new(&mut out);
+        for &(f, v) in pairs {
+            st.add(f)
+                .and_then(|()| st.add(v))
+                .map_err(|_| duplicate())?;
         }
-    });
-    Ok(Value::Hash(hash))
-}
-
-/// Whether the fields of `pairs` are distinct: small sets compare cheap
-/// fingerprints (length and edge bytes) first and bytes only on a match;
-/// big ones sort.
-fn fields_distinct(pairs: &[(Entry<'_>, Entry<'_>)]) -> bool {
-    fn fingerprint(e: &Entry<'_>) -> (usize, u64, u64) {
-        match e {
-            Entry::Int(n) => (usize::MAX, *n as u64, 0),
-            Entry::Str(b) => {
-                let word = |s: &[u8]| {
-                    let mut w = [0u8; 8];
-                    w[..s.len()].copy_from_slice(s);
-                    u64::from_le_bytes(w)
-                };
-                let k = b.len().min(8);
-                (b.len(), word(&b[..k]), word(&b[b.len() - k..]))
-            }
+        if st.dup {
+            return Err(duplicate());
         }
+        return Ok(Value::Hash(Hash::from_packed_bytes(pairs.len(), &out)));
     }
-    if pairs.len() <= 32 {
-        let mut prints = [(0usize, 0u64, 0u64); 32];
-        for (i, (f, _)) in pairs.iter().enumerate() {
-            let p = fingerprint(f);
-            for (j, q) in prints[..i].iter().enumerate() {
-                if *q == p && pairs[j].0 == *f {
-                    return false;
-                }
-            }
-            prints[i] = p;
-        }
-        return true;
-    }
+    // Many fields: a sorted copy finds duplicates.
     let mut fields: Vec<std::borrow::Cow<'_, [u8]>> = pairs
         .iter()
         .map(|(f, _)| match f {
@@ -694,7 +655,16 @@ fn fields_distinct(pairs: &[(Entry<'_>, Entry<'_>)]) -> bool {
         })
         .collect();
     fields.sort_unstable();
-    fields.windows(2).all(|w| w[0] != w[1])
+    if fields.windows(2).any(|w| w[0] == w[1]) {
+        return Err(duplicate());
+    }
+    let hash = Hash::build_packed(pairs.len(), |emit| {
+        for (f, v) in pairs {
+            f.with_bytes(&mut *emit);
+            v.with_bytes(&mut *emit);
+        }
+    });
+    Ok(Value::Hash(hash))
 }
 
 /// A sorted set from the (member, score) pairs of a plain zset: built as
