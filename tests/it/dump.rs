@@ -17,7 +17,7 @@ fn redis() -> Option<TestServer> {
 }
 
 /// Copies every key of `from` into `to` with DUMP + RESTORE (keeping the
-/// TTL through PTTL).
+/// expiry through PEXPIRETIME and RESTORE ... ABSTTL).
 fn copy_all(from: &mut RawConn, to: &mut RawConn) -> usize {
     let mut n = 0;
     for db in 0..16u32 {
@@ -29,13 +29,14 @@ fn copy_all(from: &mut RawConn, to: &mut RawConn) -> usize {
             let key = k.bytes();
             let payload = from.cmd_frame(&[&b"DUMP"[..], key]);
             assert_eq!(payload.kind, b'$', "{}", escape(&payload.raw));
-            let pttl = from.cmd_frame(&[&b"PTTL"[..], key]).text();
-            let ttl = if pttl.starts_with('-') {
+            // The absolute expiry, so the copy's is exactly the original's.
+            let at = from.cmd_frame(&[&b"PEXPIRETIME"[..], key]).text();
+            let at = if at.starts_with('-') {
                 "0".to_string()
             } else {
-                pttl
+                at
             };
-            let args: [&[u8]; 4] = [b"RESTORE", key, ttl.as_bytes(), payload.bytes()];
+            let args: [&[u8]; 5] = [b"RESTORE", key, at.as_bytes(), payload.bytes(), b"ABSTTL"];
             let r = to.cmd(&args);
             assert_eq!(r, b"+OK\r\n", "{}: {}", escape(key), escape(&r));
             n += 1;
