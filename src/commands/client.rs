@@ -214,7 +214,7 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
     let obl = c.reply.pending();
     let tot_mem = c.query.capacity() + c.reply.buf.capacity() + std::mem::size_of::<Client>();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -224,8 +224,10 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         (now - c.last_interaction_ms).max(0) / 1000,
         c.flag_letters(),
         c.db,
+        c.multi.as_ref().map_or(-1, |m| m.count as i64),
         qbuf,
         c.query.capacity().saturating_sub(c.query.len()),
+        c.multi.as_ref().map_or(0, |m| m.mem),
         c.reply.buf.capacity(),
         c.reply.buf.len(),
         obl,
