@@ -557,7 +557,9 @@ pub fn swapdb_command(ctx: &mut Ctx) -> CmdResult {
     let a = db_index(ctx, id1)?;
     let b = db_index(ctx, id2)?;
     let now = ctx.now_ms();
-    ctx.srv.watch.touch_swapped(a, b, &ctx.srv.keyspace.dbs, now);
+    ctx.srv
+        .watch
+        .touch_swapped(a, b, &ctx.srv.keyspace.dbs, now);
     // Clients keep their db number, so they now see the other dataset.
     ctx.srv.keyspace.dbs.swap(a, b);
     ctx.srv.dirty += 1;

@@ -144,7 +144,9 @@ pub fn exec_abort_text(text: &str) -> String {
     // Redis formats the generic rejections without their implicit `ERR`.
     let reason = text.strip_prefix('-').unwrap_or(text);
     let reason = reason.strip_prefix("ERR ").unwrap_or(reason);
-    let reason = reason.trim_end_matches(['\r', '\n']).replace(['\r', '\n'], " ");
+    let reason = reason
+        .trim_end_matches(['\r', '\n'])
+        .replace(['\r', '\n'], " ");
     format!("EXECABORT Transaction discarded because of: {}", reason)
 }
 

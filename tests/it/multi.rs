@@ -101,8 +101,7 @@ fn watch_with_expiry_flush_swapdb_rename() {
     // Expired (and deleted by the active cycle) between WATCH and EXEC.
     a.cmd(&["SET", "e", "1", "PX", "50"]);
     a.cmd(&["WATCH", "e"]);
-    assert!(wait_until(Duration::from_secs(5), || b.cmd(&["DBSIZE"])
-        == b":0\r\n"));
+    assert!(wait_until(Duration::from_secs(5), || b.cmd(&["DBSIZE"]) == b":0\r\n"));
     assert_eq!(exec_after(&mut a), NIL);
     // Still there but past its TTL.
     a.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
@@ -247,14 +246,7 @@ fn blocked_client_is_served_after_the_whole_exec() {
 fn aof_wraps_the_transaction_and_replays_it() {
     let dir = unique_dir("aof-multi");
     let d = dir.to_str().expect("utf-8 dir");
-    let args = [
-        "--dir",
-        d,
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-    ];
+    let args = ["--dir", d, "--appendonly", "yes", "--appendfsync", "always"];
     let mut s = TestServer::start_binary(FERREDIS, &args);
     let mut c = s.raw();
     let replies = pipelined(
@@ -295,8 +287,7 @@ fn aof_wraps_the_transaction_and_replays_it() {
     drop(s);
     let s2 = TestServer::start_binary(FERREDIS, &args);
     let mut c = s2.raw();
-    assert!(wait_until(Duration::from_secs(10), || c.cmd(&["PING"])
-        == b"+PONG\r\n"));
+    assert!(wait_until(Duration::from_secs(10), || c.cmd(&["PING"]) == b"+PONG\r\n"));
     assert_eq!(c.cmd(&["GET", "a"]), b"$1\r\n2\r\n");
     c.cmd(&["SELECT", "2"]);
     assert_eq!(c.cmd(&["LLEN", "l"]), b":2\r\n");

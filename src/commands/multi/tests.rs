@@ -159,7 +159,11 @@ fn queue_time_errors_abort_exec() {
     );
     assert_eq!(h.run_str(&["exec"]), "-ERR EXEC without MULTI\r\n");
     let stats = h.run_str(&["info", "errorstats"]);
-    assert!(stats.contains("errorstat_EXECABORT:count=4\r\n"), "{}", stats);
+    assert!(
+        stats.contains("errorstat_EXECABORT:count=4\r\n"),
+        "{}",
+        stats
+    );
 }
 
 #[test]
