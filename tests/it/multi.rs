@@ -99,15 +99,15 @@ fn watch_with_expiry_flush_swapdb_rename() {
     let mut a = srv.raw();
     let mut b = srv.raw();
     // Expired (and deleted by the active cycle) between WATCH and EXEC.
-    a.cmd(&["SET", "e", "1", "PX", "50"]);
+    a.cmd(&["SET", "e", "1", "PX", "300"]);
     a.cmd(&["WATCH", "e"]);
     assert!(wait_until(Duration::from_secs(5), || b.cmd(&["DBSIZE"]) == b":0\r\n"));
     assert_eq!(exec_after(&mut a), NIL);
     // Still there but past its TTL.
     a.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    a.cmd(&["SET", "e", "1", "PX", "50"]);
+    a.cmd(&["SET", "e", "1", "PX", "300"]);
     a.cmd(&["WATCH", "e"]);
-    thread::sleep(Duration::from_millis(100));
+    thread::sleep(Duration::from_millis(400));
     assert_eq!(exec_after(&mut a), NIL);
     // Already expired when watched: fine.
     a.cmd(&["SET", "e", "1", "PX", "10"]);

@@ -453,3 +453,19 @@ fn exec_propagates_one_unit() {
     h.run(&["exec"]);
     assert!(take().is_empty());
 }
+
+#[test]
+fn client_list_flags_a_spoiled_watch() {
+    let mut h = Harness::new();
+    let mut b = other(&mut h);
+    h.run(&["watch", "k"]);
+    run_as(&mut h, &mut b, &["set", "k", "1"]);
+    let line = crate::commands::client::client_info_line(&h.srv, &h.client);
+    assert!(line.contains(" flags=d "), "{}", line);
+    h.run(&["multi"]);
+    let line = crate::commands::client::client_info_line(&h.srv, &h.client);
+    assert!(line.contains(" flags=xd "), "{}", line);
+    assert_eq!(h.run_str(&["exec"]), NULL);
+    let line = crate::commands::client::client_info_line(&h.srv, &h.client);
+    assert!(line.contains(" flags=N "), "{}", line);
+}
