@@ -33,11 +33,14 @@ struct Watcher {
     deadline: Option<i64>,
 }
 
+type Watchers = HashMap<Vec<u8>, Vec<Watcher>, ahash::RandomState>;
+
 /// The WATCH registry.
 #[derive(Debug, Default)]
 pub struct WatchedKeys {
-    /// Watchers per key.
-    by_key: HashMap<DbKey, Vec<Watcher>>,
+    /// Watchers per key, per database (looked up by `&[u8]`: a write
+    /// costs no allocation).
+    by_key: HashMap<usize, Watchers>,
     /// Keys watched per client id, in WATCH order.
     by_client: HashMap<u64, Vec<DbKey>>,
     /// Clients whose watched keys were touched.
@@ -87,7 +90,12 @@ impl WatchedKeys {
             expired,
             deadline: if expired { None } else { ttl },
         };
-        self.by_key.entry(dk).or_default().push(w);
+        self.by_key
+            .entry(dbi)
+            .or_default()
+            .entry(dk.1)
+            .or_default()
+            .push(w);
     }
 
     /// Forgets every key the client watches and its dirty flag (UNWATCH,
@@ -97,12 +105,18 @@ impl WatchedKeys {
         let Some(keys) = self.by_client.remove(&client) else {
             return;
         };
-        for dk in keys {
-            if let Some(ws) = self.by_key.get_mut(&dk) {
+        for (dbi, key) in keys {
+            let Some(db) = self.by_key.get_mut(&dbi) else {
+                continue;
+            };
+            if let Some(ws) = db.get_mut(&key) {
                 ws.retain(|w| w.client != client);
                 if ws.is_empty() {
-                    self.by_key.remove(&dk);
+                    db.remove(&key);
                 }
+            }
+            if db.is_empty() {
+                self.by_key.remove(&dbi);
             }
         }
     }
@@ -111,7 +125,7 @@ impl WatchedKeys {
     /// dirty, except that deleting a key that was already expired when
     /// watched is no logical change.
     pub fn touch(&mut self, dbi: usize, key: &[u8], db: &Db) {
-        let Some(ws) = self.by_key.get_mut(&(dbi, key.to_vec())) else {
+        let Some(ws) = self.by_key.get_mut(&dbi).and_then(|d| d.get_mut(key)) else {
             return;
         };
         let mut exists: Option<bool> = None;
@@ -127,8 +141,11 @@ impl WatchedKeys {
     /// Database `dbi` is about to be emptied: clients watching a key that
     /// exists in it are dirty (keys already expired when watched excepted).
     pub fn touch_flushed(&mut self, dbi: usize, db: &Db) {
-        for ((d, key), ws) in self.by_key.iter_mut() {
-            if *d != dbi || !raw_exists(db, key) {
+        let Some(watched) = self.by_key.get_mut(&dbi) else {
+            return;
+        };
+        for (key, ws) in watched.iter_mut() {
+            if !raw_exists(db, key) {
                 continue;
             }
             for w in ws.iter_mut() {
@@ -150,10 +167,10 @@ impl WatchedKeys {
         }
         for (emptied, with) in [(a, b), (b, a)] {
             let (de, dw) = (&dbs[emptied], &dbs[with]);
-            for ((d, key), ws) in self.by_key.iter_mut() {
-                if *d != emptied {
-                    continue;
-                }
+            let Some(watched) = self.by_key.get_mut(&emptied) else {
+                continue;
+            };
+            for (key, ws) in watched.iter_mut() {
                 let in_emptied = raw_exists(de, key);
                 let in_with = raw_exists(dw, key);
                 if !in_emptied && !in_with {
@@ -187,8 +204,9 @@ impl WatchedKeys {
         let Some(keys) = self.by_client.get(&client) else {
             return false;
         };
-        keys.iter().any(|dk| {
-            self.by_key.get(dk).is_some_and(|ws| {
+        keys.iter().any(|(dbi, key)| {
+            let ws = self.by_key.get(dbi).and_then(|d| d.get(key));
+            ws.is_some_and(|ws| {
                 ws.iter().any(|w| {
                     w.client == client && !w.expired && w.deadline.is_some_and(|t| t < now_ms)
                 })

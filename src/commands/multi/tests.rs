@@ -469,3 +469,58 @@ fn client_list_flags_a_spoiled_watch() {
     let line = crate::commands::client::client_info_line(&h.srv, &h.client);
     assert!(line.contains(" flags=N "), "{}", line);
 }
+
+#[test]
+fn misconf_and_loading_in_multi() {
+    let mut h = Harness::with_config(crate::config::Config::default());
+    let misconf = crate::persistence::bgsave::MISCONF_RDB_ERR;
+    h.run(&["multi"]);
+    h.run(&["get", "a"]);
+    h.run(&["set", "a", "1"]);
+    h.srv.persistence.last_bgsave_ok = false;
+    // EXEC is a write when it queued one.
+    assert_eq!(
+        h.run_str(&["exec"]),
+        format!(
+            "-EXECABORT Transaction discarded because of: {}\r\n",
+            misconf
+        )
+    );
+    h.run(&["multi"]);
+    assert_eq!(h.run_str(&["set", "a", "1"]), format!("-{}\r\n", misconf));
+    assert_eq!(h.run_str(&["ping"]), format!("-{}\r\n", misconf));
+    assert_eq!(h.run_str(&["exec"]), EXECABORT);
+    h.run(&["multi"]);
+    h.run(&["get", "a"]);
+    assert_eq!(h.run_str(&["exec"]), "*1\r\n$-1\r\n");
+    h.srv.persistence.last_bgsave_ok = true;
+    h.run(&["multi"]);
+    h.srv.persistence.loading.active = true;
+    let loading = format!("-{}\r\n", crate::persistence::bgsave::LOADING_ERR);
+    assert_eq!(h.run_str(&["get", "a"]), loading);
+    assert_eq!(h.run_str(&["exec"]), EXECABORT);
+    h.srv.persistence.loading.active = false;
+}
+
+#[test]
+fn pause_write_holds_queued_writes_and_exec() {
+    use crate::commands::Processed;
+    let mut h = Harness::new();
+    h.run(&["multi"]);
+    h.run(&["set", "k", "v"]);
+    h.srv.pause = crate::server::PauseKind::Write;
+    let argv: Vec<&[u8]> = vec![b"exec"];
+    assert!(matches!(
+        process_command(&mut h.srv, &mut h.client, &argv),
+        Processed::Paused
+    ));
+    assert_eq!(h.run_str(&["get", "k"]), "+QUEUED\r\n");
+    let argv: Vec<&[u8]> = vec![b"incr", b"n"];
+    assert!(matches!(
+        process_command(&mut h.srv, &mut h.client, &argv),
+        Processed::Paused
+    ));
+    h.srv.pause = crate::server::PauseKind::None;
+    h.client.reply.buf.clear();
+    assert_eq!(h.run_str(&["exec"]), "*2\r\n+OK\r\n$1\r\nv\r\n");
+}
