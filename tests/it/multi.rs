@@ -292,3 +292,19 @@ fn aof_wraps_the_transaction_and_replays_it() {
     c.cmd(&["SELECT", "2"]);
     assert_eq!(c.cmd(&["LLEN", "l"]), b":2\r\n");
 }
+
+#[test]
+fn eviction_touches_watched_keys() {
+    let srv = TestServer::start();
+    let mut a = srv.raw();
+    let mut admin = srv.raw();
+    a.cmd(&["SET", "k", "v"]);
+    a.cmd(&["WATCH", "k"]);
+    admin.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    admin.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
+    assert!(wait_until(Duration::from_secs(5), || admin
+        .cmd(&["DBSIZE"])
+        == b":0\r\n"));
+    admin.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+    assert_eq!(exec_after(&mut a), NIL);
+}
