@@ -524,3 +524,15 @@ fn pause_write_holds_queued_writes_and_exec() {
     h.client.reply.buf.clear();
     assert_eq!(h.run_str(&["exec"]), "*2\r\n+OK\r\n$1\r\nv\r\n");
 }
+
+#[test]
+fn monitor_is_refused_inside_exec() {
+    let mut h = Harness::new();
+    h.run(&["multi"]);
+    h.run(&["monitor"]);
+    assert_eq!(
+        h.run_str(&["exec"]),
+        "*1\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n"
+    );
+    assert!(h.srv.monitors.is_empty());
+}
