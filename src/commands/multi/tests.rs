@@ -536,3 +536,21 @@ fn monitor_is_refused_inside_exec() {
     );
     assert!(h.srv.monitors.is_empty());
 }
+
+#[test]
+fn disconnect_forgets_the_watches() {
+    let mut h = Harness::new();
+    let mut b = other(&mut h);
+    let token = h.srv.clients.vacant_key();
+    b.token = token;
+    run_as(&mut h, &mut b, &["watch", "k", "j"]);
+    run_as(&mut h, &mut b, &["multi"]);
+    run_as(&mut h, &mut b, &["set", "k", "v"]);
+    assert_eq!(h.srv.watch.count_of(b.id), 2);
+    h.srv.clients.insert(Some(b));
+    crate::server::reactor::free_client(&mut h.srv, token);
+    assert!(h.srv.watch.is_empty());
+    // The harness's own watch is untouched by that.
+    h.run(&["watch", "k"]);
+    assert_eq!(try_exec(&mut h), PONG);
+}
