@@ -213,8 +213,16 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
     let qbuf = c.query.len().saturating_sub(c.qpos);
     let obl = c.reply.pending();
     let tot_mem = c.query.capacity() + c.reply.buf.capacity() + std::mem::size_of::<Client>();
+    let mut flags = c.flag_letters();
+    if srv.watch.is_dirty(c.id) {
+        // `d`: a watched key was touched (the registry knows, not the client).
+        if flags == "N" {
+            flags.clear();
+        }
+        flags.push('d');
+    }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -222,10 +230,12 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
         (now - c.created_ms).max(0) / 1000,
         (now - c.last_interaction_ms).max(0) / 1000,
-        c.flag_letters(),
+        flags,
         c.db,
+        c.multi.as_ref().map_or(-1, |m| m.count as i64),
         qbuf,
         c.query.capacity().saturating_sub(c.query.len()),
+        c.multi.as_ref().map_or(0, |m| m.mem),
         c.reply.buf.capacity(),
         c.reply.buf.len(),
         obl,

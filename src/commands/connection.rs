@@ -86,6 +86,7 @@ pub fn quit_command(ctx: &mut Ctx) -> CmdResult {
 
 /// RESET
 pub fn reset_command(ctx: &mut Ctx) -> CmdResult {
+    super::multi::discard_transaction(ctx.srv, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.reply.resp3 = false;

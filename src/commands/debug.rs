@@ -286,6 +286,9 @@ fn reload(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::msg("ERR"));
     }
     if flush {
+        for (i, db) in ctx.srv.keyspace.dbs.iter().enumerate() {
+            ctx.srv.watch.touch_flushed(i, db);
+        }
         for db in ctx.srv.keyspace.dbs.iter_mut() {
             db.clear();
         }

@@ -556,6 +556,10 @@ pub fn swapdb_command(ctx: &mut Ctx) -> CmdResult {
     let id2 = parse(ctx.argv[2], "ERR invalid second DB index")?;
     let a = db_index(ctx, id1)?;
     let b = db_index(ctx, id2)?;
+    let now = ctx.now_ms();
+    ctx.srv
+        .watch
+        .touch_swapped(a, b, &ctx.srv.keyspace.dbs, now);
     // Clients keep their db number, so they now see the other dataset.
     ctx.srv.keyspace.dbs.swap(a, b);
     ctx.srv.dirty += 1;
@@ -588,6 +592,8 @@ fn clear_db(db: &mut crate::db::Db) -> Dict<Value> {
 /// FLUSHDB [ASYNC|SYNC]
 pub fn flushdb_command(ctx: &mut Ctx) -> CmdResult {
     let asynchronous = flush_mode(ctx)?;
+    let dbi = ctx.client.db;
+    ctx.srv.watch.touch_flushed(dbi, &ctx.srv.keyspace.dbs[dbi]);
     let old = clear_db(ctx.db());
     ctx.srv.dirty += old.len() as u64;
     ctx.srv.lazyfree.free_table(old, asynchronous);
@@ -601,6 +607,9 @@ pub fn flushdb_command(ctx: &mut Ctx) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall_command(ctx: &mut Ctx) -> CmdResult {
     let asynchronous = flush_mode(ctx)?;
+    for (i, db) in ctx.srv.keyspace.dbs.iter().enumerate() {
+        ctx.srv.watch.touch_flushed(i, db);
+    }
     let old: Vec<Dict<Value>> = ctx.srv.keyspace.dbs.iter_mut().map(clear_db).collect();
     let removed: usize = old.iter().map(|t| t.len()).sum();
     ctx.srv.dirty += removed as u64;

@@ -18,6 +18,7 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod multi;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -236,12 +237,13 @@ pub enum Processed {
     Paused,
 }
 
-/// Whether a command must wait while clients are paused.
-fn blocked_by_pause(srv: &Server, spec: &CommandSpec) -> bool {
+/// Whether a command (with these flags: EXEC adds its queue's) must wait
+/// while clients are paused.
+fn blocked_by_pause(srv: &Server, cmd_flags: u32) -> bool {
     match srv.pause {
         PauseKind::None => false,
         PauseKind::All => true,
-        PauseKind::Write => spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
+        PauseKind::Write => cmd_flags & (flags::WRITE | flags::MAY_REPLICATE) != 0,
     }
 }
 
@@ -281,18 +283,28 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         }
         client.authenticated = true;
     }
+    if client.multi.is_some() && spec.has(flags::NO_MULTI) {
+        reject(srv, client, Some(spec), multi::NOT_IN_MULTI);
+        return Processed::Done;
+    }
+    // EXEC is as much a write (denyoom, ...) as the commands it queued.
+    let cmd_flags = multi::effective_flags(client, spec);
     if srv.config.maxmemory > 0
         && !crate::server::evict::perform_evictions(srv)
-        && spec.has(flags::DENYOOM)
+        && (cmd_flags & flags::DENYOOM != 0 || multi::oom_rejects_in_multi(client, spec))
     {
         reject(srv, client, Some(spec), errors::OOM);
         return Processed::Done;
     }
-    if let Some(text) = crate::persistence::bgsave::write_denied_error(srv, spec) {
+    let write_spec = match &client.multi {
+        Some(m) if spec.name == "exec" => m.first_with(flags::WRITE).unwrap_or(spec),
+        _ => spec,
+    };
+    if let Some(text) = crate::persistence::bgsave::write_denied_error(srv, write_spec) {
         reject(srv, client, Some(spec), &text);
         return Processed::Done;
     }
-    if spec.has(flags::WRITE) || spec.name == "ping" {
+    if cmd_flags & flags::WRITE != 0 || spec.name == "ping" {
         if let Some(text) = crate::persistence::aof::write_denied_error(srv) {
             reject(srv, client, Some(spec), &text);
             return Processed::Done;
@@ -307,8 +319,12 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         );
         return Processed::Done;
     }
-    if blocked_by_pause(srv, spec) {
+    if blocked_by_pause(srv, cmd_flags) {
         return Processed::Paused;
+    }
+    if client.multi.is_some() && !multi::runs_in_multi(spec) {
+        multi::queue(srv, client, spec, argv);
+        return Processed::Done;
     }
     call(srv, client, spec, argv);
     Processed::Done
@@ -325,7 +341,9 @@ fn protected_allowed(srv: &Server, client: &Client, _spec: &CommandSpec) -> bool
 }
 
 /// Replies with a rejection error and counts it as Redis does
-/// (`rejected_calls` of the command, `errorstats`).
+/// (`rejected_calls` of the command, `errorstats`). A rejection inside
+/// MULTI flags the transaction; a rejected EXEC discards it
+/// (`-EXECABORT Transaction discarded because of: ...`).
 fn reject(srv: &mut Server, client: &mut Client, spec: Option<&'static CommandSpec>, text: &str) {
     if let Some(spec) = spec {
         srv.stats
@@ -334,6 +352,15 @@ fn reject(srv: &mut Server, client: &mut Client, spec: Option<&'static CommandSp
             .or_default()
             .rejected_calls += 1;
     }
+    multi::flag_transaction(client);
+    let abort;
+    let text = if spec.is_some_and(|s| s.name == "exec") {
+        multi::discard_transaction(srv, client);
+        abort = multi::exec_abort_text(text);
+        abort.as_str()
+    } else {
+        text
+    };
     count_error(srv, text);
     // CLIENT REPLY OFF / SKIP silence rejections too, and a rejected
     // command is the one a pending SKIP applies to.
@@ -373,7 +400,10 @@ pub fn call(
     if client.reply_mode == ReplyMode::SkipNext {
         client.reply_mode = ReplyMode::Skip;
     }
-    client.last_cmd = spec.name;
+    // Commands EXEC runs leave `cmd=exec` in CLIENT LIST, as in Redis.
+    if client.multi.is_none() || multi::runs_in_multi(spec) {
+        client.last_cmd = spec.name;
+    }
     let db_before = client.db;
     let dirty_before = srv.dirty;
     srv.propagation.enter();
@@ -397,6 +427,19 @@ pub fn call(
         let text = e.text();
         count_error(srv, &text);
         client.reply.error(&text);
+    }
+    if client.multi.is_some() {
+        // Inside EXEC a blocking command does not block: it answers at
+        // once with its timeout reply, as Redis's CLIENT_DENY_BLOCKING.
+        // BLMOVE and BRPOPLPUSH answer a null bulk there (their timeout
+        // reply is a null array).
+        if let Some(req) = client.block_request.take() {
+            match req.timeout_reply {
+                _ if matches!(spec.name, "blmove" | "brpoplpush") => client.reply.null(),
+                crate::db::blocking::TimeoutReply::NullArray => client.reply.null_array(),
+                crate::db::blocking::TimeoutReply::NullBulk => client.reply.null(),
+            }
+        }
     }
     srv.stats.total_commands_processed += 1;
     let dirtied = srv.dirty > dirty_before;

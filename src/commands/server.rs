@@ -276,6 +276,12 @@ pub fn feed_monitors(srv: &mut Server, client: &Client, spec: &CommandSpec, argv
 
 /// MONITOR
 fn monitor_command(ctx: &mut Ctx) -> CmdResult {
+    // Run by EXEC, the client expects one reply per command.
+    if ctx.client.multi.is_some() {
+        return Err(CmdError::msg(
+            "ERR MONITOR isn't allowed for DENY BLOCKING client",
+        ));
+    }
     if !ctx.client.has(cflags::MONITOR) {
         ctx.client.flags |= cflags::MONITOR;
         ctx.srv.monitors.push(ctx.client.token);

@@ -10,6 +10,7 @@ pub mod dict;
 pub mod evict;
 pub mod expire;
 pub mod lazyfree;
+pub mod watch;
 
 use std::collections::HashMap;
 

@@ -128,6 +128,8 @@ pub struct Client {
     pub blocked: Option<Box<crate::db::blocking::BlockedState>>,
     /// A handler's request to block, taken by `call` after the handler.
     pub block_request: Option<crate::db::blocking::BlockRequest>,
+    /// The open transaction (MULTI until EXEC/DISCARD).
+    pub multi: Option<Box<crate::commands::multi::MultiState>>,
 }
 
 impl Client {
@@ -164,6 +166,7 @@ impl Client {
             net_output_bytes: 0,
             blocked: None,
             block_request: None,
+            multi: None,
         }
     }
 
@@ -223,6 +226,9 @@ impl Client {
         }
         if self.has(cflags::NO_EVICT) {
             s.push('e');
+        }
+        if self.multi.is_some() {
+            s.push('x');
         }
         if self.blocked.is_some() {
             s.push('b');

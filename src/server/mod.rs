@@ -141,6 +141,8 @@ pub struct Server {
     pub lazyfree: crate::db::lazyfree::LazyFree,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::db::blocking::BlockedClients,
+    /// Keys watched by clients (WATCH).
+    pub watch: crate::db::watch::WatchedKeys,
     /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
     pub shutdown_asap: bool,
     /// `DEBUG PAUSE-CRON`: skip cron ticks while set.
@@ -213,6 +215,7 @@ impl Server {
             pause_end_ms: 0,
             paused_clients: Vec::new(),
             blocking: Default::default(),
+            watch: Default::default(),
             lazyfree: Default::default(),
             shutdown_asap: false,
             active_expire_enabled: true,
@@ -308,6 +311,9 @@ impl Server {
     pub fn key_modified(&mut self, db: usize, key: &[u8]) {
         self.dirty += 1;
         self.blocking.signal(db, key);
+        if !self.watch.is_empty() {
+            self.watch.touch(db, key, &self.keyspace.dbs[db]);
+        }
     }
 
     /// Marks a client (by token) for writing in before_sleep.

@@ -762,6 +762,7 @@ pub fn free_client(srv: &mut Server, token: usize) {
             if let Some(state) = &c.blocked {
                 srv.blocking.unblock(token, c.id, state);
             }
+            crate::commands::multi::free_client_state(srv, c.id);
         }
         srv.monitors.retain(|&t| t != token);
         srv.paused_clients.retain(|&t| t != token);

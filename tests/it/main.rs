@@ -16,6 +16,7 @@ mod dump;
 mod evict;
 mod keyspace;
 mod list;
+mod multi;
 mod protocol;
 mod rdb;
 mod server;
