@@ -248,17 +248,41 @@ struct LoadReader<'a, R> {
     loaded: u64,
     next_events: u64,
     interval: u64,
-    /// `key-load-delay` (a test hook), applied per read call.
+    /// `key-load-delay` (a test hook), applied each time the loader asks
+    /// for bytes.
     delay: i64,
     calls: u64,
 }
 
-impl<R: std::io::Read> std::io::Read for LoadReader<'_, R> {
+/// `Read::read` of a reader that is really a `BufRead` (a `BufRead` must
+/// be a `Read`; the RDB loader only uses the buffered half).
+pub(crate) fn read_through_buffer<B: std::io::BufRead>(
+    b: &mut B,
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    let avail = b.fill_buf()?;
+    let n = avail.len().min(buf.len());
+    buf[..n].copy_from_slice(&avail[..n]);
+    b.consume(n);
+    Ok(n)
+}
+
+impl<R: std::io::BufRead> std::io::Read for LoadReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        read_through_buffer(self, buf)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for LoadReader<'_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.delay != 0 {
             bgsave::debug_delay(self.delay, &mut self.calls);
         }
-        let n = self.inner.read(buf)?;
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
         self.loaded += n as u64;
         if self.loaded >= self.next_events {
             self.next_events = self.loaded + self.interval;
@@ -266,7 +290,6 @@ impl<R: std::io::Read> std::io::Read for LoadReader<'_, R> {
             self.srv.persistence.loading.rdb_used_mem = rdb::loading_used_mem();
             (self.events)(self.srv);
         }
-        Ok(n)
     }
 }
 

@@ -39,6 +39,12 @@ const fn make_tables() -> [[u64; 256]; 8] {
 
 static TABLES: [[u64; 256]; 8] = make_tables();
 
+/// Continues a CRC-64 over one byte.
+#[inline]
+pub fn crc64_byte(crc: u64, b: u8) -> u64 {
+    TABLES[0][((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8)
+}
+
 /// Continues a CRC-64 over `data` (start with 0).
 pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
     let t = &TABLES;

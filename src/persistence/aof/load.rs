@@ -52,7 +52,7 @@ const EVENTS_EVERY_COMMANDS: u64 = 1024;
 
 /// Reads an RDB preamble: counts the bytes read (where the commands
 /// start) and serves clients every `loading-process-events-interval-bytes`.
-struct PreambleReader<'a, 'e, R: Read> {
+struct PreambleReader<'a, 'e, R: BufRead> {
     inner: &'a mut R,
     srv: &'a mut Server,
     progress: &'a mut Progress<'e>,
@@ -60,18 +60,27 @@ struct PreambleReader<'a, 'e, R: Read> {
     next_events: u64,
 }
 
-impl<R: Read> Read for PreambleReader<'_, '_, R> {
+impl<R: BufRead> Read for PreambleReader<'_, '_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        crate::persistence::read_through_buffer(self, buf)
+    }
+}
+
+impl<R: BufRead> BufRead for PreambleReader<'_, '_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.progress.delay != 0 {
             crate::persistence::bgsave::debug_delay(self.progress.delay, &mut self.progress.calls);
         }
-        let n = self.inner.read(buf)?;
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
         self.n += n as u64;
         if self.n >= self.next_events {
             self.next_events = self.n + self.progress.interval;
             self.progress.serve(self.srv, self.n);
         }
-        Ok(n)
     }
 }
 

@@ -8,9 +8,12 @@
 //! Redis counterpart: `rdb.c` (`rdbLoadLenByRef`, `rdbGenericLoadStringObject`,
 //! `rdbLoadLzfStringObject`, `rdbLoadObject`, `rdbLoadRio`).
 
-use std::io::{self, Read};
+use std::io::{self, BufRead};
 
-use super::packed::{parse_intset, parse_listpack, parse_ziplist, parse_zipmap, Entry};
+use super::packed::{
+    parse_intset, parse_listpack, parse_ziplist, parse_zipmap, repack_simple_listpack_hash,
+    visit_listpack, Entry, REPACK_MAX_FIELDS,
+};
 use super::{
     len_enc, opcode, rdb_type, str_enc, type_name, AccessHint, Encodings, LoadError, LoadOptions,
     LoadSink, RdbError, MAGIC, RDB_VERSION,
@@ -20,7 +23,7 @@ use crate::types::list::{Elem, End, List};
 use crate::types::set::Set;
 use crate::types::zset::{self, ZSet};
 use crate::types::Value;
-use crate::util::crc64::crc64;
+use crate::util::crc64::{crc64, crc64_byte};
 use crate::util::lzf;
 use crate::util::numfmt::{i64_str, parse_f64, push_i64};
 
@@ -43,20 +46,36 @@ pub enum RdbString {
     Bytes(Vec<u8>),
 }
 
-/// Reads RDB items from `R`, counting the bytes consumed and keeping the
-/// running CRC-64 of them (when asked to).
-pub struct RdbReader<R: Read> {
+/// Reads RDB items from a buffered `R`, counting the bytes consumed and
+/// keeping the running CRC-64 of them (when asked to). Reads work on the
+/// buffer `R` exposes (`BufRead`): a byte or a length is a check and an
+/// index, a compressed string is expanded straight from it, and nothing
+/// past the last item is consumed (an AOF's commands follow its RDB
+/// preamble in the same reader).
+pub struct RdbReader<R: BufRead> {
     inner: R,
     offset: u64,
     crc: u64,
     checksum: bool,
-    /// Reused buffers for packed blobs and their LZF form (one blob per
-    /// key: no allocation per key while loading).
+    /// Reused buffers for packed blobs and for compressed bytes that
+    /// straddle the end of `inner`'s buffer (one blob per key: no
+    /// allocation per key while loading).
     blob: Vec<u8>,
     compressed: Vec<u8>,
 }
 
-impl<R: Read> RdbReader<R> {
+/// Turns an I/O error of the reader into the RDB error. (The buffer is
+/// filled with `fill_buf`, without retrying `Interrupted`: files and
+/// memory, the sources read here, are not interrupted by signals.)
+fn io_error(e: io::Error) -> RdbError {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        RdbError::UnexpectedEof
+    } else {
+        RdbError::Io(e)
+    }
+}
+
+impl<R: BufRead> RdbReader<R> {
     /// A reader over `inner`; `checksum` computes the CRC-64 as it reads.
     pub fn new(inner: R, checksum: bool) -> Self {
         RdbReader {
@@ -79,35 +98,67 @@ impl<R: Read> RdbReader<R> {
         self.crc
     }
 
+    /// Marks the next `n` buffered bytes as consumed.
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.offset += n as u64;
+    }
+
     /// Fills `buf` or fails with `UnexpectedEof` (offset = bytes present).
     pub fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
         let mut done = 0;
-        let res = loop {
-            if done == buf.len() {
-                break Ok(());
+        while done < buf.len() {
+            let checksum = self.checksum;
+            let avail = self.inner.fill_buf().map_err(io_error)?;
+            if avail.is_empty() {
+                return Err(RdbError::UnexpectedEof);
             }
-            match self.inner.read(&mut buf[done..]) {
-                Ok(0) => break Err(RdbError::UnexpectedEof),
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    break Err(RdbError::UnexpectedEof)
-                }
-                Err(e) => break Err(RdbError::Io(e)),
+            let n = avail.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&avail[..n]);
+            if checksum {
+                self.crc = crc64(self.crc, &buf[done..done + n]);
             }
-        };
-        if self.checksum {
-            self.crc = crc64(self.crc, &buf[..done]);
+            self.consume(n);
+            done += n;
         }
-        self.offset += done as u64;
-        res
+        Ok(())
+    }
+
+    /// Hands `f` the next `len` bytes and consumes them: straight from the
+    /// buffer when they are all there, else gathered in a reused buffer.
+    fn with_bytes<T>(&mut self, len: usize, f: impl FnOnce(&[u8]) -> T) -> Result<T, RdbError> {
+        let checksum = self.checksum;
+        let avail = self.inner.fill_buf().map_err(io_error)?;
+        if avail.len() >= len {
+            let data = &avail[..len];
+            if checksum {
+                self.crc = crc64(self.crc, data);
+            }
+            let t = f(data);
+            self.consume(len);
+            return Ok(t);
+        }
+        let mut data = std::mem::take(&mut self.compressed);
+        let res = self.read_bytes_into(len as u64, &mut data);
+        let t = res.map(|()| f(&data));
+        self.compressed = data;
+        t
     }
 
     /// One byte.
+    #[inline]
     pub fn read_u8(&mut self) -> Result<u8, RdbError> {
-        let mut b = [0u8; 1];
-        self.read_exact(&mut b)?;
-        Ok(b[0])
+        let checksum = self.checksum;
+        let b = match self.inner.fill_buf().map_err(io_error)?.first() {
+            Some(&b) => b,
+            None => return Err(RdbError::UnexpectedEof),
+        };
+        if checksum {
+            self.crc = crc64_byte(self.crc, b);
+        }
+        self.consume(1);
+        Ok(b)
     }
 
     pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
@@ -153,18 +204,28 @@ impl<R: Read> RdbReader<R> {
         Ok(v)
     }
 
-    /// `read_bytes` into `out` (cleared first), reusing its allocation.
+    /// `read_bytes` into `out` (cleared first), reusing its allocation;
+    /// memory grows only with the bytes actually present.
     fn read_bytes_into(&mut self, len: u64, out: &mut Vec<u8>) -> Result<(), RdbError> {
         if len > isize::MAX as u64 {
             return Err(RdbError::corrupt("Length overflow"));
         }
         let len = len as usize;
         out.clear();
+        out.reserve(len.min(CHUNK));
         while out.len() < len {
-            let old = out.len();
-            let n = (len - old).min(CHUNK);
-            out.resize(old + n, 0);
-            self.read_exact(&mut out[old..])?;
+            let checksum = self.checksum;
+            let avail = self.inner.fill_buf().map_err(io_error)?;
+            if avail.is_empty() {
+                return Err(RdbError::UnexpectedEof);
+            }
+            let n = avail.len().min(len - out.len());
+            let data = &avail[..n];
+            if checksum {
+                self.crc = crc64(self.crc, data);
+            }
+            out.extend_from_slice(data);
+            self.consume(n);
         }
         Ok(())
     }
@@ -244,11 +305,12 @@ impl<R: Read> RdbReader<R> {
         if len > clen.saturating_mul(lzf::MAX_RATIO as u64) {
             return Err(invalid());
         }
-        let mut data = std::mem::take(&mut self.compressed);
-        self.read_bytes_into(clen, &mut data)?;
-        let expanded = lzf::decompress_into(&data, len as usize, out).map_err(|_| invalid());
-        self.compressed = data;
-        expanded
+        if clen > isize::MAX as u64 {
+            return Err(RdbError::corrupt("Length overflow"));
+        }
+        self.with_bytes(clen as usize, |data| {
+            lzf::decompress_into(data, len as usize, out).map_err(|_| invalid())
+        })?
     }
 
     /// A string value, encoded as Redis's `tryObjectEncoding` would
@@ -524,12 +586,13 @@ fn build_hash(
     Ok(Value::Hash(h))
 }
 
-/// A small listpack hash blob straight into a `listpack` hash, in one pass
-/// over the blob (the common case of an RDB load): entries are validated,
-/// re-encoded into a scratch buffer and their fields fingerprinted for the
-/// duplicate check as they come. `Ok(None)` when the hash is too big for
-/// this path (the general one handles it); `Err(None)` for a corrupt blob,
-/// `Err(Some(e))` for duplicate fields.
+/// A small listpack hash blob straight into a `listpack` hash (the
+/// common case of an RDB load): the simple blobs re-packed in one pass
+/// (`repack_simple_listpack_hash`), the others validated and re-encoded
+/// entry by entry, their fields fingerprinted for the duplicate check.
+/// `Ok(None)` when the hash is too big for this path (the general one
+/// handles it); `Err(None)` for a corrupt blob, `Err(Some(e))` for
+/// duplicate fields.
 fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<RdbError>> {
     let declared = blob
         .get(4..6)
@@ -537,36 +600,40 @@ fn listpack_hash(blob: &[u8], enc: &Encodings) -> Result<Option<Value>, Option<R
     if declared == u16::MAX as usize || declared / 2 > HASH_BUILD_MAX.min(enc.hash.max_entries) {
         return Ok(None);
     }
+    let duplicate = || Some(RdbError::corrupt("Duplicate hash fields detected"));
     thread_local! {
         static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     SCRATCH.with(|scratch| {
         let mut out = scratch.borrow_mut();
+        if let Some(r) = repack_simple_listpack_hash(blob, &mut out) {
+            if r.duplicate_field {
+                return Err(duplicate());
+            }
+            let pairs = r.entries / 2;
+            return Ok(Some(Value::Hash(Hash::from_packed_bytes(
+                pairs,
+                &out[..r.len],
+            ))));
+        }
+        // An encoding the fast pass leaves to the full parser.
         out.clear();
         // Integers may print longer than they are packed: room for both.
         out.reserve(blob.len() * 2);
         let mut st = HashBuild::new(&mut out);
-        let simple = crate::persistence::rdb::packed::visit_simple_listpack(blob, |e| st.add(e));
-        let visited = match simple {
-            Some(r) => r,
-            None => {
-                // An encoding the fast scan leaves to the full parser.
-                st.reset();
-                crate::persistence::rdb::packed::visit_listpack(blob, |e| st.add(e))
-            }
-        };
+        let visited = visit_listpack(blob, |e| st.add(e));
         let dup = st.dup;
         match visited {
             Err(_) => Err(None),
             Ok(count) if !count.is_multiple_of(2) => Err(None),
-            Ok(_) if dup => Err(Some(RdbError::corrupt("Duplicate hash fields detected"))),
+            Ok(_) if dup => Err(duplicate()),
             Ok(count) => Ok(Some(Value::Hash(Hash::from_packed_bytes(count / 2, &out)))),
         }
     })
 }
 
 /// Most fields `listpack_hash` converts.
-const HASH_BUILD_MAX: usize = 32;
+const HASH_BUILD_MAX: usize = REPACK_MAX_FIELDS;
 
 /// A packed hash being built from listpack entries (`listpack_hash`):
 /// the entries re-encoded into `out`, and per field a one-word fingerprint
@@ -619,12 +686,6 @@ impl<'a> HashBuild<'a> {
         })?;
         self.n += 1;
         Ok(())
-    }
-
-    fn reset(&mut self) {
-        self.out.clear();
-        self.n = 0;
-        self.dup = false;
     }
 }
 
@@ -741,7 +802,11 @@ fn parse_version(digits: &[u8]) -> u32 {
 }
 
 /// Reads a whole RDB stream, handing what it finds to `sink`.
-pub fn load<R: Read, S: LoadSink>(r: R, opts: &LoadOptions, sink: &mut S) -> Result<(), LoadError> {
+pub fn load<R: BufRead, S: LoadSink>(
+    r: R,
+    opts: &LoadOptions,
+    sink: &mut S,
+) -> Result<(), LoadError> {
     let mut rd = RdbReader::new(r, opts.verify_checksum);
     load_stream(&mut rd, opts, sink).map_err(|error| LoadError {
         offset: rd.offset(),
@@ -749,7 +814,7 @@ pub fn load<R: Read, S: LoadSink>(r: R, opts: &LoadOptions, sink: &mut S) -> Res
     })
 }
 
-fn load_stream<R: Read, S: LoadSink>(
+fn load_stream<R: BufRead, S: LoadSink>(
     rd: &mut RdbReader<R>,
     opts: &LoadOptions,
     sink: &mut S,

@@ -614,7 +614,7 @@ pub fn save_keyspace<W: std::io::Write>(
 
 /// Reads a whole RDB stream from `r` into `ks`. Keys already expired at
 /// `now_ms` are skipped when `expire_stale` (a primary does).
-pub fn load_keyspace<R: std::io::Read>(
+pub fn load_keyspace<R: std::io::BufRead>(
     r: R,
     ks: &mut Keyspace,
     now_ms: i64,
@@ -693,7 +693,7 @@ pub fn restore_payload(
 
 /// `load_keyspace` where keys already in `ks` are replaced by the file's
 /// when `allow_dup` (`DEBUG RELOAD MERGE`).
-pub fn load_keyspace_with<R: std::io::Read>(
+pub fn load_keyspace_with<R: std::io::BufRead>(
     r: R,
     ks: &mut Keyspace,
     now_ms: i64,

@@ -162,16 +162,36 @@ pub fn parse_listpack(b: &[u8]) -> Result<Vec<Entry<'_>>, Invalid> {
     Ok(out)
 }
 
-/// `visit_listpack` for the common case where every entry is a 7-bit
+/// What `repack_simple_listpack_hash` made of a listpack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repacked {
+    /// Entries (fields and values).
+    pub entries: usize,
+    /// Bytes of re-encoded entries at the start of the output buffer.
+    pub len: usize,
+    /// Whether two fields (even entries) are equal.
+    pub duplicate_field: bool,
+}
+
+/// Most fields `repack_simple_listpack_hash` checks for duplicates.
+pub const REPACK_MAX_FIELDS: usize = 32;
+
+/// Bytes the re-packer may write past its output (fixed-size copies).
+const REPACK_SLACK: usize = 64;
+
+/// The common listpack of an RDB hash, where every entry is a 7-bit
 /// integer or a string of at most 63 bytes (one header byte, one
-/// back-length byte): `Some` with the outcome when it handled the whole
-/// blob, `None` as soon as anything else appears (another encoding, or
-/// anything irregular), after which the caller starts again with
-/// `visit_listpack`, which also words the errors.
-pub fn visit_simple_listpack<'a>(
-    b: &'a [u8],
-    mut f: impl FnMut(Entry<'a>) -> Result<(), Invalid>,
-) -> Option<Result<usize, Invalid>> {
+/// back-length byte), re-encoded in one pass as the packed entries of
+/// `types::hash` (a LEB128 length, here always one byte, then the bytes;
+/// integers as their decimal digits) at the start of `out`, which it
+/// grows as needed and whose bytes past the result are scratch. Fields are
+/// checked for duplicates through a 64-bit filter of their last byte, with
+/// a byte comparison only on a filter hit.
+///
+/// `None` as soon as anything else appears (another encoding, more than
+/// `REPACK_MAX_FIELDS` fields, an odd count, anything irregular): the
+/// caller then uses the general parser, which also words the errors.
+pub fn repack_simple_listpack_hash(b: &[u8], out: &mut Vec<u8>) -> Option<Repacked> {
     if b.len() < LP_HDR + 1 || le_u32(b, 0) != Some(b.len() as u32) {
         return None;
     }
@@ -180,15 +200,47 @@ pub fn visit_simple_listpack<'a>(
     if b[end] != LP_EOF {
         return None;
     }
+    // A string entry shrinks by its back-length byte; an integer of two
+    // bytes grows to at most four.
+    let need = 2 * b.len() + REPACK_SLACK;
+    if out.len() < need {
+        out.resize(need, 0);
+    }
+    let mut fields = [(0u32, 0u32); REPACK_MAX_FIELDS];
+    let mut filter = 0u64;
+    let mut duplicate_field = false;
     let mut pos = LP_HDR;
+    let mut op = 0usize;
     let mut count = 0usize;
     while pos < end {
         let c = b[pos];
-        let (e, l) = if c & 0x80 == 0 {
-            (Entry::Int(i64::from(c & 0x7f)), 1)
+        let start = op;
+        let l = if c & 0x80 == 0 {
+            let v = c & 0x7f;
+            if v < 10 {
+                out[op..op + 2].copy_from_slice(&[1, b'0' + v]);
+                op += 2;
+            } else if v < 100 {
+                out[op..op + 3].copy_from_slice(&[2, b'0' + v / 10, b'0' + v % 10]);
+                op += 3;
+            } else {
+                out[op..op + 4].copy_from_slice(&[3, b'1', b'0' + v / 10 % 10, b'0' + v % 10]);
+                op += 4;
+            }
+            1
         } else if c & 0xC0 == 0x80 {
-            let n = usize::from(c & 0x3f);
-            (Entry::Str(b.get(pos + 1..pos + 1 + n)?), 1 + n)
+            let l = 1 + usize::from(c & 0x3f);
+            if pos + l >= end {
+                return None;
+            }
+            if pos + REPACK_SLACK <= b.len() {
+                out[op..op + REPACK_SLACK].copy_from_slice(&b[pos..pos + REPACK_SLACK]);
+            } else {
+                out[op..op + l].copy_from_slice(&b[pos..pos + l]);
+            }
+            out[op] = c & 0x3f;
+            op += l;
+            l
         } else {
             return None;
         };
@@ -196,16 +248,37 @@ pub fn visit_simple_listpack<'a>(
         if pos + l >= end || b[pos + l] != l as u8 {
             return None;
         }
-        if let Err(e) = f(e) {
-            return Some(Err(e));
+        if count % 2 == 0 {
+            let k = count / 2;
+            if k >= REPACK_MAX_FIELDS {
+                return None;
+            }
+            // Fields usually differ in their last byte ("field0",
+            // "field1", ...): its low six bits pick the filter bit, and
+            // only fields of the same length and last byte are compared.
+            let last = out[op - 1];
+            let bit = 1u64 << (last & 63);
+            if filter & bit != 0 {
+                let field = &out[start..op];
+                duplicate_field |= fields[..k].iter().any(|&(s, e)| {
+                    let (s, e) = (s as usize, e as usize);
+                    e - s == field.len() && out[e - 1] == last && out[s..e] == *field
+                });
+            }
+            filter |= bit;
+            fields[k] = (start as u32, op as u32);
         }
         count += 1;
         pos += l + 1;
     }
-    if pos != end || (declared != u16::MAX && usize::from(declared) != count) {
+    if pos != end || count % 2 != 0 || (declared != u16::MAX && usize::from(declared) != count) {
         return None;
     }
-    Some(Ok(count))
+    Some(Repacked {
+        entries: count,
+        len: op,
+        duplicate_field,
+    })
 }
 
 /// Validates a listpack as `parse_listpack` does, handing each entry to
@@ -628,6 +701,72 @@ pub fn write_zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The general path's re-encoding of a listpack hash: each entry as
+    /// a LEB128 length and its bytes (integers as decimal).
+    fn repacked_by_general_path(lp: &[u8]) -> Option<(Vec<u8>, usize, bool)> {
+        let entries = parse_listpack(lp).ok()?;
+        let mut out = Vec::new();
+        let mut fields: Vec<Vec<u8>> = Vec::new();
+        let mut dup = false;
+        for (i, e) in entries.iter().enumerate() {
+            let bytes = match e {
+                Entry::Str(b) => b.to_vec(),
+                Entry::Int(n) => n.to_string().into_bytes(),
+            };
+            crate::types::hash::push_entry(&mut out, &bytes);
+            if i % 2 == 0 {
+                dup |= fields.contains(&bytes);
+                fields.push(bytes);
+            }
+        }
+        Some((out, entries.len(), dup))
+    }
+
+    #[test]
+    fn repacking_agrees_with_the_general_path() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut fast = 0;
+        let mut out = Vec::new();
+        for _ in 0..20_000 {
+            let pairs = 1 + next() % 12;
+            let mut w = ListpackWriter::new();
+            for _ in 0..pairs * 2 {
+                // Mostly what the fast path takes, now and then what it
+                // leaves (bigger integers, strings of 64 bytes or more).
+                let rare = next() % 64 == 0;
+                let e: Vec<u8> = match next() % 5 {
+                    0 if rare => (next() % 100_000).to_string().into_bytes(),
+                    0 => (next() % 128).to_string().into_bytes(),
+                    1 => format!("f{}", next() % 4).into_bytes(),
+                    2 => Vec::new(),
+                    _ if rare => vec![b'x'; 64],
+                    _ => (0..next() % 64).map(|i| b'a' + (i % 26) as u8).collect(),
+                };
+                w.push_bytes(&e);
+            }
+            let mut lp = w.finish();
+            if next() % 4 == 0 {
+                let at = (next() % lp.len() as u64) as usize;
+                lp[at] = next() as u8;
+            }
+            let Some(r) = repack_simple_listpack_hash(&lp, &mut out) else {
+                continue;
+            };
+            fast += 1;
+            let (want, entries, dup) =
+                repacked_by_general_path(&lp).expect("the fast path accepts only valid blobs");
+            assert_eq!(&out[..r.len], &want[..]);
+            assert_eq!((r.entries, r.duplicate_field), (entries, dup));
+        }
+        assert!(fast > 10_000, "the fast path took {fast} blobs");
+    }
 
     #[test]
     fn listpack_round_trip_and_redis_bytes() {
