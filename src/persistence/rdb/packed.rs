@@ -248,7 +248,7 @@ pub fn repack_simple_listpack_hash(b: &[u8], out: &mut Vec<u8>) -> Option<Repack
         if pos + l >= end || b[pos + l] != l as u8 {
             return None;
         }
-        if count % 2 == 0 {
+        if count.is_multiple_of(2) {
             let k = count / 2;
             if k >= REPACK_MAX_FIELDS {
                 return None;
@@ -271,7 +271,10 @@ pub fn repack_simple_listpack_hash(b: &[u8], out: &mut Vec<u8>) -> Option<Repack
         count += 1;
         pos += l + 1;
     }
-    if pos != end || count % 2 != 0 || (declared != u16::MAX && usize::from(declared) != count) {
+    if pos != end
+        || !count.is_multiple_of(2)
+        || (declared != u16::MAX && usize::from(declared) != count)
+    {
         return None;
     }
     Some(Repacked {
