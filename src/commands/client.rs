@@ -214,7 +214,7 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
     let obl = c.reply.pending();
     let tot_mem = c.query.capacity() + c.reply.buf.capacity() + std::mem::size_of::<Client>();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -224,6 +224,9 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         (now - c.last_interaction_ms).max(0) / 1000,
         c.flag_letters(),
         c.db,
+        c.pubsub.as_ref().map_or(0, |p| p.channels.len()),
+        c.pubsub.as_ref().map_or(0, |p| p.patterns.len()),
+        c.ssub_count(),
         qbuf,
         c.query.capacity().saturating_sub(c.query.len()),
         c.reply.buf.capacity(),
@@ -262,10 +265,12 @@ fn parse_type(arg: &[u8]) -> Result<ClientType, CmdError> {
 }
 
 fn client_type(c: &Client) -> ClientType {
-    // Replicas, masters and subscribers arrive with later issues; until
-    // then every client is a normal one.
-    let _ = c;
-    ClientType::Normal
+    // Replicas and masters arrive with a later issue.
+    if c.is_subscriber() {
+        ClientType::Pubsub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// CLIENT LIST [TYPE type] [ID id [id ...]]

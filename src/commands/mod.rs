@@ -18,6 +18,7 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -297,6 +298,11 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
             reject(srv, client, Some(spec), &text);
             return Processed::Done;
         }
+    }
+    if client.is_subscriber() && !client.reply.resp3 && !pubsub::allowed_in_context(spec) {
+        let text = pubsub::context_error(spec);
+        reject(srv, client, Some(spec), &text);
+        return Processed::Done;
     }
     if srv.persistence.loading.active && !spec.has(flags::LOADING) {
         reject(

@@ -6,8 +6,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    bitmap, client, command, config, connection, debug, dump, hash, keys, list, server, set, sort,
-    string, zset,
+    bitmap, client, command, config, connection, debug, dump, hash, keys, list, pubsub, server, set,
+    sort, string, zset,
 };
 
 /// Every family's rows.
@@ -21,6 +21,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     hash::COMMANDS,
     sort::COMMANDS,
+    pubsub::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,

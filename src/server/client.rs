@@ -128,6 +128,9 @@ pub struct Client {
     pub blocked: Option<Box<crate::db::blocking::BlockedState>>,
     /// A handler's request to block, taken by `call` after the handler.
     pub block_request: Option<crate::db::blocking::BlockRequest>,
+    /// Channels, patterns and shard channels subscribed to (None until
+    /// the first SUBSCRIBE).
+    pub pubsub: Option<Box<crate::server::pubsub::ClientSubs>>,
 }
 
 impl Client {
@@ -164,6 +167,7 @@ impl Client {
             net_output_bytes: 0,
             blocked: None,
             block_request: None,
+            pubsub: None,
         }
     }
 
@@ -211,6 +215,9 @@ impl Client {
         let mut s = String::new();
         if self.has(cflags::MONITOR) {
             s.push('O');
+        }
+        if self.is_subscriber() {
+            s.push('P');
         }
         if self.has(cflags::CLOSE_ASAP) {
             s.push('A');

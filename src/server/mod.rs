@@ -8,6 +8,7 @@ pub mod cron;
 pub mod evict;
 pub mod proc_title;
 pub mod propagate;
+pub mod pubsub;
 pub mod reactor;
 pub mod shutdown;
 pub mod startup;
@@ -161,6 +162,8 @@ pub struct Server {
     pub propagation: propagate::Propagation,
     /// The append-only file.
     pub aof: crate::persistence::aof::Aof,
+    /// Pub/Sub subscriptions (channels, patterns, shard channels).
+    pub pubsub: pubsub::PubSub,
 }
 
 /// Current unix time in microseconds.
@@ -226,6 +229,7 @@ impl Server {
             rng,
             propagation: Default::default(),
             aof: Default::default(),
+            pubsub: Default::default(),
         };
         srv.apply_config();
         srv

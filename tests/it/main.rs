@@ -17,6 +17,7 @@ mod evict;
 mod keyspace;
 mod list;
 mod protocol;
+mod pubsub;
 mod rdb;
 mod server;
 mod tidy;
