@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::config::table;
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
@@ -140,6 +141,7 @@ fn set_pairs(ctx: &mut Ctx) -> Result<usize, CmdError> {
         }
     }
     ctx.key_modified(argv[1]);
+    ctx.notify(notify::HASH, "hset", argv[1]);
     Ok(added)
 }
 
@@ -154,6 +156,7 @@ pub fn hsetnx_command(ctx: &mut Ctx) -> CmdResult {
     }
     h.set(field, value, limits);
     ctx.key_modified(key);
+    ctx.notify(notify::HASH, "hset", key);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -201,11 +204,16 @@ pub fn hdel_command(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if h.is_empty() {
+    let gone = h.is_empty();
+    if gone {
         ctx.db().remove(argv[1]);
     }
     if deleted > 0 {
         ctx.key_modified(argv[1]);
+        ctx.notify(notify::HASH, "hdel", argv[1]);
+        if gone {
+            ctx.notify(notify::GENERIC, "del", argv[1]);
+        }
     }
     ctx.client.reply.int(deleted);
     Ok(())
@@ -299,6 +307,7 @@ pub fn hincrby_command(ctx: &mut Ctx) -> CmdResult {
     push_i64(&mut text, sum);
     h.set(field, &text, limits);
     ctx.key_modified(key);
+    ctx.notify(notify::HASH, "hincrby", key);
     ctx.client.reply.int(sum);
     Ok(())
 }
@@ -328,6 +337,7 @@ pub fn hincrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
     };
     h.set(field, &text, limits);
     ctx.key_modified(key);
+    ctx.notify(notify::HASH, "hincrbyfloat", key);
     ctx.propagate_as(&[b"HSET", key, field, &text]);
     ctx.client.reply.bulk(&text);
     Ok(())

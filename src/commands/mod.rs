@@ -118,6 +118,22 @@ impl Ctx<'_> {
         crate::server::propagate::active(self.srv)
     }
 
+    /// Publishes a keyspace notification (`notify-keyspace-events` class
+    /// `class`, a `config::notify` bit) for `key` in the client's database.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.client.db;
+        self.notify_db(class, event, key, db);
+    }
+
+    /// `notify` for a key in database `db` (MOVE, COPY ... DB).
+    #[inline]
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            crate::server::pubsub::notify(self.srv, Some(&mut *self.client), class, event, key, db);
+        }
+    }
+
     /// Records a change to `key` in the client's database.
     #[inline]
     pub fn key_modified(&mut self, key: &[u8]) {
@@ -394,6 +410,7 @@ pub fn call(
         handler(&mut ctx)
     };
     let duration_us = start.elapsed().as_micros() as u64;
+    crate::server::pubsub::flush_db_events(srv, Some(&mut *client));
     srv.free_graveyard(client.db);
     let stats = srv.stats.commands.entry(spec.name).or_default();
     stats.calls += 1;

@@ -6,6 +6,7 @@
 
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, expect_type, flags::*, Ctx};
+use crate::config::notify;
 use crate::db::blocking::TimeoutReply;
 use crate::db::Discard;
 use crate::errors::{CmdError, CmdResult};
@@ -181,6 +182,7 @@ fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
     if let Some(Value::ZSet(z)) = ctx.db().get(key, now) {
         if z.is_empty() {
             ctx.db().remove(key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
     }
 }
@@ -364,6 +366,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
         let now = ctx.now_ms();
         if ctx.db().peek(dst, now).is_some() && ctx.db().discard(dst, Discard::ServerDel) {
             ctx.key_modified(dst);
+            ctx.notify(notify::GENERIC, "del", dst);
         }
         ctx.client.reply.int(0);
         return;
@@ -378,6 +381,8 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     }
     ctx.db().set(dst, Value::ZSet(Box::new(z)), false);
     ctx.key_modified(dst);
+    // The event is the command's name (zunionstore, zrangestore, ...).
+    ctx.notify(notify::ZSET, ctx.cmd.name, dst);
     ctx.client.reply.int(n as i64);
 }
 
@@ -479,6 +484,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         }
         if added > 0 || updated > 0 {
             ctx.key_modified(key);
+            ctx.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
         }
     }
     if nan {
@@ -525,8 +531,9 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if deleted > 0 {
-        drop_if_empty(ctx, argv[1]);
         ctx.key_modified(argv[1]);
+        ctx.notify(notify::ZSET, "zrem", argv[1]);
+        drop_if_empty(ctx, argv[1]);
     }
     ctx.client.reply.int(deleted);
     Ok(())
@@ -973,8 +980,14 @@ fn zremrange_generic(ctx: &mut Ctx, rtype: RangeType) -> CmdResult {
     };
     if count > 0 {
         z.remove_rank_range(start, count);
-        drop_if_empty(ctx, key);
         ctx.key_modified(key);
+        let event = match rtype {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        ctx.notify(notify::ZSET, event, key);
+        drop_if_empty(ctx, key);
     }
     ctx.client.reply.int(count as i64);
     Ok(())
@@ -1061,8 +1074,9 @@ fn zpop_generic(
         reply.bulk(m);
         reply.double(*s);
     }
-    drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    drop_if_empty(ctx, key);
     if emit_key {
         // ZMPOP/BZMPOP are replayed as the plain pop (Redis 7.0).
         let n = count.to_string();
@@ -1211,8 +1225,9 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     r.bulk(key);
     r.bulk(&member);
     r.double(score);
-    drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    drop_if_empty(ctx, key);
     ctx.propagate_as(&[zpop_name(max), key]);
     Ok(())
 }

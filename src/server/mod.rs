@@ -254,6 +254,8 @@ impl Server {
         if let Some(name) = &self.exec_name {
             proc_title::apply(&self.config, name);
         }
+        self.keyspace
+            .set_notify_mask(self.config.notify_keyspace_events);
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),
@@ -290,13 +292,18 @@ impl Server {
     #[inline]
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
         let now = self.now_ms;
-        let found = self.keyspace.dbs[db].get(key, now);
-        if found.is_some() {
-            self.stats.keyspace_hits += 1;
-        } else {
-            self.stats.keyspace_misses += 1;
+        let d = &mut self.keyspace.dbs[db];
+        match d.find_live(key, now) {
+            Some(i) => {
+                self.stats.keyspace_hits += 1;
+                Some(d.dict.value_at(i))
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                d.note_event(crate::config::notify::KEY_MISS, "keymiss", key);
+                None
+            }
         }
-        found
     }
 
     /// Looks a key up for writing (expiring it if stale).

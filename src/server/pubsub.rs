@@ -403,8 +403,42 @@ pub fn notify(
     notify_slow(srv, cur, event, key, db);
 }
 
+/// Classes the databases record themselves (`Db::events`).
+const DB_EVENTS: u32 =
+    crate::config::notify::NEW | crate::config::notify::EXPIRED | crate::config::notify::KEY_MISS;
+
+/// Publishes the events the databases recorded (new keys, lazy expiry,
+/// key misses), in the order they happened. Called before every other
+/// notification and after each command.
+#[inline]
+pub fn flush_db_events(srv: &mut Server, cur: Option<&mut Client>) {
+    if srv.config.notify_keyspace_events & DB_EVENTS != 0 {
+        flush_db_events_slow(srv, cur);
+    }
+}
+
+#[cold]
+fn flush_db_events_slow(srv: &mut Server, mut cur: Option<&mut Client>) {
+    for db in 0..srv.keyspace.dbs.len() {
+        if srv.keyspace.dbs[db].events.is_empty() {
+            continue;
+        }
+        let events = std::mem::take(&mut srv.keyspace.dbs[db].events);
+        for (_, event, key) in &events {
+            publish_event(srv, cur.as_deref_mut(), event, key, db);
+        }
+    }
+}
+
 #[cold]
 fn notify_slow(srv: &mut Server, mut cur: Option<&mut Client>, event: &str, key: &[u8], db: usize) {
+    flush_db_events(srv, cur.as_deref_mut());
+    publish_event(srv, cur, event, key, db);
+}
+
+/// Publishes one event on the keyspace and keyevent channels the
+/// configuration enables.
+fn publish_event(srv: &mut Server, mut cur: Option<&mut Client>, event: &str, key: &[u8], db: usize) {
     use crate::config::notify::{KEYEVENT, KEYSPACE};
     let flags = srv.config.notify_keyspace_events;
     if flags & KEYSPACE != 0 {
