@@ -10,9 +10,9 @@ use super::spec::{cmd, container, keys, CommandSpec, Group, NO_KEYS};
 use super::Ctx;
 use crate::commands::flags::*;
 use crate::commands::spec::acl;
+use crate::config::notify;
 use crate::db::Dict;
 use crate::db::Discard;
-use crate::config::notify;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::Aggregate;
 use crate::types::{SmallBytes, Value};
@@ -729,7 +729,11 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
         }
     }
     ctx.key_modified(key);
-    ctx.notify(notify::GENERIC, if when <= now { "del" } else { "expire" }, key);
+    ctx.notify(
+        notify::GENERIC,
+        if when <= now { "del" } else { "expire" },
+        key,
+    );
     ctx.client.reply.int(1);
     Ok(())
 }

@@ -17,14 +17,31 @@ const SUB_FLAGS: u32 = PUBSUB | NOSCRIPT | LOADING | STALE;
 const INTRO_FLAGS: u32 = PUBSUB | LOADING | STALE;
 
 static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("pubsub|channels", -2, INTRO_FLAGS, NO_KEYS, PS, channels_command)
-        .doc("List active channels", "2.8.0"),
+    cmd(
+        "pubsub|channels",
+        -2,
+        INTRO_FLAGS,
+        NO_KEYS,
+        PS,
+        channels_command,
+    )
+    .doc("List active channels", "2.8.0"),
     cmd("pubsub|help", 2, LOADING | STALE, NO_KEYS, PS, help_command)
+        .without_group_acl()
         .doc("Show helpful text about the different subcommands", "6.2.0"),
-    cmd("pubsub|numpat", 2, INTRO_FLAGS, NO_KEYS, PS, numpat_command)
-        .doc("Get the count of unique patterns pattern subscriptions", "2.8.0"),
-    cmd("pubsub|numsub", -2, INTRO_FLAGS, NO_KEYS, PS, numsub_command)
-        .doc("Get the count of subscribers for channels", "2.8.0"),
+    cmd("pubsub|numpat", 2, INTRO_FLAGS, NO_KEYS, PS, numpat_command).doc(
+        "Get the count of unique patterns pattern subscriptions",
+        "2.8.0",
+    ),
+    cmd(
+        "pubsub|numsub",
+        -2,
+        INTRO_FLAGS,
+        NO_KEYS,
+        PS,
+        numsub_command,
+    )
+    .doc("Get the count of subscribers for channels", "2.8.0"),
     cmd(
         "pubsub|shardchannels",
         -2,
@@ -61,7 +78,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     .doc("Post a message to a channel", "2.0.0"),
     container("pubsub", -2, PS, PUBSUB_SUBCOMMANDS)
         .doc("A container for Pub/Sub commands", "2.8.0"),
-    cmd("punsubscribe", -1, SUB_FLAGS, NO_KEYS, PS, punsubscribe_command).doc(
+    cmd(
+        "punsubscribe",
+        -1,
+        SUB_FLAGS,
+        NO_KEYS,
+        PS,
+        punsubscribe_command,
+    )
+    .doc(
         "Stop listening for messages posted to channels matching the given patterns",
         "2.0.0",
     ),
@@ -82,7 +107,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         PS,
         ssubscribe_command,
     )
-    .doc("Listen for messages published to the given shard channels", "7.0.0"),
+    .doc(
+        "Listen for messages published to the given shard channels",
+        "7.0.0",
+    ),
     cmd("subscribe", -2, SUB_FLAGS, NO_KEYS, PS, subscribe_command).doc(
         "Listen for messages published to the given channels",
         "2.0.0",
@@ -99,7 +127,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Stop listening for messages posted to the given shard channels",
         "7.0.0",
     ),
-    cmd("unsubscribe", -1, SUB_FLAGS, NO_KEYS, PS, unsubscribe_command).doc(
+    cmd(
+        "unsubscribe",
+        -1,
+        SUB_FLAGS,
+        NO_KEYS,
+        PS,
+        unsubscribe_command,
+    )
+    .doc(
         "Stop listening for messages posted to the given channels",
         "2.0.0",
     ),
@@ -317,7 +353,8 @@ mod tests {
             "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"
         );
         assert_eq!(h.run_str(&["get", "x"]), "$-1\r\n");
-        assert_eq!(h.run_str(&["info", "stats"]).contains("pubsub_channels:0\r\n"), true);
+        let info = h.run_str(&["info", "stats"]);
+        assert!(info.contains("pubsub_channels:0\r\n"), "{}", info);
     }
 
     #[test]
@@ -333,7 +370,10 @@ mod tests {
             ">3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\nm\r\n:1\r\n"
         );
         assert_eq!(h.run_str(&["publish", "s", "m"]), ":0\r\n");
-        assert_eq!(h.run_str(&["pubsub", "shardnumsub", "s", "t"]), "*4\r\n$1\r\ns\r\n:1\r\n$1\r\nt\r\n:0\r\n");
+        assert_eq!(
+            h.run_str(&["pubsub", "shardnumsub", "s", "t"]),
+            "*4\r\n$1\r\ns\r\n:1\r\n$1\r\nt\r\n:0\r\n"
+        );
         assert_eq!(h.run_str(&["pubsub", "shardchannels", "x*"]), "*0\r\n");
         assert_eq!(h.run_str(&["reset"]), "+RESET\r\n");
         assert_eq!(h.run_str(&["pubsub", "shardchannels"]), "*0\r\n");

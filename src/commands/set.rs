@@ -578,7 +578,15 @@ fn lookup_sets<'a>(
         let found = if count_stats {
             srv.lookup_read(dbi, key)
         } else {
-            srv.keyspace.dbs[dbi].get(key, now)
+            // No hit/miss counted, but a miss is still a `keymiss` event.
+            let d = &mut srv.keyspace.dbs[dbi];
+            match d.find_live(key, now) {
+                Some(i) => Some(d.dict.value_at(i)),
+                None => {
+                    d.note_event(notify::KEY_MISS, "keymiss", key);
+                    None
+                }
+            }
         };
         if let Some(v) = found {
             as_set(v)?;
@@ -702,7 +710,11 @@ fn set_op_store(ctx: &mut Ctx, op: SetOp) -> CmdResult {
             SetOp::Union => "sunionstore",
             SetOp::Diff => "sdiffstore",
         };
-        ctx.notify(if n == 0 { notify::GENERIC } else { notify::SET }, event, dst);
+        ctx.notify(
+            if n == 0 { notify::GENERIC } else { notify::SET },
+            event,
+            dst,
+        );
     }
     ctx.client.reply.int(n as i64);
     Ok(())

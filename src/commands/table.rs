@@ -6,8 +6,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    bitmap, client, command, config, connection, debug, dump, hash, keys, list, pubsub, server, set,
-    sort, string, zset,
+    bitmap, client, command, config, connection, debug, dump, hash, keys, list, pubsub, server,
+    set, sort, string, zset,
 };
 
 /// Every family's rows.

@@ -32,7 +32,14 @@ pub fn server_cron(srv: &mut Server) {
             expired.push((db, key))
         });
         for (db, key) in &expired {
-            super::pubsub::notify(srv, None, crate::config::notify::EXPIRED, "expired", key, *db);
+            super::pubsub::notify(
+                srv,
+                None,
+                crate::config::notify::EXPIRED,
+                "expired",
+                key,
+                *db,
+            );
         }
         crate::server::propagate::expired_keys(srv, expired);
     }

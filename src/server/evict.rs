@@ -79,7 +79,14 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
         srv.stats.evicted_keys += 1;
         evicted += 1;
         srv.blocking.signal(db, &key);
-        crate::server::pubsub::notify(srv, None, crate::config::notify::EVICTED, "evicted", &key, db);
+        crate::server::pubsub::notify(
+            srv,
+            None,
+            crate::config::notify::EVICTED,
+            "evicted",
+            &key,
+            db,
+        );
         crate::server::propagate::deleted_key(srv, db, &key, lazy);
         if limit.is_some_and(|l| start.elapsed() > l) {
             // Time is up: the next command or cron tick goes on.

@@ -97,9 +97,9 @@ impl Client {
     /// the subscribed context in RESP2, the pubsub output-buffer class).
     #[inline]
     pub fn is_subscriber(&self) -> bool {
-        self.pubsub
-            .as_ref()
-            .is_some_and(|p| !(p.channels.is_empty() && p.patterns.is_empty() && p.shard.is_empty()))
+        self.pubsub.as_ref().is_some_and(|p| {
+            !(p.channels.is_empty() && p.patterns.is_empty() && p.shard.is_empty())
+        })
     }
 
     /// The count shown in a (un)subscribe reply of `kind`.
@@ -225,10 +225,7 @@ pub fn subscribe(srv: &mut Server, c: &mut Client, kind: Kind, name: &[u8]) {
 /// Unsubscribes the client from `name` of `kind`; `notify` replies the
 /// confirmation (sent even when the client was not subscribed).
 pub fn unsubscribe(srv: &mut Server, c: &mut Client, kind: Kind, name: &[u8], notify: bool) {
-    let removed = c
-        .pubsub
-        .as_mut()
-        .is_some_and(|p| p.set(kind).remove(name));
+    let removed = c.pubsub.as_mut().is_some_and(|p| p.set(kind).remove(name));
     if removed {
         let s = Subscriber {
             token: c.token,
@@ -438,16 +435,28 @@ fn notify_slow(srv: &mut Server, mut cur: Option<&mut Client>, event: &str, key:
 
 /// Publishes one event on the keyspace and keyevent channels the
 /// configuration enables.
-fn publish_event(srv: &mut Server, mut cur: Option<&mut Client>, event: &str, key: &[u8], db: usize) {
+fn publish_event(
+    srv: &mut Server,
+    mut cur: Option<&mut Client>,
+    event: &str,
+    key: &[u8],
+    db: usize,
+) {
     use crate::config::notify::{KEYEVENT, KEYSPACE};
     let flags = srv.config.notify_keyspace_events;
     if flags & KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{}__:", db).into_bytes();
         ch.extend_from_slice(key);
-        publish(srv, cur.as_deref_mut(), Kind::Channel, &ch, event.as_bytes());
+        publish(
+            srv,
+            cur.as_deref_mut(),
+            Kind::Channel,
+            &ch,
+            event.as_bytes(),
+        );
     }
     if flags & KEYEVENT != 0 {
         let ch = format!("__keyevent@{}__:{}", db, event).into_bytes();
-        publish(srv, cur.as_deref_mut(), Kind::Channel, &ch, key);
+        publish(srv, cur, Kind::Channel, &ch, key);
     }
 }

@@ -16,6 +16,7 @@ mod dump;
 mod evict;
 mod keyspace;
 mod list;
+mod notify;
 mod protocol;
 mod pubsub;
 mod rdb;

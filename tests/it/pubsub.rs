@@ -56,7 +56,9 @@ fn messages_arrive_in_order_none_lost_100k() {
             assert_eq!(publisher.read_reply().raw, b":1\r\n");
         }
     }
-    let mut sub = reader.join().expect("subscriber saw every message in order");
+    let mut sub = reader
+        .join()
+        .expect("subscriber saw every message in order");
     assert_eq!(sub.cmd(&["PING"]), b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
 }
 
@@ -178,14 +180,18 @@ fn disconnect_leaves_no_subscription_behind() {
             admin.cmd(&["PUBSUB", "NUMSUB", "c1", "c2"]),
             b"*4\r\n$2\r\nc1\r\n:2\r\n$2\r\nc2\r\n:1\r\n"
         );
-        let list = String::from_utf8_lossy(&admin.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]))
-            .into_owned();
+        let list =
+            String::from_utf8_lossy(&admin.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"])).into_owned();
         assert!(
             list.contains("flags=P db=0 sub=2 psub=1 ssub=1 "),
             "{}",
             list
         );
-        assert!(list.contains("flags=P db=0 sub=1 psub=0 ssub=0 "), "{}", list);
+        assert!(
+            list.contains("flags=P db=0 sub=1 psub=0 ssub=0 "),
+            "{}",
+            list
+        );
         assert_eq!(info_field(&mut admin, "stats", "pubsub_channels"), "2");
         assert_eq!(info_field(&mut admin, "stats", "pubsub_patterns"), "1");
         assert_eq!(info_field(&mut admin, "stats", "pubsubshard_channels"), "1");
@@ -223,15 +229,24 @@ fn slow_subscriber_is_disconnected_while_others_keep_going() {
     for batch in 0..(N / 100) {
         let mut buf = Vec::new();
         for i in batch * 100..(batch + 1) * 100 {
-            buf.extend_from_slice(&encode_command(&["PUBLISH", "ch", &format!("{}{}", payload, i)]));
+            buf.extend_from_slice(&encode_command(&[
+                "PUBLISH",
+                "ch",
+                &format!("{}{}", payload, i),
+            ]));
         }
         publisher.send(&buf);
         for _ in 0..100 {
             receivers.push(publisher.read_reply().raw);
         }
     }
-    let _fast = reader.join().expect("the fast subscriber got every message");
-    assert_eq!(receivers.first().map(|r| r.as_slice()), Some(&b":2\r\n"[..]));
+    let _fast = reader
+        .join()
+        .expect("the fast subscriber got every message");
+    assert_eq!(
+        receivers.first().map(|r| r.as_slice()),
+        Some(&b":2\r\n"[..])
+    );
     assert_eq!(receivers.last().map(|r| r.as_slice()), Some(&b":1\r\n"[..]));
     assert!(
         srv.wait_for_log(
@@ -241,7 +256,11 @@ fn slow_subscriber_is_disconnected_while_others_keep_going() {
         "{}",
         srv.log()
     );
-    assert!(srv.log().contains("flags=P db=0 sub=1 psub=0 ssub=0"), "{}", srv.log());
+    assert!(
+        srv.log().contains("flags=P db=0 sub=1 psub=0 ssub=0"),
+        "{}",
+        srv.log()
+    );
     // The slow one gets what the kernel had taken, then end of stream.
     slow.stream()
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -249,7 +268,11 @@ fn slow_subscriber_is_disconnected_while_others_keep_going() {
     let got = slow.read_to_end().expect("read until closed");
     assert!(got.len() < N * 1000, "got {} bytes", got.len());
     assert_eq!(
-        info_field(&mut publisher, "stats", "client_output_buffer_limit_disconnections"),
+        info_field(
+            &mut publisher,
+            "stats",
+            "client_output_buffer_limit_disconnections"
+        ),
         "1"
     );
     assert_eq!(
