@@ -730,7 +730,6 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> CmdResult {
     }
     if changes > 0 {
         ctx.key_modified(key);
-        ctx.notify(notify::STRING, "setbit", key);
         // Redis counts every changing operation in the dirty counter.
         ctx.srv.dirty += changes - 1;
     }
@@ -741,6 +740,9 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> CmdResult {
             Some(n) => reply.int(n),
             None => reply.null(),
         }
+    }
+    if changes > 0 {
+        ctx.notify(notify::STRING, "setbit", key);
     }
     Ok(())
 }

@@ -116,6 +116,7 @@ fn write_hash<'a>(
 pub fn hset_command(ctx: &mut Ctx) -> CmdResult {
     let added = set_pairs(ctx)?;
     ctx.client.reply.int(added as i64);
+    ctx.notify(notify::HASH, "hset", ctx.argv[1]);
     Ok(())
 }
 
@@ -123,6 +124,7 @@ pub fn hset_command(ctx: &mut Ctx) -> CmdResult {
 pub fn hmset_command(ctx: &mut Ctx) -> CmdResult {
     set_pairs(ctx)?;
     ctx.client.reply.ok();
+    ctx.notify(notify::HASH, "hset", ctx.argv[1]);
     Ok(())
 }
 
@@ -141,7 +143,6 @@ fn set_pairs(ctx: &mut Ctx) -> Result<usize, CmdError> {
         }
     }
     ctx.key_modified(argv[1]);
-    ctx.notify(notify::HASH, "hset", argv[1]);
     Ok(added)
 }
 
@@ -156,8 +157,8 @@ pub fn hsetnx_command(ctx: &mut Ctx) -> CmdResult {
     }
     h.set(field, value, limits);
     ctx.key_modified(key);
-    ctx.notify(notify::HASH, "hset", key);
     ctx.client.reply.int(1);
+    ctx.notify(notify::HASH, "hset", key);
     Ok(())
 }
 
@@ -307,8 +308,8 @@ pub fn hincrby_command(ctx: &mut Ctx) -> CmdResult {
     push_i64(&mut text, sum);
     h.set(field, &text, limits);
     ctx.key_modified(key);
-    ctx.notify(notify::HASH, "hincrby", key);
     ctx.client.reply.int(sum);
+    ctx.notify(notify::HASH, "hincrby", key);
     Ok(())
 }
 
@@ -337,9 +338,9 @@ pub fn hincrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
     };
     h.set(field, &text, limits);
     ctx.key_modified(key);
-    ctx.notify(notify::HASH, "hincrbyfloat", key);
     ctx.propagate_as(&[b"HSET", key, field, &text]);
     ctx.client.reply.bulk(&text);
+    ctx.notify(notify::HASH, "hincrbyfloat", key);
     Ok(())
 }
 

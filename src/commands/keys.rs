@@ -729,12 +729,14 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
         }
     }
     ctx.key_modified(key);
-    ctx.notify(
-        notify::GENERIC,
-        if when <= now { "del" } else { "expire" },
-        key,
-    );
+    // Redis notifies a deletion before the reply, a new TTL after it.
+    let pos = ctx.client.reply.buf.len();
     ctx.client.reply.int(1);
+    if when <= now {
+        ctx.notify_at(pos, notify::GENERIC, "del", key);
+    } else {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     Ok(())
 }
 

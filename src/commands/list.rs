@@ -188,8 +188,8 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult {
         }
     };
     ctx.key_modified(key);
-    ctx.notify(notify::LIST, end_event(end, true), key);
     ctx.client.reply.int(len as i64);
+    ctx.notify(notify::LIST, end_event(end, true), key);
     Ok(())
 }
 
@@ -353,8 +353,8 @@ pub fn lset_command(ctx: &mut Ctx) -> CmdResult {
     };
     l.set(i, Elem::from_bytes(val), fill);
     ctx.key_modified(key);
-    ctx.notify(notify::LIST, "lset", key);
     ctx.client.reply.ok();
+    ctx.notify(notify::LIST, "lset", key);
     Ok(())
 }
 
@@ -561,6 +561,7 @@ fn lmove_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
         r.null();
         return Ok(());
     };
+    let reply_pos = r.buf.len();
     reply_elem(r, v.as_elem());
     let mut src_gone = false;
     if same {
@@ -584,7 +585,7 @@ fn lmove_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     if !same {
         ctx.key_modified(dst);
     }
-    ctx.notify(notify::LIST, end_event(to, true), dst);
+    ctx.notify_at(reply_pos, notify::LIST, end_event(to, true), dst);
     ctx.notify(notify::LIST, end_event(from, false), src);
     if src_gone {
         ctx.notify(notify::GENERIC, "del", src);

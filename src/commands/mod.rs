@@ -126,6 +126,17 @@ impl Ctx<'_> {
         self.notify_db(class, event, key, db);
     }
 
+    /// `notify`, with what it delivers to this very client (a RESP3
+    /// subscriber of its own events) placed at reply offset `pos` rather
+    /// than at the end: where Redis's handler emits it, before a reply
+    /// this handler had to write first.
+    pub fn notify_at(&mut self, pos: usize, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            let db = self.client.db;
+            crate::server::pubsub::notify_at(self.srv, self.client, pos, class, event, key, db);
+        }
+    }
+
     /// `notify` for a key in database `db` (MOVE, COPY ... DB).
     #[inline]
     pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
@@ -399,6 +410,7 @@ pub fn call(
     let db_before = client.db;
     let dirty_before = srv.dirty;
     srv.propagation.enter();
+    srv.pubsub.reply_mark = reply_start;
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -410,7 +422,14 @@ pub fn call(
         handler(&mut ctx)
     };
     let duration_us = start.elapsed().as_micros() as u64;
-    crate::server::pubsub::flush_db_events(srv, Some(&mut *client));
+    if srv.config.notify_keyspace_events != 0 {
+        // Events the databases recorded (key misses, lazy expiry, new keys)
+        // happened at lookup time, before the reply: a RESP3 client that
+        // receives its own events gets them ahead of the reply, as in Redis.
+        let before = client.reply.buf.len();
+        crate::server::pubsub::flush_db_events(srv, Some(&mut *client));
+        crate::server::pubsub::move_back(client, before, reply_start);
+    }
     srv.free_graveyard(client.db);
     let stats = srv.stats.commands.entry(spec.name).or_default();
     stats.calls += 1;

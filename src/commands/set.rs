@@ -344,10 +344,11 @@ pub fn spop_command(ctx: &mut Ctx) -> CmdResult {
     if gone {
         db.remove(key);
     }
+    let pos = ctx.client.reply.buf.len();
     reply_member(&mut ctx.client.reply, m.as_member());
     let member = m.as_member().to_vec();
     ctx.key_modified(key);
-    ctx.notify(notify::SET, "spop", key);
+    ctx.notify_at(pos, notify::SET, "spop", key);
     if gone {
         ctx.notify(notify::GENERIC, "del", key);
     }
@@ -371,6 +372,7 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
     let mut whole = false;
     let srv = &mut *ctx.srv;
     let db = &mut srv.keyspace.dbs[ctx.client.db];
+    let reply_pos = ctx.client.reply.buf.len();
     let reply = &mut ctx.client.reply;
     let Some(v) = db.get_mut(key, now) else {
         reply.set_len(0);
@@ -419,7 +421,7 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
         *set = kept;
     }
     ctx.key_modified(key);
-    ctx.notify(notify::SET, "spop", key);
+    ctx.notify_at(reply_pos, notify::SET, "spop", key);
     if whole {
         ctx.notify(notify::GENERIC, "del", key);
     }
@@ -702,6 +704,7 @@ fn set_op_store(ctx: &mut Ctx, op: SetOp) -> CmdResult {
     } else {
         db.discard(dst, Discard::ServerDel)
     };
+    ctx.client.reply.int(n as i64);
     if changed {
         ctx.key_modified(dst);
         let event = match op {
@@ -716,7 +719,6 @@ fn set_op_store(ctx: &mut Ctx, op: SetOp) -> CmdResult {
             dst,
         );
     }
-    ctx.client.reply.int(n as i64);
     Ok(())
 }
 

@@ -364,11 +364,11 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     let n = items.len();
     if n == 0 {
         let now = ctx.now_ms();
+        ctx.client.reply.int(0);
         if ctx.db().peek(dst, now).is_some() && ctx.db().discard(dst, Discard::ServerDel) {
             ctx.key_modified(dst);
             ctx.notify(notify::GENERIC, "del", dst);
         }
-        ctx.client.reply.int(0);
         return;
     }
     let lim = limits(ctx);
@@ -382,8 +382,8 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     ctx.db().set(dst, Value::ZSet(Box::new(z)), false);
     ctx.key_modified(dst);
     // The event is the command's name (zunionstore, zrangestore, ...).
-    ctx.notify(notify::ZSET, ctx.cmd.name, dst);
     ctx.client.reply.int(n as i64);
+    ctx.notify(notify::ZSET, ctx.cmd.name, dst);
 }
 
 // ---------------------------------------------------------------------------
@@ -484,10 +484,14 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         }
         if added > 0 || updated > 0 {
             ctx.key_modified(key);
-            ctx.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
         }
     }
+    // Redis notifies after the reply (before the error reply on NaN).
+    let event = if f.incr { "zincr" } else { "zadd" };
     if nan {
+        if added > 0 || updated > 0 {
+            ctx.notify(notify::ZSET, event, key);
+        }
         return Err(CmdError::msg(NAN_RESULT));
     }
     if f.incr {
@@ -500,6 +504,9 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         ctx.client
             .reply
             .int(if ch { added + updated } else { added });
+    }
+    if added > 0 || updated > 0 {
+        ctx.notify(notify::ZSET, event, key);
     }
     Ok(())
 }
@@ -1067,6 +1074,8 @@ fn zpop_generic(
     } else {
         reply.array_len(n * 2);
     }
+    // Redis emits the event between the header and the elements.
+    let elems_pos = reply.buf.len();
     for (m, s) in &popped {
         if nested {
             reply.array_len(2);
@@ -1075,7 +1084,8 @@ fn zpop_generic(
         reply.double(*s);
     }
     ctx.key_modified(key);
-    ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    ctx.notify_at(elems_pos, notify::ZSET, event, key);
     drop_if_empty(ctx, key);
     if emit_key {
         // ZMPOP/BZMPOP are replayed as the plain pop (Redis 7.0).

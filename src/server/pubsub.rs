@@ -60,6 +60,15 @@ pub struct PubSub {
     shard: Map<Vec<u8>, Vec<Subscriber>>,
     /// Pattern -> compiled glob and subscribers.
     patterns: Map<Vec<u8>, PatternEntry>,
+    /// Messages for subscribers that were out of the slab (running a
+    /// command further up the stack, e.g. a writer whose push woke a
+    /// blocked client) when they were published; delivered, in order, as
+    /// soon as the client is back (next delivery or `before_sleep`).
+    stash: Vec<(Subscriber, Vec<u8>)>,
+    /// Where the running command's reply starts in its client's buffer
+    /// (set by `call`): database events a RESP3 client receives about its
+    /// own command go there, as they happened before the reply.
+    pub reply_mark: usize,
 }
 
 /// One client's subscriptions.
@@ -299,14 +308,22 @@ fn push_frame(c: &mut Client, frame: &[u8]) {
 /// limit is scheduled for closing and its pending output dropped, so a
 /// subscriber that never reads cannot grow without bound.
 fn deliver(srv: &mut Server, cur: &mut Option<&mut Client>, s: Subscriber, frame: &[u8]) {
+    if !srv.pubsub.stash.is_empty() {
+        flush_stash(srv, cur);
+    }
     if let Some(c) = cur.as_deref_mut() {
         if c.token == s.token {
             push_frame(c, frame);
             return;
         }
     }
-    let Some(Some(c)) = srv.clients.get_mut(s.token) else {
-        return;
+    let c = match srv.clients.get_mut(s.token) {
+        Some(Some(c)) => c,
+        Some(None) => {
+            srv.pubsub.stash.push((s, frame.to_vec()));
+            return;
+        }
+        None => return,
     };
     if c.id != s.id || c.has(cflags::CLOSE_ASAP) {
         return;
@@ -324,6 +341,25 @@ fn deliver(srv: &mut Server, cur: &mut Option<&mut Client>, s: Subscriber, frame
         super::reactor::close_for_obuf_limit(srv, &mut c);
         srv.clients[s.token] = Some(c);
         srv.to_close.push(s.token);
+    }
+}
+
+/// Delivers the stashed messages whose clients are reachable again.
+#[cold]
+fn flush_stash(srv: &mut Server, cur: &mut Option<&mut Client>) {
+    let stash = std::mem::take(&mut srv.pubsub.stash);
+    for (s, frame) in stash {
+        deliver(srv, cur, s, &frame);
+    }
+}
+
+/// Work before the reactor sleeps: publishes the events the databases
+/// recorded outside commands (cron's lazy expiries) and delivers stashed
+/// messages.
+pub fn before_sleep(srv: &mut Server) {
+    flush_db_events(srv, None);
+    if !srv.pubsub.stash.is_empty() {
+        flush_stash(srv, &mut None);
     }
 }
 
@@ -397,7 +433,25 @@ pub fn notify(
     if srv.config.notify_keyspace_events & class == 0 {
         return;
     }
-    notify_slow(srv, cur, event, key, db);
+    notify_slow(srv, cur, None, event, key, db);
+}
+
+/// `notify`, with what the running client receives itself placed at its
+/// reply offset `at` (where Redis's handler emits the event, before reply
+/// bytes this handler had to write first).
+pub fn notify_at(
+    srv: &mut Server,
+    cur: &mut Client,
+    at: usize,
+    class: u32,
+    event: &str,
+    key: &[u8],
+    db: usize,
+) {
+    if srv.config.notify_keyspace_events & class == 0 {
+        return;
+    }
+    notify_slow(srv, Some(cur), Some(at), event, key, db);
 }
 
 /// Classes the databases record themselves (`Db::events`).
@@ -428,9 +482,43 @@ fn flush_db_events_slow(srv: &mut Server, mut cur: Option<&mut Client>) {
 }
 
 #[cold]
-fn notify_slow(srv: &mut Server, mut cur: Option<&mut Client>, event: &str, key: &[u8], db: usize) {
+fn notify_slow(
+    srv: &mut Server,
+    mut cur: Option<&mut Client>,
+    at: Option<usize>,
+    event: &str,
+    key: &[u8],
+    db: usize,
+) {
+    // What the running client gets about its own command goes where Redis
+    // emits it: database events (lookups, new keys) at the mark (before
+    // reply bytes written since the last event), this event at the end or
+    // at `at`.
+    let before = cur.as_ref().map_or(0, |c| c.reply.buf.len());
     flush_db_events(srv, cur.as_deref_mut());
-    publish_event(srv, cur, event, key, db);
+    if let (Some(c), None) = (cur.as_deref_mut(), at) {
+        move_back(c, before, srv.pubsub.reply_mark);
+    }
+    publish_event(srv, cur.as_deref_mut(), event, key, db);
+    if let Some(c) = cur {
+        let added = c.reply.buf.len() - before;
+        srv.pubsub.reply_mark = match at {
+            Some(pos) => {
+                move_back(c, before, pos);
+                pos + added
+            }
+            None => c.reply.buf.len(),
+        };
+    }
+}
+
+/// Moves what was appended to a client's output since `before` back to
+/// offset `mark` (not yet written), keeping its order.
+pub fn move_back(c: &mut Client, before: usize, mark: usize) {
+    let added = c.reply.buf.len() - before;
+    if added > 0 && mark >= c.reply.sent && mark <= before {
+        c.reply.buf[mark..].rotate_right(added);
+    }
 }
 
 /// Publishes one event on the keyspace and keyevent channels the

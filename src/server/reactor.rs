@@ -668,7 +668,7 @@ fn write_client(srv: &mut Server, token: usize) {
 /// the clients that must go.
 pub fn before_sleep(srv: &mut Server) {
     serve_blocked_clients(srv);
-    super::pubsub::flush_db_events(srv, None);
+    super::pubsub::before_sleep(srv);
     crate::persistence::aof::before_sleep(srv);
     let pending = std::mem::take(&mut srv.pending_writes);
     for t in &pending {
