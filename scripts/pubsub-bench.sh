@@ -100,6 +100,13 @@ field() {
 RESULTS=$WORK/results
 : >"$RESULTS"
 
+# A short unrecorded run per server first (buffers grown, pages touched).
+for server in "${SERVERS[@]}"; do
+    port=PORT_$server
+    taskset -c 1 "$BENCH" --port "${!port}" --subscribers 10 --seconds 0.5 --size "$SIZE" \
+        --pipeline "$PIPELINE" >/dev/null
+done
+
 for round in $(seq 1 "$ROUNDS"); do
     for subs in $SUBS; do
         for server in "${SERVERS[@]}"; do

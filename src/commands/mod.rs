@@ -137,6 +137,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Publishes the database events recorded so far (key misses, new
+    /// keys) and lets later ones follow the reply written so far: for a
+    /// handler that replies, then writes (SET .. GET, GETSET), so a RESP3
+    /// client's own events land around its reply as in Redis.
+    pub fn events_barrier(&mut self) {
+        let before = self.client.reply.buf.len();
+        crate::server::pubsub::flush_db_events(self.srv, Some(&mut *self.client));
+        let mark = self.srv.pubsub.reply_mark;
+        crate::server::pubsub::move_back(self.client, before, mark);
+        self.srv.pubsub.reply_mark = self.client.reply.buf.len();
+    }
+
     /// `notify` for a key in database `db` (MOVE, COPY ... DB).
     #[inline]
     pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {

@@ -264,6 +264,7 @@ fn set_generic(
     };
     if flags & OPT_GET != 0 {
         get_generic(ctx)?;
+        ctx.events_barrier();
     }
     if flags & (OPT_NX | OPT_XX) != 0 {
         let found = exists_for_write(ctx, key);
@@ -339,6 +340,7 @@ pub fn psetex_command(ctx: &mut Ctx) -> CmdResult {
 pub fn getset_command(ctx: &mut Ctx) -> CmdResult {
     let (key, val) = (ctx.argv[1], ctx.argv[2]);
     get_generic(ctx)?;
+    ctx.events_barrier();
     store(ctx, key, Value::string(val), false);
     ctx.propagate_as(&[b"SET", key, val]);
     Ok(())

@@ -1233,10 +1233,12 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     let r = &mut ctx.client.reply;
     r.array_len(3);
     r.bulk(key);
+    let elems_pos = r.buf.len();
     r.bulk(&member);
     r.double(score);
     ctx.key_modified(key);
-    ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    ctx.notify_at(elems_pos, notify::ZSET, event, key);
     drop_if_empty(ctx, key);
     ctx.propagate_as(&[zpop_name(max), key]);
     Ok(())

@@ -358,6 +358,55 @@ sadd sp 1 2 3
 spop sp
 spop sp 5
 copy h1 h9 db 2
+rpush bl a b c
+blpop bl 0
+brpop bl 0
+rpush bl x
+blmove bl bl2 left right 0
+brpoplpush bl2 bl3 0
+rpush bl4 a b
+blmpop 0 1 bl4 left count 5
+zadd bz 1 a 2 b 3 c
+bzpopmin bz 0
+bzpopmax bz 0
+bzmpop 0 1 bz min count 3
+set k v keepttl
+set k v2 get
+set k3 v3 nx get
+set k v xx px 100000
+getex k px 50000
+incrbyfloat k3 1
+set k3 5
+incrbyfloat k3 1.5
+linsert nolist before a b
+rpush li a b c
+linsert li after b X
+linsert li after nope X
+lrem li 0 nope
+ltrim li 5 10
+hset hd a 1 b 2
+hdel hd a b
+hdel hd a
+copy k kc
+copy k kc replace
+set r1 a
+set r2 b
+rename r1 r2
+sadd sm 1
+smove sm sm2 1
+smove sm2 sm2 1
+zadd zi 1 a
+zinterstore zo 1 zi
+zinterstore zo 1 nokey
+zunionstore zo 1 nokey
+sort li alpha store sorted
+setbit bb 100 0
+bitop not bn bb
+expire k 0
+pexpire nokey 100
+persist nokey
+del nokey
+unlink k3 kc
 get nokey
 flushdb
 swapdb 0 1
