@@ -548,3 +548,66 @@ fn publish_event(
         publish(srv, cur, Kind::Channel, &ch, key);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::Harness;
+
+    fn push(channel: &str, msg: &str) -> String {
+        format!(
+            ">3\r\n$7\r\nmessage\r\n${}\r\n{}\r\n${}\r\n{}\r\n",
+            channel.len(),
+            channel,
+            msg.len(),
+            msg
+        )
+    }
+
+    #[test]
+    fn own_keyspace_events_in_resp3_sit_where_redis_puts_them() {
+        let mut h = Harness::new();
+        h.run_str(&["hello", "3"]);
+        h.run_str(&["subscribe", "__keyevent@0__:set", "__keyevent@0__:del"]);
+        h.run_str(&["subscribe", "__keyevent@0__:expire", "__keyevent@0__:new"]);
+        // Disabled: nothing is published.
+        assert_eq!(h.run_str(&["set", "k", "v"]), "+OK\r\n");
+        h.run_str(&["config", "set", "notify-keyspace-events", "KEA"]);
+        // SET notifies before its reply.
+        let set = push("__keyevent@0__:set", "k");
+        assert_eq!(h.run_str(&["set", "k", "v"]), format!("{}+OK\r\n", set));
+        // EXPIRE: a new TTL is notified after the reply, a deletion before.
+        let expire = push("__keyevent@0__:expire", "k");
+        assert_eq!(
+            h.run_str(&["expire", "k", "100"]),
+            format!(":1\r\n{}", expire)
+        );
+        let del = push("__keyevent@0__:del", "k");
+        assert_eq!(h.run_str(&["expire", "k", "-1"]), format!("{}:1\r\n", del));
+        // `n` is not part of A; with it, a new key's event comes first.
+        h.run_str(&["config", "set", "notify-keyspace-events", "KEAn"]);
+        let new = push("__keyevent@0__:new", "k2");
+        let set2 = push("__keyevent@0__:set", "k2");
+        assert_eq!(
+            h.run_str(&["set", "k2", "v"]),
+            format!("{}{}+OK\r\n", new, set2)
+        );
+    }
+
+    #[test]
+    fn reset_and_unsubscribe_leave_the_registry_empty() {
+        let mut h = Harness::new();
+        h.run_str(&["subscribe", "a", "b"]);
+        h.run_str(&["psubscribe", "p*"]);
+        h.run_str(&["ssubscribe", "s"]);
+        assert_eq!(h.srv.pubsub.channel_count(), 2);
+        assert_eq!(h.srv.pubsub.pattern_count(), 1);
+        assert_eq!(h.srv.pubsub.shard_count(), 1);
+        assert!(h.client.is_subscriber());
+        assert_eq!(h.run_str(&["reset"]), "+RESET\r\n");
+        assert_eq!(h.srv.pubsub.channel_count(), 0);
+        assert_eq!(h.srv.pubsub.pattern_count(), 0);
+        assert_eq!(h.srv.pubsub.shard_count(), 0);
+        assert!(!h.client.is_subscriber());
+        assert_eq!(h.run_str(&["publish", "a", "x"]), ":0\r\n");
+    }
+}
