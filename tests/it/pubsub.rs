@@ -280,3 +280,37 @@ fn slow_subscriber_is_disconnected_while_others_keep_going() {
         b"*2\r\n$2\r\nch\r\n:1\r\n"
     );
 }
+
+#[test]
+fn soft_limit_closes_a_subscriber_over_it_for_soft_seconds() {
+    let srv = TestServer::with_args(&["--client-output-buffer-limit", "pubsub 0 256kb 1"]);
+    let mut slow = srv.raw();
+    slow.cmd(&["SUBSCRIBE", "ch"]);
+    let mut publisher = srv.raw();
+    let payload = "y".repeat(10_000);
+    // Enough to fill the socket buffers and keep well over 256kb queued.
+    let burst = |p: &mut RawConn, n: usize| {
+        let mut buf = Vec::new();
+        for _ in 0..n {
+            buf.extend_from_slice(&encode_command(&["PUBLISH", "ch", &payload]));
+        }
+        p.send(&buf);
+        (0..n).map(|_| p.read_reply().raw).collect::<Vec<_>>()
+    };
+    let first = burst(&mut publisher, 2000);
+    assert!(first.iter().all(|r| r == b":1\r\n"));
+    // Over the soft limit, but not for a second yet: still subscribed.
+    assert_eq!(
+        publisher.cmd(&["PUBSUB", "NUMSUB", "ch"]),
+        b"*2\r\n$2\r\nch\r\n:1\r\n"
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    // The next message finds it over the soft limit for over a second.
+    burst(&mut publisher, 1);
+    assert!(wait_until(Duration::from_secs(5), || {
+        publisher.cmd(&["PUBSUB", "NUMSUB", "ch"]) == b"*2\r\n$2\r\nch\r\n:0\r\n"
+    }));
+    assert!(srv
+        .log()
+        .contains("scheduled to be closed ASAP for overcoming of output buffer limits."));
+}
