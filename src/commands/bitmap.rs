@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, expect_string, Ctx};
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::errors::{CmdError, CmdResult};
 use crate::types::Value;
 
@@ -149,6 +150,7 @@ pub fn setbit_command(ctx: &mut Ctx) -> CmdResult {
     // Redis 7.0 counts a change only when the string grew or the bit flipped.
     if grew || old != (on == 1) {
         ctx.key_modified(key);
+        ctx.notify(notify::STRING, "setbit", key);
     }
     ctx.client.reply.int(old as i64);
     Ok(())
@@ -444,8 +446,10 @@ pub fn bitop_command(ctx: &mut Ctx) -> CmdResult {
         dbm.peek(dest, now);
         dbm.set(dest, Value::raw(res), false);
         ctx.key_modified(dest);
+        ctx.notify(notify::STRING, "set", dest);
     } else if ctx.db().peek(dest, now).is_some() && ctx.db().discard(dest, Discard::ServerDel) {
         ctx.key_modified(dest);
+        ctx.notify(notify::GENERIC, "del", dest);
     }
     ctx.client.reply.int(maxlen as i64);
     Ok(())
@@ -736,6 +740,9 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> CmdResult {
             Some(n) => reply.int(n),
             None => reply.null(),
         }
+    }
+    if changes > 0 {
+        ctx.notify(notify::STRING, "setbit", key);
     }
     Ok(())
 }

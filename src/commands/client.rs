@@ -222,7 +222,7 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         flags.push('d');
     }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -232,6 +232,9 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         (now - c.last_interaction_ms).max(0) / 1000,
         flags,
         c.db,
+        c.pubsub.as_ref().map_or(0, |p| p.channels.len()),
+        c.pubsub.as_ref().map_or(0, |p| p.patterns.len()),
+        c.ssub_count(),
         c.multi.as_ref().map_or(-1, |m| m.count as i64),
         qbuf,
         c.query.capacity().saturating_sub(c.query.len()),
@@ -272,10 +275,12 @@ fn parse_type(arg: &[u8]) -> Result<ClientType, CmdError> {
 }
 
 fn client_type(c: &Client) -> ClientType {
-    // Replicas, masters and subscribers arrive with later issues; until
-    // then every client is a normal one.
-    let _ = c;
-    ClientType::Normal
+    // Replicas and masters arrive with a later issue.
+    if c.is_subscriber() {
+        ClientType::Pubsub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// CLIENT LIST [TYPE type] [ID id [id ...]]

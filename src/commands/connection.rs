@@ -63,6 +63,14 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// PING [message]
 pub fn ping_command(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argc() <= 2 && ctx.client.is_subscriber() && !ctx.client.reply.resp3 {
+        // The subscribed context answers in the message format.
+        let r = &mut ctx.client.reply;
+        r.array_len(2);
+        r.bulk(b"pong");
+        r.bulk(ctx.argv.get(1).copied().unwrap_or_default());
+        return Ok(());
+    }
     match ctx.argc() {
         1 => ctx.client.reply.simple(b"PONG"),
         2 => ctx.client.reply.bulk(ctx.argv[1]),
@@ -94,6 +102,7 @@ pub fn reset_command(ctx: &mut Ctx) -> CmdResult {
     c.reply_mode = ReplyMode::On;
     c.flags &= !(cflags::NO_EVICT | cflags::MONITOR);
     ctx.srv.monitors.retain(|&t| t != c.token);
+    crate::server::pubsub::forget_client(ctx.srv, c);
     c.authenticated = ctx.srv.config.requirepass.is_none();
     c.reply.simple(b"RESET");
     Ok(())

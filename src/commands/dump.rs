@@ -9,6 +9,7 @@ use super::args::{self, kw};
 use super::spec::{acl, cmd, keys, CommandSpec, Group};
 use super::Ctx;
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::persistence::rdb::{self, AccessHint, Encodings, PayloadError};
 
@@ -115,6 +116,7 @@ pub fn restore_command(ctx: &mut Ctx) -> CmdResult {
         // Already expired: nothing is created (an old key was deleted).
         if deleted {
             ctx.key_modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
             let del: &[u8] = if ctx.srv.config.get_bool("lazyfree-lazy-server-del") {
                 b"UNLINK"
             } else {
@@ -136,6 +138,7 @@ pub fn restore_command(ctx: &mut Ctx) -> CmdResult {
     };
     rdb::apply_access_hint(db, slot, hint, now);
     ctx.key_modified(key);
+    ctx.notify(notify::GENERIC, "restore", key);
     if when != 0 && !absttl {
         // Replicas and the AOF get the expiry as an absolute time.
         let abs = when.to_string();

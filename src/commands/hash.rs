@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::config::table;
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
@@ -115,6 +116,7 @@ fn write_hash<'a>(
 pub fn hset_command(ctx: &mut Ctx) -> CmdResult {
     let added = set_pairs(ctx)?;
     ctx.client.reply.int(added as i64);
+    ctx.notify(notify::HASH, "hset", ctx.argv[1]);
     Ok(())
 }
 
@@ -122,6 +124,7 @@ pub fn hset_command(ctx: &mut Ctx) -> CmdResult {
 pub fn hmset_command(ctx: &mut Ctx) -> CmdResult {
     set_pairs(ctx)?;
     ctx.client.reply.ok();
+    ctx.notify(notify::HASH, "hset", ctx.argv[1]);
     Ok(())
 }
 
@@ -155,6 +158,7 @@ pub fn hsetnx_command(ctx: &mut Ctx) -> CmdResult {
     h.set(field, value, limits);
     ctx.key_modified(key);
     ctx.client.reply.int(1);
+    ctx.notify(notify::HASH, "hset", key);
     Ok(())
 }
 
@@ -201,11 +205,16 @@ pub fn hdel_command(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if h.is_empty() {
+    let gone = h.is_empty();
+    if gone {
         ctx.db().remove(argv[1]);
     }
     if deleted > 0 {
         ctx.key_modified(argv[1]);
+        ctx.notify(notify::HASH, "hdel", argv[1]);
+        if gone {
+            ctx.notify(notify::GENERIC, "del", argv[1]);
+        }
     }
     ctx.client.reply.int(deleted);
     Ok(())
@@ -300,6 +309,7 @@ pub fn hincrby_command(ctx: &mut Ctx) -> CmdResult {
     h.set(field, &text, limits);
     ctx.key_modified(key);
     ctx.client.reply.int(sum);
+    ctx.notify(notify::HASH, "hincrby", key);
     Ok(())
 }
 
@@ -330,6 +340,7 @@ pub fn hincrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
     ctx.key_modified(key);
     ctx.propagate_as(&[b"HSET", key, field, &text]);
     ctx.client.reply.bulk(&text);
+    ctx.notify(notify::HASH, "hincrbyfloat", key);
     Ok(())
 }
 

@@ -439,9 +439,9 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "current_eviction_exceeded_time", "0");
     field!(out, "keyspace_hits", "{}", st.keyspace_hits);
     field!(out, "keyspace_misses", "{}", st.keyspace_misses);
-    field!(out, "pubsub_channels", "0");
-    field!(out, "pubsub_patterns", "0");
-    field!(out, "pubsubshard_channels", "0");
+    field!(out, "pubsub_channels", "{}", srv.pubsub.channel_count());
+    field!(out, "pubsub_patterns", "{}", srv.pubsub.pattern_count());
+    field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard_count());
     field!(
         out,
         "latest_fork_usec",

@@ -10,6 +10,7 @@ use super::spec::{cmd, container, keys, CommandSpec, Group, NO_KEYS};
 use super::Ctx;
 use crate::commands::flags::*;
 use crate::commands::spec::acl;
+use crate::config::notify;
 use crate::db::Dict;
 use crate::db::Discard;
 use crate::errors::{self, CmdError, CmdResult};
@@ -230,6 +231,7 @@ fn delete_keys(ctx: &mut Ctx, lazy: bool) -> CmdResult {
                 ctx.srv.lazyfree.free_value(old);
             }
             ctx.key_modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -459,6 +461,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         db.set_expire(dst, when);
     }
     keys_modified_once(ctx, &[(dbi, src), (dbi, dst)]);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
         ctx.client.reply.int(1);
     } else {
@@ -509,6 +513,7 @@ pub fn copy_command(ctx: &mut Ctx) -> CmdResult {
         dst.set_expire(newkey, when);
     }
     ctx.srv.key_modified(dst_db, newkey);
+    ctx.notify_db(notify::GENERIC, "copy_to", newkey, dst_db);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -542,6 +547,8 @@ pub fn move_command(ctx: &mut Ctx) -> CmdResult {
         dbs[dst_db].set_expire(key, when);
     }
     keys_modified_once(ctx, &[(src_db, key), (dst_db, key)]);
+    ctx.notify_db(notify::GENERIC, "move_from", key, src_db);
+    ctx.notify_db(notify::GENERIC, "move_to", key, dst_db);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -731,7 +738,14 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
         }
     }
     ctx.key_modified(key);
+    // Redis notifies a deletion before the reply, a new TTL after it.
+    let pos = ctx.client.reply.buf.len();
     ctx.client.reply.int(1);
+    if when <= now {
+        ctx.notify_at(pos, notify::GENERIC, "del", key);
+    } else {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     Ok(())
 }
 
@@ -791,6 +805,7 @@ pub fn persist_command(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     if db.find_live(key, now).is_some() && db.persist(key) {
         ctx.key_modified(key);
+        ctx.notify(notify::GENERIC, "persist", key);
         ctx.client.reply.int(1);
     } else {
         ctx.client.reply.int(0);

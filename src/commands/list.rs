@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::db::blocking::TimeoutReply;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::{Aggregate, ReplyBuf};
@@ -150,6 +151,17 @@ fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
         matches!(ctx.srv.keyspace.dbs[db].dict.get(key), Some(Value::List(l)) if l.is_empty());
     if empty {
         ctx.db().remove(key);
+        ctx.notify(notify::GENERIC, "del", key);
+    }
+}
+
+/// The keyspace event of a push / pop at `end`.
+fn end_event(end: End, push: bool) -> &'static str {
+    match (end, push) {
+        (End::Head, true) => "lpush",
+        (End::Tail, true) => "rpush",
+        (End::Head, false) => "lpop",
+        (End::Tail, false) => "rpop",
     }
 }
 
@@ -177,6 +189,7 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult {
     };
     ctx.key_modified(key);
     ctx.client.reply.int(len as i64);
+    ctx.notify(notify::LIST, end_event(end, true), key);
     Ok(())
 }
 
@@ -241,8 +254,9 @@ fn pop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
             l.pop_with(end, shape, |e| reply_elem(r, e));
         }
     }
-    drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    ctx.notify(notify::LIST, end_event(end, false), key);
+    drop_if_empty(ctx, key);
     Ok(())
 }
 
@@ -340,6 +354,7 @@ pub fn lset_command(ctx: &mut Ctx) -> CmdResult {
     l.set(i, Elem::from_bytes(val), fill);
     ctx.key_modified(key);
     ctx.client.reply.ok();
+    ctx.notify(notify::LIST, "lset", key);
     Ok(())
 }
 
@@ -364,6 +379,7 @@ pub fn linsert_command(ctx: &mut Ctx) -> CmdResult {
     }
     let n = l.len();
     ctx.key_modified(key);
+    ctx.notify(notify::LIST, "linsert", key);
     ctx.client.reply.int(n as i64);
     Ok(())
 }
@@ -378,8 +394,9 @@ pub fn lrem_command(ctx: &mut Ctx) -> CmdResult {
         None => 0,
     };
     if removed > 0 {
-        drop_if_empty(ctx, key);
         ctx.key_modified(key);
+        ctx.notify(notify::LIST, "lrem", key);
+        drop_if_empty(ctx, key);
     }
     ctx.client.reply.int(removed as i64);
     Ok(())
@@ -408,8 +425,9 @@ pub fn ltrim_command(ctx: &mut Ctx) -> CmdResult {
         };
         l.remove_from(End::Head, ltrim as usize, shape);
         l.remove_from(End::Tail, rtrim as usize, shape);
-        drop_if_empty(ctx, key);
         ctx.key_modified(key);
+        ctx.notify(notify::LIST, "ltrim", key);
+        drop_if_empty(ctx, key);
     }
     ctx.client.reply.ok();
     Ok(())
@@ -543,12 +561,15 @@ fn lmove_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
         r.null();
         return Ok(());
     };
+    let reply_pos = r.buf.len();
     reply_elem(r, v.as_elem());
+    let mut src_gone = false;
     if same {
         l.push(to, v.as_elem(), fill);
     } else {
         if l.is_empty() {
             dbr.remove(src);
+            src_gone = true;
         }
         if dst_exists {
             if let Some(Value::List(d)) = dbr.get_mut(dst, now) {
@@ -563,6 +584,11 @@ fn lmove_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     ctx.key_modified(src);
     if !same {
         ctx.key_modified(dst);
+    }
+    ctx.notify_at(reply_pos, notify::LIST, end_event(to, true), dst);
+    ctx.notify(notify::LIST, end_event(from, false), src);
+    if src_gone {
+        ctx.notify(notify::GENERIC, "del", src);
     }
     Ok(())
 }
@@ -625,8 +651,9 @@ fn mpop_generic(ctx: &mut Ctx, first: usize, deadline: Option<i64>) -> CmdResult
         r.array_len(2);
         r.bulk(key);
         pop_range_reply(l, end, count, shape, r);
-        drop_if_empty(ctx, key);
         ctx.key_modified(key);
+        ctx.notify(notify::LIST, end_event(end, false), key);
+        drop_if_empty(ctx, key);
         // Replayed as the plain pop it amounted to (Redis 7.0).
         let n = count.to_string();
         ctx.propagate_as(&[pop_name(end), key, n.as_bytes()]);
@@ -668,8 +695,9 @@ fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
                 r.array_len(2);
                 r.bulk(key);
                 l.pop_with(end, shape, |e| reply_elem(r, e));
-                drop_if_empty(ctx, key);
                 ctx.key_modified(key);
+                ctx.notify(notify::LIST, end_event(end, false), key);
+                drop_if_empty(ctx, key);
                 ctx.propagate_as(&[pop_name(end), key]);
                 return Ok(());
             }

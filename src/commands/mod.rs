@@ -19,6 +19,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -116,6 +117,45 @@ impl Ctx<'_> {
     #[inline]
     pub fn propagating(&self) -> bool {
         crate::server::propagate::active(self.srv)
+    }
+
+    /// Publishes a keyspace notification (`notify-keyspace-events` class
+    /// `class`, a `config::notify` bit) for `key` in the client's database.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.client.db;
+        self.notify_db(class, event, key, db);
+    }
+
+    /// `notify`, with what it delivers to this very client (a RESP3
+    /// subscriber of its own events) placed at reply offset `pos` rather
+    /// than at the end: where Redis's handler emits it, before a reply
+    /// this handler had to write first.
+    pub fn notify_at(&mut self, pos: usize, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            let db = self.client.db;
+            crate::server::pubsub::notify_at(self.srv, self.client, pos, class, event, key, db);
+        }
+    }
+
+    /// Publishes the database events recorded so far (key misses, new
+    /// keys) and lets later ones follow the reply written so far: for a
+    /// handler that replies, then writes (SET .. GET, GETSET), so a RESP3
+    /// client's own events land around its reply as in Redis.
+    pub fn events_barrier(&mut self) {
+        let before = self.client.reply.buf.len();
+        crate::server::pubsub::flush_db_events(self.srv, Some(&mut *self.client));
+        let mark = self.srv.pubsub.reply_mark;
+        crate::server::pubsub::move_back(self.client, before, mark);
+        self.srv.pubsub.reply_mark = self.client.reply.buf.len();
+    }
+
+    /// `notify` for a key in database `db` (MOVE, COPY ... DB).
+    #[inline]
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            crate::server::pubsub::notify(self.srv, Some(&mut *self.client), class, event, key, db);
+        }
     }
 
     /// Records a change to `key` in the client's database.
@@ -310,6 +350,11 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
             return Processed::Done;
         }
     }
+    if client.is_subscriber() && !client.reply.resp3 && !pubsub::allowed_in_context(spec) {
+        let text = pubsub::context_error(spec);
+        reject(srv, client, Some(spec), &text);
+        return Processed::Done;
+    }
     if srv.persistence.loading.active && !spec.has(flags::LOADING) {
         reject(
             srv,
@@ -407,6 +452,7 @@ pub fn call(
     let db_before = client.db;
     let dirty_before = srv.dirty;
     srv.propagation.enter();
+    srv.pubsub.reply_mark = reply_start;
     let start = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -418,6 +464,14 @@ pub fn call(
         handler(&mut ctx)
     };
     let duration_us = start.elapsed().as_micros() as u64;
+    if srv.config.notify_keyspace_events != 0 {
+        // Events the databases recorded (key misses, lazy expiry, new keys)
+        // happened at lookup time, before the reply: a RESP3 client that
+        // receives its own events gets them ahead of the reply, as in Redis.
+        let before = client.reply.buf.len();
+        crate::server::pubsub::flush_db_events(srv, Some(&mut *client));
+        crate::server::pubsub::move_back(client, before, reply_start);
+    }
     srv.free_graveyard(client.db);
     let stats = srv.stats.commands.entry(spec.name).or_default();
     stats.calls += 1;

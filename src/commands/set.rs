@@ -9,6 +9,7 @@ use super::args;
 use super::spec::{cmd, keys, CommandSpec, Group, NO_KEYS};
 use super::Ctx;
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::db::Db;
 use crate::db::Discard;
 use crate::errors::{self, CmdError, CmdResult};
@@ -225,6 +226,7 @@ pub fn sadd_command(ctx: &mut Ctx) -> CmdResult {
     };
     if added > 0 {
         ctx.key_modified(key);
+        ctx.notify(notify::SET, "sadd", key);
     }
     ctx.client.reply.int(added as i64);
     Ok(())
@@ -249,11 +251,16 @@ pub fn srem_command(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let gone = set.is_empty();
+    if gone {
         db.remove(key);
     }
     if removed > 0 {
         ctx.key_modified(key);
+        ctx.notify(notify::SET, "srem", key);
+        if gone {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
     }
     ctx.client.reply.int(removed);
     Ok(())
@@ -333,12 +340,18 @@ pub fn spop_command(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.null();
         return Ok(());
     };
-    if set.is_empty() {
+    let gone = set.is_empty();
+    if gone {
         db.remove(key);
     }
+    let pos = ctx.client.reply.buf.len();
     reply_member(&mut ctx.client.reply, m.as_member());
     let member = m.as_member().to_vec();
     ctx.key_modified(key);
+    ctx.notify_at(pos, notify::SET, "spop", key);
+    if gone {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     // Replayed as the member that was drawn.
     ctx.propagate_as(&[b"SREM", key, &member]);
     Ok(())
@@ -359,6 +372,7 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
     let mut whole = false;
     let srv = &mut *ctx.srv;
     let db = &mut srv.keyspace.dbs[ctx.client.db];
+    let reply_pos = ctx.client.reply.buf.len();
     let reply = &mut ctx.client.reply;
     let Some(v) = db.get_mut(key, now) else {
         reply.set_len(0);
@@ -407,6 +421,10 @@ fn spop_with_count(ctx: &mut Ctx) -> CmdResult {
         *set = kept;
     }
     ctx.key_modified(key);
+    ctx.notify_at(reply_pos, notify::SET, "spop", key);
+    if whole {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     if whole {
         ctx.propagate_as(&[b"DEL", key]);
     } else {
@@ -511,9 +529,15 @@ pub fn smove_command(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.int(0);
         return Ok(());
     }
-    if set.is_empty() {
+    let src_gone = set.is_empty();
+    if src_gone {
         db.remove(src);
     }
+    ctx.notify(notify::SET, "srem", src);
+    if src_gone {
+        ctx.notify(notify::GENERIC, "del", src);
+    }
+    let db = ctx.db();
     let added = match db.get_mut(dst, now) {
         Some(Value::Set(d)) => d.insert(member, max),
         _ => {
@@ -527,6 +551,7 @@ pub fn smove_command(ctx: &mut Ctx) -> CmdResult {
     // The destination changed only if it did not hold the member yet.
     if added {
         ctx.key_modified(dst);
+        ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.client.reply.int(1);
     Ok(())
@@ -555,7 +580,15 @@ fn lookup_sets<'a>(
         let found = if count_stats {
             srv.lookup_read(dbi, key)
         } else {
-            srv.keyspace.dbs[dbi].get(key, now)
+            // No hit/miss counted, but a miss is still a `keymiss` event.
+            let d = &mut srv.keyspace.dbs[dbi];
+            match d.find_live(key, now) {
+                Some(i) => Some(d.dict.value_at(i)),
+                None => {
+                    d.note_event(notify::KEY_MISS, "keymiss", key);
+                    None
+                }
+            }
         };
         if let Some(v) = found {
             as_set(v)?;
@@ -671,10 +704,21 @@ fn set_op_store(ctx: &mut Ctx, op: SetOp) -> CmdResult {
     } else {
         db.discard(dst, Discard::ServerDel)
     };
+    ctx.client.reply.int(n as i64);
     if changed {
         ctx.key_modified(dst);
+        let event = match op {
+            _ if n == 0 => "del",
+            SetOp::Inter => "sinterstore",
+            SetOp::Union => "sunionstore",
+            SetOp::Diff => "sdiffstore",
+        };
+        ctx.notify(
+            if n == 0 { notify::GENERIC } else { notify::SET },
+            event,
+            dst,
+        );
     }
-    ctx.client.reply.int(n as i64);
     Ok(())
 }
 

@@ -18,6 +18,7 @@ use std::cmp::Ordering;
 use super::spec::{acl, cmd, keys, CommandSpec, Group};
 use super::{args, Ctx};
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::db::Discard;
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
@@ -645,10 +646,12 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             if out_len > 0 {
                 ctx.db().set(dst, Value::List(Box::new(list)), false);
                 ctx.key_modified(dst);
+                ctx.notify(notify::LIST, "sortstore", dst);
                 // Redis counts every stored element as a change.
                 ctx.srv.dirty += out_len as u64 - 1;
             } else if ctx.db().discard(dst, Discard::ServerDel) {
                 ctx.key_modified(dst);
+                ctx.notify(notify::GENERIC, "del", dst);
             }
             ctx.client.reply.int(out_len as i64);
         }

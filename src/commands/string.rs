@@ -7,6 +7,7 @@
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, expect_string, Ctx};
 use crate::commands::flags::*;
+use crate::config::notify;
 use crate::errors::{self, CmdError, CmdResult};
 use crate::resp::reply::ReplyBuf;
 use crate::types::Value;
@@ -241,6 +242,7 @@ fn store(ctx: &mut Ctx, key: &[u8], value: Value, keep_ttl: bool) {
     }
     db.set(key, value, keep_ttl);
     ctx.key_modified(key);
+    ctx.notify(notify::STRING, "set", key);
 }
 
 /// What SET-like commands do once options are known (`setGenericCommand`).
@@ -262,6 +264,7 @@ fn set_generic(
     };
     if flags & OPT_GET != 0 {
         get_generic(ctx)?;
+        ctx.events_barrier();
     }
     if flags & (OPT_NX | OPT_XX) != 0 {
         let found = exists_for_write(ctx, key);
@@ -279,6 +282,7 @@ fn set_generic(
     store(ctx, key, Value::string(val), keep_ttl);
     if let Some(when) = when {
         ctx.db().set_expire(key, when);
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     if ctx.propagating() {
         if let Some(when) = when {
@@ -336,6 +340,7 @@ pub fn psetex_command(ctx: &mut Ctx) -> CmdResult {
 pub fn getset_command(ctx: &mut Ctx) -> CmdResult {
     let (key, val) = (ctx.argv[1], ctx.argv[2]);
     get_generic(ctx)?;
+    ctx.events_barrier();
     store(ctx, key, Value::string(val), false);
     ctx.propagate_as(&[b"SET", key, val]);
     Ok(())
@@ -347,6 +352,7 @@ pub fn getdel_command(ctx: &mut Ctx) -> CmdResult {
     if get_generic(ctx)? {
         ctx.db().remove(key);
         ctx.key_modified(key);
+        ctx.notify(notify::GENERIC, "del", key);
         ctx.propagate_as(&[b"DEL", key]);
     }
     Ok(())
@@ -376,15 +382,19 @@ pub fn getex_command(ctx: &mut Ctx) -> CmdResult {
             ctx.db().remove(key);
             let del = crate::server::propagate::expired_key_del(ctx.srv);
             ctx.propagate_as(&[del, key]);
+            ctx.key_modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
         } else {
             ctx.db().set_expire(key, when);
             let at = when.to_string();
             ctx.propagate_as(&[b"PEXPIREAT", key, at.as_bytes()]);
+            ctx.key_modified(key);
+            ctx.notify(notify::GENERIC, "expire", key);
         }
-        ctx.key_modified(key);
     } else if opts.flags & OPT_PERSIST != 0 && ctx.db().persist(key) {
         ctx.propagate_as(&[b"PERSIST", key]);
         ctx.key_modified(key);
+        ctx.notify(notify::GENERIC, "persist", key);
     }
     Ok(())
 }
@@ -457,6 +467,7 @@ pub fn append_command(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.key_modified(key);
+    ctx.notify(notify::STRING, "append", key);
     ctx.client.reply.int(total as i64);
     Ok(())
 }
@@ -496,6 +507,7 @@ fn incr_decr(ctx: &mut Ctx, incr: i64) -> CmdResult {
         }
     };
     ctx.key_modified(key);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.client.reply.int(new);
     Ok(())
 }
@@ -553,6 +565,7 @@ pub fn incrbyfloat_command(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.key_modified(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     // The exact result, so float formatting never differs on replay.
     ctx.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
     ctx.client.reply.bulk(&text);
@@ -646,6 +659,7 @@ pub fn setrange_command(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.key_modified(key);
+    ctx.notify(notify::STRING, "setrange", key);
     ctx.client.reply.int(new_len as i64);
     Ok(())
 }

@@ -6,8 +6,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    bitmap, client, command, config, connection, debug, dump, hash, keys, list, multi, server, set,
-    sort, string, zset,
+    bitmap, client, command, config, connection, debug, dump, hash, keys, list, multi, pubsub,
+    server, set, sort, string, zset,
 };
 
 /// Every family's rows.
@@ -22,6 +22,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     sort::COMMANDS,
     multi::COMMANDS,
+    pubsub::COMMANDS,
     connection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,

@@ -6,6 +6,7 @@
 
 use super::spec::{cmd, keys, CommandSpec, Group};
 use super::{args, expect_type, flags::*, Ctx};
+use crate::config::notify;
 use crate::db::blocking::TimeoutReply;
 use crate::db::Discard;
 use crate::errors::{CmdError, CmdResult};
@@ -181,6 +182,7 @@ fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
     if let Some(Value::ZSet(z)) = ctx.db().get(key, now) {
         if z.is_empty() {
             ctx.db().remove(key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
     }
 }
@@ -362,10 +364,11 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     let n = items.len();
     if n == 0 {
         let now = ctx.now_ms();
+        ctx.client.reply.int(0);
         if ctx.db().peek(dst, now).is_some() && ctx.db().discard(dst, Discard::ServerDel) {
             ctx.key_modified(dst);
+            ctx.notify(notify::GENERIC, "del", dst);
         }
-        ctx.client.reply.int(0);
         return;
     }
     let lim = limits(ctx);
@@ -378,7 +381,9 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     }
     ctx.db().set(dst, Value::ZSet(Box::new(z)), false);
     ctx.key_modified(dst);
+    // The event is the command's name (zunionstore, zrangestore, ...).
     ctx.client.reply.int(n as i64);
+    ctx.notify(notify::ZSET, ctx.cmd.name, dst);
 }
 
 // ---------------------------------------------------------------------------
@@ -481,7 +486,12 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
             ctx.key_modified(key);
         }
     }
+    // Redis notifies after the reply (before the error reply on NaN).
+    let event = if f.incr { "zincr" } else { "zadd" };
     if nan {
+        if added > 0 || updated > 0 {
+            ctx.notify(notify::ZSET, event, key);
+        }
         return Err(CmdError::msg(NAN_RESULT));
     }
     if f.incr {
@@ -494,6 +504,9 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
         ctx.client
             .reply
             .int(if ch { added + updated } else { added });
+    }
+    if added > 0 || updated > 0 {
+        ctx.notify(notify::ZSET, event, key);
     }
     Ok(())
 }
@@ -525,8 +538,9 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if deleted > 0 {
-        drop_if_empty(ctx, argv[1]);
         ctx.key_modified(argv[1]);
+        ctx.notify(notify::ZSET, "zrem", argv[1]);
+        drop_if_empty(ctx, argv[1]);
     }
     ctx.client.reply.int(deleted);
     Ok(())
@@ -973,8 +987,14 @@ fn zremrange_generic(ctx: &mut Ctx, rtype: RangeType) -> CmdResult {
     };
     if count > 0 {
         z.remove_rank_range(start, count);
-        drop_if_empty(ctx, key);
         ctx.key_modified(key);
+        let event = match rtype {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        ctx.notify(notify::ZSET, event, key);
+        drop_if_empty(ctx, key);
     }
     ctx.client.reply.int(count as i64);
     Ok(())
@@ -1054,6 +1074,8 @@ fn zpop_generic(
     } else {
         reply.array_len(n * 2);
     }
+    // Redis emits the event between the header and the elements.
+    let elems_pos = reply.buf.len();
     for (m, s) in &popped {
         if nested {
             reply.array_len(2);
@@ -1061,8 +1083,10 @@ fn zpop_generic(
         reply.bulk(m);
         reply.double(*s);
     }
-    drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    ctx.notify_at(elems_pos, notify::ZSET, event, key);
+    drop_if_empty(ctx, key);
     if emit_key {
         // ZMPOP/BZMPOP are replayed as the plain pop (Redis 7.0).
         let n = count.to_string();
@@ -1209,10 +1233,13 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     let r = &mut ctx.client.reply;
     r.array_len(3);
     r.bulk(key);
+    let elems_pos = r.buf.len();
     r.bulk(&member);
     r.double(score);
-    drop_if_empty(ctx, key);
     ctx.key_modified(key);
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    ctx.notify_at(elems_pos, notify::ZSET, event, key);
+    drop_if_empty(ctx, key);
     ctx.propagate_as(&[zpop_name(max), key]);
     Ok(())
 }

@@ -104,6 +104,12 @@ pub struct Db {
     /// Keys deleted by lazy expiry, until propagation hands them on as
     /// `DEL` (see `server::propagate`).
     pub lazy_expired: Vec<Vec<u8>>,
+    /// The `notify-keyspace-events` classes the database itself reports
+    /// (new keys, lazy expiry, key misses); set by `Keyspace::set_notify_mask`.
+    pub notify_mask: u32,
+    /// Keyspace events noticed here (class, event, key), published by
+    /// `server::pubsub` before the next notification and after the command.
+    pub events: Vec<(u32, &'static str, Vec<u8>)>,
 }
 
 /// The `lazyfree-lazy-*` directives that concern deletions the server
@@ -206,6 +212,7 @@ impl Db {
                 if when < now_ms {
                     let (k, v) = self.remove_slot(i);
                     self.dispose(v, self.lazy.expire);
+                    self.note_event(crate::config::notify::EXPIRED, "expired", &k);
                     self.lazy_expired.push(k.to_vec());
                     self.expired_keys += 1;
                     return None;
@@ -247,6 +254,7 @@ impl Db {
             self.dict.set_lru(i, stamp);
         }
         let Some(old) = old else {
+            self.note_event(crate::config::notify::NEW, "new", key);
             return false;
         };
         if !keep_ttl && self.dict.flag(i) {
@@ -299,7 +307,17 @@ impl Db {
         let i = self.dict.insert_new(SmallBytes::new(key), value);
         let stamp = self.fresh_stamp();
         self.dict.set_lru(i, stamp);
+        self.note_event(crate::config::notify::NEW, "new", key);
         i
+    }
+
+    /// Records a keyspace event of `class` for `key` when the
+    /// configuration asks for that class (one flag test otherwise).
+    #[inline]
+    pub fn note_event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if self.notify_mask & class != 0 {
+            self.events.push((class, event, key.to_vec()));
+        }
     }
 
     /// Inserts a key unless it exists (the RDB loader: a duplicate is
@@ -384,6 +402,7 @@ impl Db {
                 if when < now_ms {
                     let (k, v) = self.remove_slot(i);
                     self.dispose(v, self.lazy.expire);
+                    self.note_event(crate::config::notify::EXPIRED, "expired", &k);
                     self.lazy_expired.push(k.to_vec());
                     self.expired_keys += 1;
                     continue;
@@ -464,6 +483,19 @@ impl Keyspace {
     pub fn set_access_policy(&mut self, policy: access::AccessPolicy) {
         for d in &mut self.dbs {
             d.policy = policy;
+        }
+    }
+
+    /// Sets which keyspace events (new keys, lazy expiry, key misses) the
+    /// databases record, from `notify-keyspace-events`.
+    pub fn set_notify_mask(&mut self, flags: u32) {
+        use crate::config::notify::*;
+        let mut mask = 0;
+        if flags & (KEYSPACE | KEYEVENT) != 0 {
+            mask = flags & (NEW | EXPIRED | KEY_MISS);
+        }
+        for d in &mut self.dbs {
+            d.notify_mask = mask;
         }
     }
 

@@ -130,6 +130,9 @@ pub struct Client {
     pub block_request: Option<crate::db::blocking::BlockRequest>,
     /// The open transaction (MULTI until EXEC/DISCARD).
     pub multi: Option<Box<crate::commands::multi::MultiState>>,
+    /// Channels, patterns and shard channels subscribed to (None until
+    /// the first SUBSCRIBE).
+    pub pubsub: Option<Box<crate::server::pubsub::ClientSubs>>,
 }
 
 impl Client {
@@ -167,6 +170,7 @@ impl Client {
             blocked: None,
             block_request: None,
             multi: None,
+            pubsub: None,
         }
     }
 
@@ -214,6 +218,9 @@ impl Client {
         let mut s = String::new();
         if self.has(cflags::MONITOR) {
             s.push('O');
+        }
+        if self.is_subscriber() {
+            s.push('P');
         }
         if self.has(cflags::CLOSE_ASAP) {
             s.push('A');

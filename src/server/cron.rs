@@ -31,6 +31,16 @@ pub fn server_cron(srv: &mut Server) {
         active_expire_cycle(&mut srv.keyspace, now, budget, |db, key| {
             expired.push((db, key))
         });
+        for (db, key) in &expired {
+            super::pubsub::notify(
+                srv,
+                None,
+                crate::config::notify::EXPIRED,
+                "expired",
+                key,
+                *db,
+            );
+        }
         crate::server::propagate::expired_keys(srv, expired);
     }
     srv.free_all_graveyards();

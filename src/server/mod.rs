@@ -8,6 +8,7 @@ pub mod cron;
 pub mod evict;
 pub mod proc_title;
 pub mod propagate;
+pub mod pubsub;
 pub mod reactor;
 pub mod shutdown;
 pub mod startup;
@@ -163,6 +164,8 @@ pub struct Server {
     pub propagation: propagate::Propagation,
     /// The append-only file.
     pub aof: crate::persistence::aof::Aof,
+    /// Pub/Sub subscriptions (channels, patterns, shard channels).
+    pub pubsub: pubsub::PubSub,
 }
 
 /// Current unix time in microseconds.
@@ -229,6 +232,7 @@ impl Server {
             rng,
             propagation: Default::default(),
             aof: Default::default(),
+            pubsub: Default::default(),
         };
         srv.apply_config();
         srv
@@ -253,6 +257,8 @@ impl Server {
         if let Some(name) = &self.exec_name {
             proc_title::apply(&self.config, name);
         }
+        self.keyspace
+            .set_notify_mask(self.config.notify_keyspace_events);
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),
@@ -289,13 +295,18 @@ impl Server {
     #[inline]
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
         let now = self.now_ms;
-        let found = self.keyspace.dbs[db].get(key, now);
-        if found.is_some() {
-            self.stats.keyspace_hits += 1;
-        } else {
-            self.stats.keyspace_misses += 1;
+        let d = &mut self.keyspace.dbs[db];
+        match d.find_live(key, now) {
+            Some(i) => {
+                self.stats.keyspace_hits += 1;
+                Some(d.dict.value_at(i))
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                d.note_event(crate::config::notify::KEY_MISS, "keymiss", key);
+                None
+            }
         }
-        found
     }
 
     /// Looks a key up for writing (expiring it if stale).

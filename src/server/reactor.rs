@@ -555,7 +555,7 @@ pub fn process_input(srv: &mut Server, client: &mut Client) {
         }
         // Enforce the output limit as replies grow, not only per read, so a
         // pipeline of big replies cannot overshoot it by much.
-        if srv.config.obuf_limit_normal != (0, 0, 0) {
+        if obuf_limits(srv, client) != (0, 0, 0) {
             check_output_limits(srv, client);
         }
     }
@@ -590,28 +590,55 @@ fn run_one(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) -> Processed {
     process_command(srv, client, argv)
 }
 
-/// Enforces `client-output-buffer-limit normal` on a client.
-pub fn check_output_limits(srv: &mut Server, client: &mut Client) {
-    let (hard, soft, soft_secs) = srv.config.obuf_limit_normal;
+/// The `client-output-buffer-limit` class limits of a client: pubsub for
+/// subscribers, normal otherwise.
+#[inline]
+pub fn obuf_limits(srv: &Server, client: &Client) -> crate::config::ObufLimit {
+    if client.is_subscriber() {
+        srv.config.obuf_limit_pubsub
+    } else {
+        srv.config.obuf_limit_normal
+    }
+}
+
+/// Whether a client's pending output is over `limits` (hard, soft, soft
+/// seconds); tracks when the soft limit was first passed.
+#[inline]
+pub fn obuf_over_limit(limits: crate::config::ObufLimit, client: &mut Client, now_ms: i64) -> bool {
+    let (hard, soft, soft_secs) = limits;
     let used = client.reply.pending() as u64;
     let mut over = hard > 0 && used >= hard;
     if soft > 0 && used >= soft {
         if client.obuf_soft_since_ms == 0 {
-            client.obuf_soft_since_ms = srv.now_ms;
-        } else if srv.now_ms - client.obuf_soft_since_ms >= soft_secs as i64 * 1000 {
+            client.obuf_soft_since_ms = now_ms;
+        } else if now_ms - client.obuf_soft_since_ms >= soft_secs as i64 * 1000 {
             over = true;
         }
     } else {
         client.obuf_soft_since_ms = 0;
     }
-    if over && !client.has(cflags::CLOSE_ASAP) {
-        log::warn!(
-            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-            client.id,
-            client.addr
-        );
-        srv.stats.client_outbuf_limit_disconnections += 1;
-        client.flags |= cflags::CLOSE_ASAP;
+    over
+}
+
+/// Schedules a client over its output limit for closing, logged as Redis
+/// logs it; its pending output is dropped (never written).
+pub fn close_for_obuf_limit(srv: &mut Server, client: &mut Client) {
+    log::warn!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        crate::commands::client::client_info_line(srv, client)
+    );
+    srv.stats.client_outbuf_limit_disconnections += 1;
+    client.flags |= cflags::CLOSE_ASAP;
+    client.reply.buf = Vec::new();
+    client.reply.sent = 0;
+}
+
+/// Enforces `client-output-buffer-limit` (normal or pubsub class) on a
+/// client.
+pub fn check_output_limits(srv: &mut Server, client: &mut Client) {
+    let limits = obuf_limits(srv, client);
+    if obuf_over_limit(limits, client, srv.now_ms) && !client.has(cflags::CLOSE_ASAP) {
+        close_for_obuf_limit(srv, client);
     }
 }
 
@@ -641,6 +668,7 @@ fn write_client(srv: &mut Server, token: usize) {
 /// the clients that must go.
 pub fn before_sleep(srv: &mut Server) {
     serve_blocked_clients(srv);
+    super::pubsub::before_sleep(srv);
     crate::persistence::aof::before_sleep(srv);
     let pending = std::mem::take(&mut srv.pending_writes);
     for t in &pending {
@@ -757,8 +785,9 @@ pub fn handle_block_timeouts(srv: &mut Server) {
 /// Removes a client from the server; dropping it closes the socket.
 pub fn free_client(srv: &mut Server, token: usize) {
     if srv.clients.contains(token) {
-        if let Some(c) = srv.clients.remove(token) {
+        if let Some(mut c) = srv.clients.remove(token) {
             log::debug!("Client closed id={} addr={}", c.id, c.addr);
+            super::pubsub::forget_client(srv, &mut c);
             if let Some(state) = &c.blocked {
                 srv.blocking.unblock(token, c.id, state);
             }

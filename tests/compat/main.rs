@@ -30,6 +30,9 @@ use common::{escape, find_in_path, redis_required, RawConn, TestServer, FERREDIS
 const SERVER_ARGS: &[&str] = &["--appendonly", "no", "--enable-debug-command", "yes"];
 /// How long to wait for one reply before calling it missing.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a push frame waits for a reply behind it (pub/sub pushes
+/// are often the whole reply).
+const PUSH_FOLLOW_TIMEOUT: Duration = Duration::from_millis(150);
 /// Longest reply rendering in a mismatch report.
 const SHOW_MAX: usize = 400;
 
@@ -213,15 +216,23 @@ fn read_outcome(c: &mut RawConn) -> Outcome {
         // A RESP3 push is out of band: the command's own reply follows it,
         // so read that too and compare both (DEBUG PROTOCOL push, and
         // later pub/sub messages).
-        Ok(f) if f.kind == b'>' => match read_outcome(c) {
-            Outcome::Reply(mut next) => {
-                let mut raw = f.raw;
-                raw.extend_from_slice(&next.raw);
-                next.raw = raw;
-                Outcome::Reply(next)
+        // A push with nothing behind it (a RESP3 SUBSCRIBE confirmation)
+        // is the whole reply: wait only briefly for a following frame.
+        Ok(f) if f.kind == b'>' => {
+            let _ = c.stream().set_read_timeout(Some(PUSH_FOLLOW_TIMEOUT));
+            let next = read_outcome(c);
+            let _ = c.stream().set_read_timeout(Some(REPLY_TIMEOUT));
+            match next {
+                Outcome::Reply(mut next) => {
+                    let mut raw = f.raw;
+                    raw.extend_from_slice(&next.raw);
+                    next.raw = raw;
+                    Outcome::Reply(next)
+                }
+                Outcome::Timeout => Outcome::Reply(f),
+                other => other,
             }
-            other => other,
-        },
+        }
         Ok(f) => Outcome::Reply(f),
         Err(e) => match e.kind() {
             io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => Outcome::Closed,
