@@ -219,6 +219,8 @@ pub fn remove_rdb_used_to_sync_replicas(srv: &Server, used_for_sync_only: bool) 
 /// BGSAVE child, reports COW progress to the parent about once a second.
 pub struct SaveWriter<W> {
     inner: W,
+    /// What the progress reports are about ("RDB", "AOF rewrite").
+    label: &'static str,
     delay: i64,
     calls: u64,
     written: u64,
@@ -233,10 +235,19 @@ impl<W: Write> SaveWriter<W> {
     pub fn new(inner: W, delay: i64) -> Self {
         SaveWriter {
             inner,
+            label: "RDB",
             delay,
             calls: 0,
             written: 0,
             next_check: REPORT_CHECK_BYTES,
+        }
+    }
+
+    /// The same for an AOF rewrite (its progress reports say so).
+    pub fn for_aof_rewrite(inner: W, delay: i64) -> Self {
+        SaveWriter {
+            label: "AOF rewrite",
+            ..SaveWriter::new(inner, delay)
         }
     }
 
@@ -272,7 +283,7 @@ impl<W: Write> Write for SaveWriter<W> {
         self.written += n as u64;
         if self.written >= self.next_check || self.delay != 0 {
             self.next_check = self.written + REPORT_CHECK_BYTES;
-            child::maybe_send_current_info("RDB");
+            child::maybe_send_current_info(self.label);
         }
         Ok(n)
     }

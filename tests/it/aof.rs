@@ -656,3 +656,100 @@ fn clients_get_loading_while_the_aof_loads() {
     }
     check_loading_observed(&dir, 7000);
 }
+
+/// The manifest and the files of the AOF directory after `steps` on a
+/// server started with `aof-disable-auto-gc yes`: two rewrites (history
+/// kept), a restart (still kept), then `CONFIG SET aof-disable-auto-gc no`
+/// (deleted). Returns one snapshot per step.
+fn auto_gc_steps(bin: &str) -> Vec<(String, Vec<String>)> {
+    let dir = unique_dir("aof-gc");
+    let snapshot = || {
+        let manifest = fs::read_to_string(aof_dir(&dir).join("appendonly.aof.manifest")).unwrap();
+        let mut files: Vec<String> = fs::read_dir(aof_dir(&dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        (manifest, files)
+    };
+    let mut out = Vec::new();
+    let mut s = start_in(bin, &dir, &["--aof-disable-auto-gc", "yes"]);
+    for i in 1..=2u64 {
+        s.cli(&["set", "k", &i.to_string()]);
+        s.cli(&["bgrewriteaof"]);
+        wait_rewrites(&s, i);
+    }
+    out.push(snapshot());
+    shutdown(&mut s);
+    let s = start_in(bin, &dir, &["--aof-disable-auto-gc", "yes"]);
+    assert_eq!(s.cli(&["get", "k"]).trim(), "2");
+    out.push(snapshot());
+    assert_eq!(
+        s.cli(&["config", "set", "aof-disable-auto-gc", "no"])
+            .trim(),
+        "OK"
+    );
+    out.push(snapshot());
+    out
+}
+
+#[test]
+fn aof_disable_auto_gc_keeps_history_until_turned_off() {
+    let steps = auto_gc_steps(FERREDIS);
+    assert_eq!(
+        steps[0].0,
+        "file appendonly.aof.3.base.rdb seq 3 type b\n\
+         file appendonly.aof.2.incr.aof seq 2 type h\n\
+         file appendonly.aof.2.base.rdb seq 2 type h\n\
+         file appendonly.aof.1.incr.aof seq 1 type h\n\
+         file appendonly.aof.1.base.rdb seq 1 type h\n\
+         file appendonly.aof.3.incr.aof seq 3 type i\n"
+    );
+    assert_eq!(steps[0].1.len(), 7, "{:?}", steps[0].1);
+    assert_eq!(steps[1], steps[0], "a restart keeps the history");
+    assert_eq!(
+        steps[2].0,
+        "file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n"
+    );
+    assert_eq!(
+        steps[2].1,
+        [
+            "appendonly.aof.3.base.rdb",
+            "appendonly.aof.3.incr.aof",
+            "appendonly.aof.manifest"
+        ]
+    );
+    if have_tool("redis-server") {
+        assert_eq!(auto_gc_steps("redis-server"), steps, "redis-server differs");
+    }
+}
+
+#[test]
+fn rdb_key_save_delay_slows_an_aof_rewrite_too() {
+    for preamble in ["yes", "no"] {
+        let dir = unique_dir("aof-delay");
+        let s = start_in(
+            FERREDIS,
+            &dir,
+            &[
+                "--aof-use-rdb-preamble",
+                preamble,
+                "--rdb-key-save-delay",
+                "50000",
+            ],
+        );
+        for i in 0..5 {
+            s.cli(&["set", &format!("k{i}"), "v"]);
+        }
+        let started = std::time::Instant::now();
+        s.cli(&["bgrewriteaof"]);
+        wait_rewrites(&s, 1);
+        // At least 50 ms per key (more in the RDB form: a sleep per write);
+        // without the delay it takes a cron tick or two.
+        assert!(
+            started.elapsed() >= Duration::from_millis(250),
+            "preamble {preamble}: rewrite took {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -305,8 +305,11 @@ fn open_on_server_start(srv: &mut Server) -> bool {
         return false;
     }
     let mut m = srv.aof.manifest.clone();
-    // History files a crash left behind are deleted now.
-    remove_history_files(&dir, &std::mem::take(&mut m.history));
+    // History files a crash left behind are deleted now (unless
+    // `aof-disable-auto-gc` keeps them).
+    if auto_gc(srv) {
+        remove_history_files(&dir, &std::mem::take(&mut m.history));
+    }
     if m.base.is_none() && m.incrs.is_empty() {
         let preamble = srv.config.get_bool("aof-use-rdb-preamble");
         let base = m.next_base(&fname, preamble);
@@ -551,6 +554,31 @@ pub fn rewrite_limited(srv: &mut Server) -> bool {
     true
 }
 
+/// Whether history files are deleted as soon as they are history (no
+/// `aof-disable-auto-gc`).
+pub fn auto_gc(srv: &Server) -> bool {
+    !srv.config.get_bool("aof-disable-auto-gc")
+}
+
+/// Deletes the manifest's history files and writes the manifest without
+/// them (`CONFIG SET aof-disable-auto-gc no`, as Redis's
+/// `aofDelHistoryFiles`).
+fn delete_history(srv: &mut Server) {
+    let dir = aof_dir(&srv.config);
+    let mut m = srv.aof.manifest.clone();
+    let history = std::mem::take(&mut m.history);
+    if let Err(e) = m.persist(&dir, &manifest_name(&srv.config)) {
+        log::warn!(
+            "Can't persist the AOF manifest file {}: {}",
+            manifest_name(&srv.config),
+            crate::config::strerror(&e)
+        );
+        return;
+    }
+    remove_history_files(&dir, &history);
+    srv.aof.manifest = m;
+}
+
 /// Deletes history files without blocking the reactor on a big unlink, as
 /// Redis's `bg_unlink`: each file is opened, unlinked here (cheap while it
 /// is still open) and closed on a helper thread, where the kernel frees
@@ -611,6 +639,9 @@ pub fn on_shutdown(srv: &mut Server, force: bool) -> bool {
 /// when `appendonly` changed. Returns Redis's error when it cannot start.
 pub fn apply_config(srv: &mut Server) -> Result<(), String> {
     srv.aof.timestamps = srv.config.get_bool("aof-timestamp-enabled");
+    if auto_gc(srv) && !srv.aof.manifest.history.is_empty() {
+        delete_history(srv);
+    }
     let want = srv.config.get_bool("appendonly");
     match (want, srv.aof.status) {
         (true, Status::Off) => start_append_only(srv),

@@ -19,6 +19,7 @@ use super::{aof_dir, filename, flush, manifest_name, manifest_size, root_dir, St
 use crate::commands::spec::{cmd, CommandSpec, Group, NO_KEYS};
 use crate::commands::Ctx;
 use crate::errors::{CmdError, CmdResult};
+use crate::persistence::bgsave::SaveWriter;
 use crate::persistence::child::{self, ChildKind};
 use crate::persistence::rdb;
 use crate::server::propagate::encode_command;
@@ -309,6 +310,17 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
         // BGREWRITEAOF with the AOF off: the new BASE alone.
         history.append(&mut m.incrs);
     }
+    // With `aof-disable-auto-gc yes` the files stay, listed as history
+    // (newest first, as Redis lists them) until the option is turned off.
+    let keep_history = !super::auto_gc(srv);
+    if keep_history {
+        for f in &mut history {
+            f.kind = super::FileKind::History;
+        }
+        history.append(&mut m.history);
+        m.history = history;
+        history = Vec::new();
+    }
     if let Err(e) = m.persist(&dir, &mname) {
         log::warn!(
             "Can't persist the AOF manifest file {}: {}",
@@ -318,8 +330,10 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
         let _ = fs::remove_file(dir.join(&base.name));
         return false;
     }
-    super::remove_history_files(&dir, &history);
-    m.history.clear();
+    if !keep_history {
+        super::remove_history_files(&dir, &history);
+        m.history.clear();
+    }
     srv.aof.manifest = m;
     srv.aof.rewrite_split = 0;
     if srv.aof.status == Status::WaitRewrite {
@@ -334,8 +348,10 @@ fn install_new_base(srv: &mut Server, tmp: &Path) -> bool {
 /// else commands. Used by the rewrite child and at start-up.
 pub fn write_base_file(srv: &Server, path: &Path, preamble: bool) -> std::io::Result<()> {
     let file = File::create(path)?;
-    let mut w = BufWriter::with_capacity(64 * 1024, file);
-    if preamble {
+    // `rdb-key-save-delay` (a test hook) slows a rewrite as it slows a
+    // BGSAVE.
+    let delay = srv.config.get_i64("rdb-key-save-delay");
+    let file = if preamble {
         let mut opts = rdb::SaveOptions::from_config(
             &srv.config,
             srv.now_ms / 1000,
@@ -343,11 +359,14 @@ pub fn write_base_file(srv: &Server, path: &Path, preamble: bool) -> std::io::Re
         );
         opts.aof_base = true;
         opts.progress = Some(crate::persistence::child::aof_progress);
-        w = rdb::save_keyspace(w, &srv.keyspace, &opts)?;
+        let w = SaveWriter::for_aof_rewrite(BufWriter::with_capacity(64 * 1024, file), delay);
+        let w = rdb::save_keyspace(w, &srv.keyspace, &opts)?;
+        w.into_inner().into_inner().map_err(|e| e.into_error())?
     } else {
-        write_commands(srv, &mut w)?;
-    }
-    let file = w.into_inner().map_err(|e| e.into_error())?;
+        let mut w = BufWriter::with_capacity(64 * 1024, file);
+        write_commands(srv, &mut w, delay)?;
+        w.into_inner().map_err(|e| e.into_error())?
+    };
     file.sync_all()?;
     Ok(())
 }
@@ -355,9 +374,10 @@ pub fn write_base_file(srv: &Server, path: &Path, preamble: bool) -> std::io::Re
 /// The keyspace as commands, as Redis's `rewriteAppendOnlyFileRio`:
 /// per database a SELECT, then per key the commands that rebuild it
 /// (at most 64 items each) and its `PEXPIREAT`.
-fn write_commands<W: Write>(srv: &Server, w: &mut W) -> std::io::Result<()> {
+fn write_commands<W: Write>(srv: &Server, w: &mut W, delay: i64) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(64 * 1024);
     let mut keys: u64 = 0;
+    let mut calls = 0;
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -365,6 +385,9 @@ fn write_commands<W: Write>(srv: &Server, w: &mut W) -> std::io::Result<()> {
         let n = i.to_string();
         encode_command(&mut out, &[b"SELECT".as_slice(), n.as_bytes()]);
         for (slot, key, value) in db.dict.iter() {
+            if delay != 0 {
+                crate::persistence::bgsave::debug_delay(delay, &mut calls);
+            }
             write_value(&mut out, key, value);
             if db.dict.flag(slot) {
                 if let Some(when) = db.expire_of(key) {
