@@ -45,46 +45,15 @@ FERREDIS=target/release/ferredis-server
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-# start_server NAME BINARY: starts it pinned to CPU 0; sets PORT_<NAME>
-# and PID_<NAME>.
-start_server() {
-    local name=$1 bin=$2 port pid
-    port=$(free_port)
-    taskset -c 0 "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-        >"$WORK/$name.log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 1 500); do
-        if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
-            printf -v "PORT_$name" '%s' "$port"
-            printf -v "PID_$name" '%s' "$pid"
-            return
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    echo "bench: $name did not start:" >&2
-    cat "$WORK/$name.log" >&2
-    exit 1
-}
-
 SERVERS=(ferredis)
-start_server ferredis "$FERREDIS"
+start_pinned_server ferredis "$FERREDIS"
 if command -v redis-server >/dev/null; then
-    start_server redis "$(command -v redis-server)"
+    start_pinned_server redis "$(command -v redis-server)"
     SERVERS+=(redis)
 else
     echo "bench: redis-server not installed: benchmarking ferredis alone" >&2
 fi
 
-# CPU time (utime+stime, clock ticks) of a process.
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat")
-    # Fields after the ")" that closes the command name: utime and stime
-    # are fields 14 and 15 of the whole line, 12 and 13 after it.
-    echo "${stat##*) }" | awk '{ print $12 + $13 }'
-}
 
 # Whether the server knows the command a benchmark test sends.
 supports() {

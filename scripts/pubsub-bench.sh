@@ -53,44 +53,15 @@ BENCH=target/release/examples/pubsub_bench
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-# start_server NAME BINARY: starts it pinned to CPU 0; sets PORT_<NAME>
-# and PID_<NAME>.
-start_server() {
-    local name=$1 bin=$2 port pid
-    port=$(free_port)
-    taskset -c 0 "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-        --client-output-buffer-limit "pubsub 1gb 1gb 60" >"$WORK/$name.log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 1 500); do
-        if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
-            printf -v "PORT_$name" '%s' "$port"
-            printf -v "PID_$name" '%s' "$pid"
-            return
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    echo "pubsub-bench: $name did not start:" >&2
-    cat "$WORK/$name.log" >&2
-    exit 1
-}
-
 SERVERS=(ferredis)
-start_server ferredis "$FERREDIS"
+start_pinned_server ferredis "$FERREDIS" --client-output-buffer-limit "pubsub 1gb 1gb 60"
 if command -v redis-server >/dev/null; then
-    start_server redis "$(command -v redis-server)"
+    start_pinned_server redis "$(command -v redis-server)" --client-output-buffer-limit "pubsub 1gb 1gb 60"
     SERVERS+=(redis)
 else
     echo "pubsub-bench: redis-server not installed: benchmarking ferredis alone" >&2
 fi
 
-# CPU time (utime+stime, clock ticks) of a process.
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat")
-    echo "${stat##*) }" | awk '{ print $12 + $13 }'
-}
 
 # field NAME LINE: the value of NAME=... in a pubsub_bench output line.
 field() {

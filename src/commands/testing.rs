@@ -74,6 +74,35 @@ impl Harness {
     }
 }
 
+/// A propagation sink that records what it is fed, as `db:ARG ARG` lines.
+pub struct Recorder(pub std::rc::Rc<std::cell::RefCell<Vec<String>>>);
+
+impl crate::server::propagate::PropagationSink for Recorder {
+    fn feed(&mut self, ops: &[crate::server::propagate::Op]) {
+        for op in ops {
+            let args: Vec<String> = op
+                .argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            self.0
+                .borrow_mut()
+                .push(format!("{}:{}", op.db, args.join(" ")));
+        }
+    }
+}
+
+/// A harness whose propagated stream is recorded.
+pub fn recording() -> (Harness, std::rc::Rc<std::cell::RefCell<Vec<String>>>) {
+    let mut h = Harness::new();
+    let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    h.srv
+        .propagation
+        .sinks
+        .push(Box::new(Recorder(log.clone())));
+    (h, log)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -334,38 +334,9 @@ pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::testing::Harness;
+    use crate::commands::testing::recording;
     use std::cell::RefCell;
     use std::rc::Rc;
-
-    /// A sink that records what it is fed, as `db:ARG ARG` lines.
-    struct Recorder(Rc<RefCell<Vec<String>>>);
-
-    impl PropagationSink for Recorder {
-        fn feed(&mut self, ops: &[Op]) {
-            for op in ops {
-                let args: Vec<String> = op
-                    .argv
-                    .iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect();
-                self.0
-                    .borrow_mut()
-                    .push(format!("{}:{}", op.db, args.join(" ")));
-            }
-        }
-    }
-
-    /// A harness whose propagated stream is recorded.
-    pub fn recording() -> (Harness, Rc<RefCell<Vec<String>>>) {
-        let mut h = Harness::new();
-        let log = Rc::new(RefCell::new(Vec::new()));
-        h.srv
-            .propagation
-            .sinks
-            .push(Box::new(Recorder(log.clone())));
-        (h, log)
-    }
 
     fn take(log: &Rc<RefCell<Vec<String>>>) -> Vec<String> {
         std::mem::take(&mut *log.borrow_mut())

@@ -337,12 +337,7 @@ mod tests {
     fn agrees_with_the_plain_expansion_on_mutated_streams() {
         let mut c = Compressor::new();
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = move || crate::db::dict::next_random(&mut rng);
         for round in 0..3000 {
             let len = 20 + (next() % 400) as usize;
             let alphabet: &[u8] = if round % 2 == 0 {

@@ -2,13 +2,9 @@
 //! reply and error path, WATCH touched by writes, flushes, SWAPDB and
 //! expiry, and what EXEC propagates.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use crate::commands::process_command;
 use crate::commands::testing::Harness;
 use crate::server::client::{Client, Conn};
-use crate::server::propagate::{Op, PropagationSink};
 
 const EXECABORT: &str = "-EXECABORT Transaction discarded because of previous errors.\r\n";
 
@@ -393,32 +389,9 @@ fn commandstats_count_queued_commands_when_run() {
     );
 }
 
-/// Records propagated ops as `db:ARG ARG` lines.
-struct Recorder(Rc<RefCell<Vec<String>>>);
-
-impl PropagationSink for Recorder {
-    fn feed(&mut self, ops: &[Op]) {
-        for op in ops {
-            let args: Vec<String> = op
-                .argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            self.0
-                .borrow_mut()
-                .push(format!("{}:{}", op.db, args.join(" ")));
-        }
-    }
-}
-
 #[test]
 fn exec_propagates_one_unit() {
-    let mut h = Harness::new();
-    let log = Rc::new(RefCell::new(Vec::new()));
-    h.srv
-        .propagation
-        .sinks
-        .push(Box::new(Recorder(log.clone())));
+    let (mut h, log) = crate::commands::testing::recording();
     let take = || std::mem::take(&mut *log.borrow_mut());
     // One write: no wrapping, as Redis.
     h.run(&["multi"]);

@@ -729,12 +729,7 @@ mod tests {
     #[test]
     fn repacking_agrees_with_the_general_path() {
         let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = move || crate::db::dict::next_random(&mut rng);
         let mut fast = 0;
         let mut out = Vec::new();
         for _ in 0..20_000 {
