@@ -31,6 +31,9 @@ pub fn server_cron(srv: &mut Server) {
         active_expire_cycle(&mut srv.keyspace, now, budget, |db, key| {
             expired.push((db, key))
         });
+        for (_, key) in &expired {
+            crate::server::tracking::invalidate_key(srv, key, None);
+        }
         crate::server::propagate::expired_keys(srv, expired);
     }
     srv.free_all_graveyards();

@@ -81,6 +81,7 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
         srv.blocking.signal(db, &key);
         // An evicted watched key fails the watchers' EXEC, as in Redis.
         srv.watch.touch(db, &key, &srv.keyspace.dbs[db]);
+        crate::server::tracking::invalidate_key(srv, &key, None);
         crate::server::propagate::deleted_key(srv, db, &key, lazy);
         if limit.is_some_and(|l| start.elapsed() > l) {
             // Time is up: the next command or cron tick goes on.
