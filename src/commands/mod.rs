@@ -462,7 +462,7 @@ pub fn call(
         }
         ReplyMode::SkipNext => {}
     }
-    crate::server::tracking::after_call(srv, client, spec, argv);
+    crate::server::tracking::after_call(srv, client, spec, argv, reply_start);
     if let Some(req) = client.block_request.take() {
         // A retry that still finds nothing keeps its place in the queues.
         if client.blocked.is_none() {

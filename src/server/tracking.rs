@@ -492,7 +492,19 @@ pub fn after_call(
     client: &mut Client,
     spec: &crate::commands::CommandSpec,
     argv: &[&[u8]],
+    reply_start: usize,
 ) {
+    if !srv.tracking.parked.is_empty() {
+        // Messages for this client as a redirect target, produced while it
+        // ran: Redis appends them at once, i.e. before the reply (of this
+        // command inside EXEC).
+        let before = client.reply.buf.len();
+        flush_parked(srv, client);
+        let added = client.reply.buf.len() - before;
+        if added > 0 && reply_start >= client.reply.sent && reply_start <= before {
+            client.reply.buf[reply_start..].rotate_right(added);
+        }
+    }
     if spec.has(crate::commands::flags::READONLY) {
         if let Some(st) = srv.tracking.clients.get(&client.id) {
             remember_keys(srv, client.id, st.flags, spec, argv);
@@ -510,9 +522,6 @@ pub fn after_call(
             None => Value::Null,
         };
         send(srv, Some(client), id, value);
-    }
-    if !srv.tracking.parked.is_empty() {
-        flush_parked(srv, client);
     }
     srv.tracking.current = None;
     if client.multi.is_none() && !spec.name.starts_with("client|") {

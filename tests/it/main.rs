@@ -21,3 +21,4 @@ mod protocol;
 mod rdb;
 mod server;
 mod tidy;
+mod tracking;
