@@ -54,12 +54,16 @@ pub struct ClientTracking {
     pub prefixes: BTreeSet<Vec<u8>>,
 }
 
+/// Keys written under a BCAST prefix, each with the client that wrote it
+/// last (None: expiry, eviction).
+type WrittenKeys = BTreeMap<Vec<u8>, Option<u64>>;
+
 /// One BCAST prefix: its subscribers and the keys written under it since
 /// the last broadcast (with the client that wrote each last, for NOLOOP).
 #[derive(Debug, Default)]
 struct Prefix {
     clients: BTreeSet<u64>,
-    keys: BTreeMap<Vec<u8>, Option<u64>>,
+    keys: WrittenKeys,
 }
 
 /// A message waiting for a client that is taken out of the client table.
@@ -505,13 +509,18 @@ pub fn after_call(
             client.reply.buf[reply_start..].rotate_right(added);
         }
     }
-    if spec.has(crate::commands::flags::READONLY) {
+    let tracking_on = !srv.tracking.clients.is_empty();
+    if tracking_on && spec.has(crate::commands::flags::READONLY) {
         if let Some(st) = srv.tracking.clients.get(&client.id) {
             remember_keys(srv, client.id, st.flags, spec, argv);
         }
     }
     srv.tracking.depth = srv.tracking.depth.saturating_sub(1);
     if srv.tracking.depth > 0 {
+        return;
+    }
+    if !tracking_on && srv.tracking.pending.is_empty() {
+        srv.tracking.current = None;
         return;
     }
     let pending = std::mem::take(&mut srv.tracking.pending);
@@ -672,7 +681,7 @@ fn limit_used_slots(srv: &mut Server) {
 
 /// Encodes a BCAST array of keys, leaving out those `skip` wrote last
 /// (NOLOOP); None when nothing is left.
-fn bcast_proto(keys: &BTreeMap<Vec<u8>, Option<u64>>, skip: Option<u64>) -> Option<Vec<u8>> {
+fn bcast_proto(keys: &WrittenKeys, skip: Option<u64>) -> Option<Vec<u8>> {
     let n = keys
         .values()
         .filter(|w| skip.is_none() || **w != skip)
@@ -696,7 +705,7 @@ fn bcast_proto(keys: &BTreeMap<Vec<u8>, Option<u64>>, skip: Option<u64>) -> Opti
 /// prefix (Redis's `trackingBroadcastInvalidationMessages`).
 fn broadcast(srv: &mut Server) {
     srv.tracking.bcast_pending = false;
-    let mut batches: Vec<(Vec<u64>, BTreeMap<Vec<u8>, Option<u64>>)> = Vec::new();
+    let mut batches: Vec<(Vec<u64>, WrittenKeys)> = Vec::new();
     for pref in srv.tracking.prefixes.values_mut() {
         if pref.keys.is_empty() {
             continue;

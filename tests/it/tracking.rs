@@ -13,6 +13,9 @@
 //!
 //! Redis counterpart: `tests/unit/tracking.tcl` in Redis's suite.
 
+// Transcripts are built step by step, each step a command and its reply.
+#![allow(clippy::vec_init_then_push)]
+
 use std::thread;
 use std::time::Duration;
 
