@@ -282,6 +282,14 @@ fn deliver(srv: &mut Server, target: &mut Client, via_redirect: bool, value: &[u
     }
     target.reply.raw(value);
     srv.queue_write(target);
+    // A client that does not read its invalidations is disconnected by the
+    // output buffer limits, as after any reply.
+    if srv.config.obuf_limit_normal != (0, 0, 0) {
+        super::reactor::check_output_limits(srv, target);
+        if target.has(super::client::cflags::CLOSE_ASAP) {
+            srv.to_close.push(target.token);
+        }
+    }
 }
 
 /// Runs `f` on the client `(token, id)`: the one in hand, or one in the

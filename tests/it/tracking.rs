@@ -409,3 +409,25 @@ fn expiry_blocked_clients_and_table_limit() {
     thread::sleep(Duration::from_millis(10));
     assert_eq!(b.cmd(&["SET", "m1", "x"]), b"+OK\r\n");
 }
+
+#[test]
+fn a_client_that_does_not_read_its_invalidations_is_disconnected() {
+    let srv = TestServer::with_args(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut a = resp3(&srv);
+    let mut b = srv.raw();
+    assert_eq!(a.cmd(&["CLIENT", "TRACKING", "on", "BCAST"]), b"+OK\r\n");
+    // One broadcast of ~2 MB of key names overflows the 1 MB hard limit.
+    let pad = "x".repeat(1000);
+    let mut args: Vec<String> = vec!["MSET".into()];
+    for i in 0..2000 {
+        args.push(format!("{}{}", pad, i));
+        args.push("v".into());
+    }
+    assert_eq!(b.cmd(&args), b"+OK\r\n");
+    assert!(wait_until(Duration::from_secs(5), || {
+        let info = String::from_utf8_lossy(&b.cmd(&["INFO", "stats"])).into_owned();
+        info.contains("client_output_buffer_limit_disconnections:1\r\n")
+    }));
+    let clients = String::from_utf8_lossy(&b.cmd(&["INFO", "clients"])).into_owned();
+    assert!(clients.contains("tracking_clients:0\r\n"), "{}", clients);
+}
