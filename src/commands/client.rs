@@ -15,8 +15,32 @@ const CONN: Group = Group::Connection;
 const SUB: u32 = NOSCRIPT | LOADING | STALE;
 
 static SUBCOMMANDS: &[CommandSpec] = &[
+    cmd(
+        "client|caching",
+        3,
+        SUB,
+        NO_KEYS,
+        CONN,
+        super::tracking::caching_command,
+    )
+    .doc(
+        "Instruct the server about tracking or not keys in the next request",
+        "6.0.0",
+    ),
     cmd("client|getname", 2, SUB, NO_KEYS, CONN, getname_command)
         .doc("Get the current connection name", "2.6.9"),
+    cmd(
+        "client|getredir",
+        2,
+        SUB,
+        NO_KEYS,
+        CONN,
+        super::tracking::getredir_command,
+    )
+    .doc(
+        "Get tracking notifications redirection client ID if any",
+        "6.0.0",
+    ),
     cmd(
         "client|help",
         2,
@@ -67,6 +91,30 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         .doc("Instruct the server whether to reply to commands", "3.2.0"),
     cmd("client|setname", 3, SUB, NO_KEYS, CONN, setname_command)
         .doc("Set the current connection name", "2.6.9"),
+    cmd(
+        "client|tracking",
+        -3,
+        SUB,
+        NO_KEYS,
+        CONN,
+        super::tracking::tracking_command,
+    )
+    .doc(
+        "Enable or disable server assisted client side caching support",
+        "6.0.0",
+    ),
+    cmd(
+        "client|trackinginfo",
+        2,
+        SUB,
+        NO_KEYS,
+        CONN,
+        super::tracking::trackinginfo_command,
+    )
+    .doc(
+        "Return information about server assisted client side caching for the current connection",
+        "6.2.0",
+    ),
     cmd(
         "client|unblock",
         -3,
@@ -213,16 +261,10 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
     let qbuf = c.query.len().saturating_sub(c.qpos);
     let obl = c.reply.pending();
     let tot_mem = c.query.capacity() + c.reply.buf.capacity() + std::mem::size_of::<Client>();
-    let mut flags = c.flag_letters();
-    if srv.watch.is_dirty(c.id) {
-        // `d`: a watched key was touched (the registry knows, not the client).
-        if flags == "N" {
-            flags.clear();
-        }
-        flags.push('d');
-    }
+    let (tracking_flags, redir) = super::tracking::client_list_fields(srv, c.id);
+    let flags = c.flag_letters(&tracking_flags, srv.watch.is_dirty(c.id));
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -246,6 +288,7 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         tot_mem,
         if c.reply.has_pending() { "w" } else { "" },
         c.last_cmd,
+        redir,
         c.resp()
     )
 }

@@ -95,6 +95,7 @@ pub fn quit_command(ctx: &mut Ctx) -> CmdResult {
 /// RESET
 pub fn reset_command(ctx: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(ctx.srv, ctx.client);
+    crate::server::tracking::disable(ctx.srv, ctx.client.id);
     let c = &mut *ctx.client;
     c.db = 0;
     c.reply.resp3 = false;

@@ -289,6 +289,7 @@ fn reload(ctx: &mut Ctx) -> CmdResult {
         for (i, db) in ctx.srv.keyspace.dbs.iter().enumerate() {
             ctx.srv.watch.touch_flushed(i, db);
         }
+        crate::server::tracking::invalidate_all(ctx.srv);
         for db in ctx.srv.keyspace.dbs.iter_mut() {
             db.clear();
         }

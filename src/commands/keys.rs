@@ -601,6 +601,7 @@ pub fn flushdb_command(ctx: &mut Ctx) -> CmdResult {
     let asynchronous = flush_mode(ctx)?;
     let dbi = ctx.client.db;
     ctx.srv.watch.touch_flushed(dbi, &ctx.srv.keyspace.dbs[dbi]);
+    crate::server::tracking::invalidate_all(ctx.srv);
     let old = clear_db(ctx.db());
     ctx.srv.dirty += old.len() as u64;
     ctx.srv.lazyfree.free_table(old, asynchronous);
@@ -617,6 +618,7 @@ pub fn flushall_command(ctx: &mut Ctx) -> CmdResult {
     for (i, db) in ctx.srv.keyspace.dbs.iter().enumerate() {
         ctx.srv.watch.touch_flushed(i, db);
     }
+    crate::server::tracking::invalidate_all(ctx.srv);
     let old: Vec<Dict<Value>> = ctx.srv.keyspace.dbs.iter_mut().map(clear_db).collect();
     let removed: usize = old.iter().map(|t| t.len()).sum();
     ctx.srv.dirty += removed as u64;

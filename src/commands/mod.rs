@@ -28,6 +28,7 @@ pub mod string;
 pub mod table;
 #[cfg(test)]
 pub mod testing;
+pub mod tracking;
 pub mod zset;
 
 use std::collections::HashMap;
@@ -398,6 +399,7 @@ fn reject(srv: &mut Server, client: &mut Client, spec: Option<&'static CommandSp
             .rejected_calls += 1;
     }
     multi::flag_transaction(client);
+    crate::server::tracking::after_reject(srv, client, spec.map(|s| s.name));
     let abort;
     let text = if spec.is_some_and(|s| s.name == "exec") {
         multi::discard_transaction(srv, client);
@@ -451,6 +453,7 @@ pub fn call(
     }
     let db_before = client.db;
     let dirty_before = srv.dirty;
+    crate::server::tracking::before_call(srv, client);
     srv.propagation.enter();
     srv.pubsub.reply_mark = reply_start;
     let start = Instant::now();
@@ -513,6 +516,7 @@ pub fn call(
         }
         ReplyMode::SkipNext => {}
     }
+    crate::server::tracking::after_call(srv, client, spec, argv, reply_start);
     if let Some(req) = client.block_request.take() {
         // A retry that still finds nothing keeps its place in the queues.
         if client.blocked.is_none() {

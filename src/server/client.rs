@@ -213,8 +213,10 @@ impl Client {
         Ok(())
     }
 
-    /// The `flags=` letters of `CLIENT LIST`.
-    pub fn flag_letters(&self) -> String {
+    /// The `flags=` letters of `CLIENT LIST`, in Redis's order; the
+    /// tracking letters (`t`, `R`, `B`) and whether a watched key was
+    /// touched (`d`) are known to the server's registries, not the client.
+    pub fn flag_letters(&self, tracking: &str, dirty_cas: bool) -> String {
         let mut s = String::new();
         if self.has(cflags::MONITOR) {
             s.push('O');
@@ -222,23 +224,27 @@ impl Client {
         if self.is_subscriber() {
             s.push('P');
         }
-        if self.has(cflags::CLOSE_ASAP) {
-            s.push('A');
+        if self.multi.is_some() {
+            s.push('x');
+        }
+        if self.blocked.is_some() {
+            s.push('b');
+        }
+        s.push_str(tracking);
+        if dirty_cas {
+            s.push('d');
         }
         if self.has(cflags::CLOSE_AFTER_REPLY) {
             s.push('c');
+        }
+        if self.has(cflags::CLOSE_ASAP) {
+            s.push('A');
         }
         if self.has(cflags::UNIX_SOCKET) {
             s.push('U');
         }
         if self.has(cflags::NO_EVICT) {
             s.push('e');
-        }
-        if self.multi.is_some() {
-            s.push('x');
-        }
-        if self.blocked.is_some() {
-            s.push('b');
         }
         if s.is_empty() {
             s.push('N');

@@ -40,6 +40,7 @@ pub fn server_cron(srv: &mut Server) {
                 key,
                 *db,
             );
+            crate::server::tracking::invalidate_key(srv, key, None);
         }
         crate::server::propagate::expired_keys(srv, expired);
     }

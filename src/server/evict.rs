@@ -81,6 +81,8 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
         srv.blocking.signal(db, &key);
         // An evicted watched key fails the watchers' EXEC, as in Redis.
         srv.watch.touch(db, &key, &srv.keyspace.dbs[db]);
+        // Redis invalidates, then notifies.
+        crate::server::tracking::invalidate_key(srv, &key, None);
         crate::server::pubsub::notify(
             srv,
             None,

@@ -12,6 +12,7 @@ pub mod pubsub;
 pub mod reactor;
 pub mod shutdown;
 pub mod startup;
+pub mod tracking;
 
 use std::collections::HashMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -144,6 +145,8 @@ pub struct Server {
     pub blocking: crate::db::blocking::BlockedClients,
     /// Keys watched by clients (WATCH).
     pub watch: crate::db::watch::WatchedKeys,
+    /// Client-side caching (CLIENT TRACKING) state.
+    pub tracking: tracking::Tracking,
     /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
     pub shutdown_asap: bool,
     /// `DEBUG PAUSE-CRON`: skip cron ticks while set.
@@ -219,6 +222,7 @@ impl Server {
             paused_clients: Vec::new(),
             blocking: Default::default(),
             watch: Default::default(),
+            tracking: Default::default(),
             lazyfree: Default::default(),
             shutdown_asap: false,
             active_expire_enabled: true,
@@ -324,6 +328,9 @@ impl Server {
         self.blocking.signal(db, key);
         if !self.watch.is_empty() {
             self.watch.touch(db, key, &self.keyspace.dbs[db]);
+        }
+        if self.tracking.active() {
+            tracking::key_modified(self, key);
         }
     }
 

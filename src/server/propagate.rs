@@ -125,6 +125,9 @@ fn expire_del_cmd(srv: &Server) -> &'static [u8] {
 /// Moves the keys expired lazily (recorded by the databases) into the
 /// pending list as `DEL`/`UNLINK`, or drops them when nothing listens.
 fn drain_lazy_expired(srv: &mut Server) {
+    // Client-side caching sees the expired keys before they go.
+    crate::server::tracking::lazy_expired(srv);
+    crate::server::tracking::lazy_drained(srv);
     if srv.keyspace.dbs.iter().all(|d| d.lazy_expired.is_empty()) {
         return;
     }

@@ -669,6 +669,7 @@ fn write_client(srv: &mut Server, token: usize) {
 pub fn before_sleep(srv: &mut Server) {
     serve_blocked_clients(srv);
     super::pubsub::before_sleep(srv);
+    super::tracking::before_sleep(srv);
     crate::persistence::aof::before_sleep(srv);
     let pending = std::mem::take(&mut srv.pending_writes);
     for t in &pending {
@@ -792,6 +793,7 @@ pub fn free_client(srv: &mut Server, token: usize) {
                 srv.blocking.unblock(token, c.id, state);
             }
             crate::commands::multi::free_client_state(srv, c.id);
+            super::tracking::client_freed(srv, c.id);
         }
         srv.monitors.retain(|&t| t != token);
         srv.paused_clients.retain(|&t| t != token);

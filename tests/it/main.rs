@@ -23,3 +23,4 @@ mod pubsub;
 mod rdb;
 mod server;
 mod tidy;
+mod tracking;
