@@ -20,6 +20,7 @@ pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod pubsub;
+pub mod replicaof;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -350,9 +351,23 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
             return Processed::Done;
         }
     }
+    // A replica: writes from clients other than its master (replica-read-only).
+    if let Some(text) =
+        crate::replication::replica::readonly_error(srv, client, cmd_flags & flags::WRITE != 0)
+    {
+        reject(srv, client, Some(spec), text);
+        return Processed::Done;
+    }
     if client.is_subscriber() && !client.reply.resp3 && !pubsub::allowed_in_context(spec) {
         let text = pubsub::context_error(spec);
         reject(srv, client, Some(spec), &text);
+        return Processed::Done;
+    }
+    // A replica whose link is down, with replica-serve-stale-data no.
+    if let Some(text) =
+        crate::replication::replica::masterdown_error(srv, client, spec.has(flags::STALE))
+    {
+        reject(srv, client, Some(spec), text);
         return Processed::Done;
     }
     if srv.persistence.loading.active && !spec.has(flags::LOADING) {

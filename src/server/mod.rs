@@ -166,6 +166,8 @@ pub struct Server {
     pub aof: crate::persistence::aof::Aof,
     /// Pub/Sub subscriptions (channels, patterns, shard channels).
     pub pubsub: pubsub::PubSub,
+    /// This server as a replica: the link to its master (REPLICAOF).
+    pub replica: crate::replication::replica::ReplicaLink,
 }
 
 /// Current unix time in microseconds.
@@ -233,6 +235,7 @@ impl Server {
             propagation: Default::default(),
             aof: Default::default(),
             pubsub: Default::default(),
+            replica: Default::default(),
         };
         srv.apply_config();
         srv
