@@ -199,6 +199,17 @@ pub fn is_replica(srv: &Server) -> bool {
     srv.replica.master.is_some()
 }
 
+/// How the databases treat expired keys for normal clients: a read-only
+/// replica keeps them (reads see them missing) until its master's `DEL`;
+/// a master or a writable replica deletes them when met.
+pub fn client_expire_mode(srv: &Server) -> crate::db::ExpireMode {
+    if is_replica(srv) && srv.config.get_bool("replica-read-only") {
+        crate::db::ExpireMode::ReplicaRead
+    } else {
+        crate::db::ExpireMode::Normal
+    }
+}
+
 /// Whether a client is the master client applying the stream.
 #[inline]
 pub fn is_master_client(c: &Client) -> bool {
@@ -251,8 +262,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     srv.replica.master = Some((host.clone(), port));
     srv.config.replicaof = Some((host.clone(), port));
-    srv.keyspace
-        .set_expire_mode(crate::db::ExpireMode::ReplicaRead);
+    srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connect, now);
     srv.replica.down_since_secs = 0;
@@ -959,8 +969,7 @@ fn finish_transfer(srv: &mut Server) -> bool {
     let old = std::mem::replace(&mut srv.keyspace, ks);
     drop(old);
     srv.apply_config();
-    srv.keyspace
-        .set_expire_mode(crate::db::ExpireMode::ReplicaRead);
+    srv.keyspace.set_expire_mode(client_expire_mode(srv));
     srv.dirty += 1;
     if srv.config.save.is_empty() && !srv.config.get_bool("appendonly") {
         // As Redis: the file only served the transfer.
@@ -1065,7 +1074,6 @@ fn apply_stream(srv: &mut Server) -> bool {
     let mut ok = true;
     srv.keyspace
         .set_expire_mode(crate::db::ExpireMode::MasterApply);
-    let mut ack = false;
     loop {
         match scan_command(&query, pos, max_bulk) {
             Scan::Incomplete => break,
@@ -1089,35 +1097,26 @@ fn apply_stream(srv: &mut Server) -> bool {
                     && argv[0].eq_ignore_ascii_case(b"replconf")
                     && argv[1].eq_ignore_ascii_case(b"getack");
                 if getack {
-                    ack = true;
+                    // As Redis, the ACK carries the offset before the GETACK.
+                    srv.replica.master_client = Some(mc);
+                    send_ack(srv);
+                    let Some(m) = srv.replica.master_client.take() else {
+                        // The link failed while sending.
+                        srv.keyspace.set_expire_mode(client_expire_mode(srv));
+                        return true;
+                    };
+                    mc = m;
                 } else {
-                    srv.update_time();
                     crate::commands::process_command(srv, &mut mc, &argv);
                     mc.reply.buf.clear();
                     mc.reply.sent = 0;
                     mc.flags &= !cflags::PENDING_WRITE;
                 }
                 srv.replica.reploff += len as i64;
-                if ack {
-                    // ACK with the offset including the GETACK itself.
-                    srv.replica.master_client = Some(mc);
-                    send_ack(srv);
-                    if srv.replica.state != LinkState::Connected {
-                        srv.keyspace
-                            .set_expire_mode(crate::db::ExpireMode::ReplicaRead);
-                        return true;
-                    }
-                    let Some(m) = srv.replica.master_client.take() else {
-                        return false;
-                    };
-                    mc = m;
-                    ack = false;
-                }
             }
         }
     }
-    srv.keyspace
-        .set_expire_mode(crate::db::ExpireMode::ReplicaRead);
+    srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let mut query = query;
     query.drain(..pos.min(query.len()));
     mc.query = query;
@@ -1130,9 +1129,6 @@ pub fn cron(srv: &mut Server) {
     if !is_replica(srv) {
         return;
     }
-    // Databases may have been replaced (FLUSHALL, DEBUG RELOAD).
-    srv.keyspace
-        .set_expire_mode(crate::db::ExpireMode::ReplicaRead);
     let now = srv.now_ms;
     let timeout_ms = srv.config.get_i64("repl-timeout").max(1) * 1000;
     let st = srv.replica.state;
@@ -1173,8 +1169,7 @@ pub fn start_from_config(srv: &mut Server) {
         return;
     };
     srv.replica.master = Some((h, p));
-    srv.keyspace
-        .set_expire_mode(crate::db::ExpireMode::ReplicaRead);
+    srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connect, now);
     srv.replica.down_since_secs = 0;

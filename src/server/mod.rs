@@ -262,6 +262,9 @@ impl Server {
         }
         self.keyspace
             .set_notify_mask(self.config.notify_keyspace_events);
+        // Replicas keep expired keys until their master deletes them.
+        self.keyspace
+            .set_expire_mode(crate::replication::replica::client_expire_mode(self));
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),
