@@ -127,6 +127,9 @@ pub struct ReplicaLink {
     pub reploff: i64,
     /// Offset of the master's stream read (`slave_read_repl_offset`).
     pub read_reploff: i64,
+    /// Bytes of the open transaction applied so far (counted in `reploff`
+    /// at its EXEC).
+    multi_bytes: i64,
     /// Replid, offset and db of a lost master link, for `PSYNC` on reconnect.
     pub cached: Option<(String, i64, usize)>,
     /// The master client applying the stream (while Connected).
@@ -165,6 +168,7 @@ impl Default for ReplicaLink {
             master_replid: String::new(),
             reploff: 0,
             read_reploff: 0,
+            multi_bytes: 0,
             cached: None,
             master_client: None,
             transfer: None,
@@ -331,6 +335,7 @@ fn drop_link(srv: &mut Server, cache: bool) {
     }
     link.inbuf.clear();
     link.outbuf.clear();
+    link.multi_bytes = 0;
     if let Some(t) = link.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -966,8 +971,16 @@ fn finish_transfer(srv: &mut Server) -> bool {
             return false;
         }
     }
+    // Clients watching keys of the old dataset see them change.
+    for (i, db) in srv.keyspace.dbs.iter().enumerate() {
+        srv.watch.touch_flushed(i, db);
+    }
     let old = std::mem::replace(&mut srv.keyspace, ks);
     drop(old);
+    if srv.config.get_bool("appendonly") {
+        // The AOF must be rebuilt from the new dataset.
+        srv.aof.rewrite_scheduled = true;
+    }
     srv.apply_config();
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     srv.dirty += 1;
@@ -1107,12 +1120,25 @@ fn apply_stream(srv: &mut Server) -> bool {
                     };
                     mc = m;
                 } else {
-                    crate::commands::process_command(srv, &mut mc, &argv);
+                    let outcome = crate::commands::process_command(srv, &mut mc, &argv);
                     mc.reply.buf.clear();
                     mc.reply.sent = 0;
                     mc.flags &= !cflags::PENDING_WRITE;
+                    if matches!(outcome, crate::commands::Processed::Paused) {
+                        // CLIENT PAUSE holds the master's writes too: the
+                        // command stays in the buffer and cron retries it.
+                        pos -= len;
+                        break;
+                    }
                 }
-                srv.replica.reploff += len as i64;
+                // As Redis, a transaction counts as processed at its EXEC
+                // (a link lost in the middle resumes before its MULTI).
+                if mc.multi.is_some() {
+                    srv.replica.multi_bytes += len as i64;
+                } else {
+                    srv.replica.reploff += srv.replica.multi_bytes + len as i64;
+                    srv.replica.multi_bytes = 0;
+                }
             }
         }
     }
@@ -1155,19 +1181,62 @@ pub fn cron(srv: &mut Server) {
             if now - srv.replica.last_io_ms > timeout_ms {
                 log::warn!("MASTER timeout: no data nor PING received...");
                 link_lost(srv);
-            } else if now - srv.replica.last_ack_ms >= 1000 {
-                send_ack(srv);
+            } else {
+                if now - srv.replica.last_ack_ms >= 1000 {
+                    send_ack(srv);
+                }
+                // Commands held by CLIENT PAUSE run once it ends.
+                let held = srv
+                    .replica
+                    .master_client
+                    .as_ref()
+                    .is_some_and(|c| !c.query.is_empty());
+                if held && srv.pause == crate::server::PauseKind::None && !apply_stream(srv) {
+                    link_lost(srv);
+                }
             }
         }
         _ => {}
     }
 }
 
+/// The replication AUX fields a replica writes in its RDB (Redis's
+/// `rdbPopulateSaveInfo` for a replica): the replid and processed offset
+/// of its master's stream and the db the stream had selected.
+pub fn rdb_save_info(srv: &Server) -> Option<crate::persistence::rdb::ReplAux> {
+    let link = &srv.replica;
+    let (id, offset, db) = match (&link.master_client, &link.cached) {
+        (Some(mc), _) => (link.master_replid.as_str(), link.reploff, mc.db),
+        (None, Some((id, off, db))) => (id.as_str(), *off, *db),
+        _ => return None,
+    };
+    let id: [u8; 40] = id.as_bytes().try_into().ok()?;
+    Some(crate::persistence::rdb::ReplAux {
+        stream_db: db as i64,
+        id,
+        offset,
+    })
+}
+
 /// Starts replicating the `replicaof` of the configuration (start-up).
+/// When the RDB loaded at start carried a replid and offset (a clean
+/// shutdown), they become the cached master: the first PSYNC asks to
+/// continue from there.
 pub fn start_from_config(srv: &mut Server) {
     let Some((h, p)) = srv.config.replicaof.clone() else {
         return;
     };
+    if let Some(aux) = crate::persistence::rdb::loaded_repl_aux() {
+        let dbs = srv.keyspace.dbs.len() as i64;
+        if aux.offset != -1 && (0..dbs).contains(&aux.stream_db) {
+            let id = String::from_utf8_lossy(&aux.id).into_owned();
+            // MERGE: the server's replid / master_repl_offset.
+            srv.replica.master_replid = id.clone();
+            srv.replica.reploff = aux.offset;
+            log::info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
+            srv.replica.cached = Some((id, aux.offset, aux.stream_db as usize));
+        }
+    }
     srv.replica.master = Some((h, p));
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let now = srv.now_ms;

@@ -363,3 +363,51 @@ fn replicaof_no_one_promotes_and_back() {
     assert!(log.contains("MASTER MODE enabled (user request from 'id="));
     assert!(log.contains("Setting secondary replication ID to"));
 }
+
+#[test]
+fn restart_after_clean_shutdown_continues_with_a_partial_resync() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["debug", "populate", "2000"]);
+    let dir = crate::common::unique_dir("replica-restart");
+    let d = dir.to_str().expect("utf-8 dir").to_string();
+    let port = master.port.to_string();
+    let args = [
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        d.as_str(),
+        "--save",
+        "900 1",
+        "--replicaof",
+        "127.0.0.1",
+        port.as_str(),
+    ];
+    let mut replica = TestServer::with_args(&args);
+    wait_link_up(&replica);
+    write_everything(&master, "first");
+    master.cli(&["-n", "5", "set", "in-db5", "x"]);
+    assert_same_dataset(&master, &replica);
+    replica.signal("TERM");
+    assert!(replica.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(replica.log().contains("DB saved on disk"));
+    // Writes while the replica is down come from the backlog; the first
+    // continues in db 5 without a SELECT (repl-stream-db).
+    master.cli(&["-n", "5", "set", "after-in-db5", "y"]);
+    write_everything(&master, "while-down");
+    let replica = TestServer::with_args(&args);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    let log = replica.log();
+    assert!(
+        log.contains("Successful partial resynchronization with master."),
+        "{}",
+        log
+    );
+    assert_eq!(replica.cli(&["-n", "5", "get", "after-in-db5"]).trim(), "y");
+    let stats = master.cli(&["info", "stats"]);
+    assert!(stats.contains("sync_full:1\r"), "{}", stats);
+    assert!(stats.contains("sync_partial_ok:1\r"), "{}", stats);
+    let _ = std::fs::remove_dir_all(&dir);
+}
