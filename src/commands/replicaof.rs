@@ -5,7 +5,7 @@
 //! Redis counterpart: `replicaofCommand` and `roleCommand` in
 //! `replication.c`.
 
-use super::spec::{cmd, flags::*, CommandSpec, Group, NO_KEYS};
+use super::spec::{acl, cmd, flags::*, CommandSpec, Group, NO_KEYS};
 use super::{CmdResult, Ctx};
 use crate::errors::CmdError;
 use crate::replication::replica;
@@ -36,6 +36,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV,
         role_command,
     )
+    .acl(acl::ADMIN | acl::DANGEROUS)
     .doc(
         "Return the role of the instance in the context of replication",
         "2.8.12",

@@ -411,3 +411,68 @@ fn restart_after_clean_shutdown_continues_with_a_partial_resync() {
     assert!(stats.contains("sync_partial_ok:1\r"), "{}", stats);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn continue_with_a_new_replid_after_the_master_is_promoted() {
+    // M (redis) <- R (redis) <- F (ferredis); R is promoted.
+    let Some(m) = redis_master(&[]) else {
+        return;
+    };
+    // DEBUG POPULATE is not replicated: it goes in before R syncs.
+    m.cli(&["debug", "populate", "500"]);
+    let mport = m.port.to_string();
+    let r = TestServer::start_binary(
+        "redis-server",
+        &[
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--replicaof",
+            "127.0.0.1",
+            mport.as_str(),
+        ],
+    );
+    wait_link_up(&r);
+    let f = ferredis_replica(&r, &[]);
+    wait_link_up(&f);
+    write_everything(&m, "via-r");
+    assert_same_dataset(&m, &f);
+    let old_id = info_field(&m, "master_replid");
+    assert_eq!(info_field(&f, "master_replid"), old_id);
+    assert_eq!(r.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    let new_id = info_field(&r, "master_replid");
+    assert_ne!(new_id, old_id);
+    r.cli(&["set", "after-promotion", "1"]);
+    assert!(wait_until(SYNC_WAIT, || info_field(&f, "master_replid") == new_id));
+    wait_link_up(&f);
+    assert_same_dataset(&r, &f);
+    assert_eq!(info_field(&f, "master_replid2"), old_id);
+    let log = f.log();
+    assert!(log.contains(&format!("Master replication ID changed to {}", new_id)));
+    assert!(r.cli(&["info", "stats"]).contains("sync_partial_ok:1\r"));
+}
+
+#[test]
+fn repl_timeout_detects_a_stopped_master() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["set", "a", "1"]);
+    let replica = ferredis_replica(&master, &["--repl-timeout", "2"]);
+    wait_link_up(&replica);
+    master.signal("STOP");
+    let timed_out = replica.wait_for_log(
+        "MASTER timeout: no data nor PING received...",
+        Duration::from_secs(15),
+    );
+    master.signal("CONT");
+    assert!(timed_out, "{}", replica.log());
+    assert_eq!(info_field(&replica, "master_link_status"), "down");
+    master.cli(&["set", "b", "2"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    assert!(replica
+        .log()
+        .contains("Successful partial resynchronization with master."));
+}
