@@ -341,12 +341,16 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         Some(m) if spec.name == "exec" => m.first_with(flags::WRITE).unwrap_or(spec),
         _ => spec,
     };
-    if let Some(text) = crate::persistence::bgsave::write_denied_error(srv, write_spec) {
+    // The master client of a replica is obeyed whatever the disk says.
+    let obey = crate::replication::replica::is_master_client(client);
+    if let Some(text) =
+        crate::persistence::bgsave::write_denied_error(srv, write_spec).filter(|_| !obey)
+    {
         reject(srv, client, Some(spec), &text);
         return Processed::Done;
     }
     if cmd_flags & flags::WRITE != 0 || spec.name == "ping" {
-        if let Some(text) = crate::persistence::aof::write_denied_error(srv) {
+        if let Some(text) = crate::persistence::aof::write_denied_error(srv).filter(|_| !obey) {
             reject(srv, client, Some(spec), &text);
             return Processed::Done;
         }

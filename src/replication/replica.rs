@@ -119,6 +119,8 @@ pub struct ReplicaLink {
     stream: Option<TcpStream>,
     inbuf: Vec<u8>,
     outbuf: Vec<u8>,
+    /// Scratch buffer for socket reads.
+    read_buf: Vec<u8>,
     // MERGE: while a replica, the server's replid / master_repl_offset are
     // these two (the master's replid and the offset processed so far).
     /// The replication ID of the master followed.
@@ -165,6 +167,7 @@ impl Default for ReplicaLink {
             stream: None,
             inbuf: Vec::new(),
             outbuf: Vec::new(),
+            read_buf: Vec::new(),
             master_replid: String::new(),
             reploff: 0,
             read_reploff: 0,
@@ -510,12 +513,18 @@ pub fn on_event(srv: &mut Server) {
 
 /// Reads everything the master sent and acts on it.
 fn read_link(srv: &mut Server) {
-    let mut buf = vec![0u8; READ_CHUNK];
+    let mut buf = std::mem::take(&mut srv.replica.read_buf);
+    buf.resize(READ_CHUNK, 0);
+    read_link_with(srv, &mut buf);
+    srv.replica.read_buf = buf;
+}
+
+fn read_link_with(srv: &mut Server, buf: &mut [u8]) {
     loop {
         let Some(s) = srv.replica.stream.as_mut() else {
             return;
         };
-        match s.read(&mut buf) {
+        match s.read(buf) {
             Ok(0) => {
                 if srv.replica.state == LinkState::Transfer {
                     log::warn!("I/O error trying to sync with MASTER: connection lost");
@@ -1131,6 +1140,11 @@ fn apply_stream(srv: &mut Server) -> bool {
                         break;
                     }
                 }
+                // MERGE: Redis proxies the master's bytes verbatim
+                // (`query[pos - len..pos]`) to its own replicas and backlog
+                // (replicationFeedStreamFromMasterStream) so offsets agree
+                // along a chain; until the master side does that, what the
+                // command propagates is re-encoded by server/propagate.rs.
                 // As Redis, a transaction counts as processed at its EXEC
                 // (a link lost in the middle resumes before its MULTI).
                 if mc.multi.is_some() {
@@ -1266,7 +1280,7 @@ pub fn info_fields(srv: &Server, out: &mut String) {
         "master_link_status:{}\r\n",
         if up { "up" } else { "down" }
     );
-    let last_io = if up || link.state == LinkState::Transfer {
+    let last_io = if up {
         (now - link.last_io_ms) / 1000
     } else {
         -1
