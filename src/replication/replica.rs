@@ -1130,6 +1130,15 @@ fn apply_stream(srv: &mut Server) -> bool {
                     mc = m;
                 } else {
                     let outcome = crate::commands::process_command(srv, &mut mc, &argv);
+                    if mc.reply.buf.first() == Some(&b'-') {
+                        // The replica diverges from its master: say so.
+                        let end = mc.reply.buf.len().saturating_sub(2).max(1);
+                        log::warn!(
+                            "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{}'",
+                            String::from_utf8_lossy(&mc.reply.buf[1..end]),
+                            String::from_utf8_lossy(argv[0]).to_ascii_lowercase()
+                        );
+                    }
                     mc.reply.buf.clear();
                     mc.reply.sent = 0;
                     mc.flags &= !cflags::PENDING_WRITE;
