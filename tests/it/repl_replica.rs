@@ -476,3 +476,38 @@ fn repl_timeout_detects_a_stopped_master() {
         .log()
         .contains("Successful partial resynchronization with master."));
 }
+
+#[test]
+fn sync_and_stream_under_a_pipelined_write_load() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "yes"]) else {
+        return;
+    };
+    if !have_tool("redis-benchmark") {
+        return;
+    }
+    master.cli(&["debug", "populate", "20000"]);
+    let port = master.port.to_string();
+    let bench = move |n: &str| {
+        std::process::Command::new("redis-benchmark")
+            .args([
+                "-p", &port, "-q", "-n", n, "-r", "5000", "-P", "16", "-c", "4", "-t",
+                "set,incr,lpush,rpop,sadd,hset,spop,zadd,lpop,mset",
+            ])
+            .output()
+            .expect("run redis-benchmark")
+    };
+    // Load during the sync, then with the link up.
+    let during = std::thread::spawn({
+        let bench = bench.clone();
+        move || bench("30000")
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    let replica = ferredis_replica(&master, &[]);
+    assert!(during.join().expect("bench thread").status.success());
+    wait_link_up(&replica);
+    assert!(bench("30000").status.success());
+    assert_same_dataset(&master, &replica);
+    assert!(wait_until(SYNC_WAIT, || info_field(&replica, "slave_repl_offset")
+        == info_field(&master, "master_repl_offset")));
+    assert!(!replica.log().contains("CRITICAL"), "{}", replica.log());
+}
