@@ -184,6 +184,10 @@ mod tests {
         assert_eq!(h.run_str(&["get", "k"]), "$-1\r\n");
         assert_eq!(h.run_str(&["exists", "k"]), ":0\r\n");
         assert_eq!(h.srv.keyspace.dbs[0].len(), 1);
+        assert_eq!(h.run_str(&["keys", "*"]), "*0\r\n");
+        assert_eq!(h.run_str(&["scan", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(h.run_str(&["ttl", "k"]), ":-2\r\n");
+        assert_eq!(h.run_str(&["dbsize"]), ":1\r\n");
         h.run(&["replicaof", "no", "one"]);
         assert_eq!(h.run_str(&["get", "k"]), "$-1\r\n");
         assert_eq!(h.srv.keyspace.dbs[0].len(), 0);
