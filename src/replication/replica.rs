@@ -851,12 +851,21 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
             );
             return false;
         }
+        let diskless = load_from_socket(srv);
+        let to = if diskless { "parser" } else { "disk" };
         let Some(t) = srv.replica.transfer.as_mut() else {
             return false;
         };
         if let Some(mark) = line.strip_prefix(b"$EOF:") {
             if mark.len() != 40 {
                 return false;
+            }
+            if diskless {
+                log::info!(
+                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}",
+                    to
+                );
+                return diskless_load(srv, SocketPayload::Eof(mark.to_vec()), rest);
             }
             t.payload = Payload::Eof {
                 mark: mark.to_vec(),
@@ -872,6 +881,14 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
             else {
                 return false;
             };
+            if diskless {
+                log::info!(
+                    "MASTER <-> REPLICA sync: receiving {} bytes from master to {}",
+                    n,
+                    to
+                );
+                return diskless_load(srv, SocketPayload::Bulk(n), rest);
+            }
             t.payload = Payload::Bulk { remaining: n };
             t.size = Some(n);
             log::info!(
@@ -980,6 +997,21 @@ fn finish_transfer(srv: &mut Server) -> bool {
             return false;
         }
     }
+    install_dataset(srv, ks);
+    if srv.config.save.is_empty() && !srv.config.get_bool("appendonly") {
+        // As Redis: the file only served the transfer.
+        let _ = std::fs::remove_file(&final_path);
+    }
+    srv.replica.full_syncs += 1;
+    start_stream(srv, 0);
+    log::info!("MASTER <-> REPLICA sync: Finished with success");
+    // The first ACK puts this replica online on a diskless master.
+    send_ack(srv);
+    true
+}
+
+/// Replaces the dataset with the one received from the master.
+fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
     // Clients watching keys of the old dataset see them change.
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         srv.watch.touch_flushed(i, db);
@@ -993,16 +1025,131 @@ fn finish_transfer(srv: &mut Server) -> bool {
     srv.apply_config();
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     srv.dirty += 1;
-    if srv.config.save.is_empty() && !srv.config.get_bool("appendonly") {
-        // As Redis: the file only served the transfer.
-        let _ = std::fs::remove_file(&final_path);
+}
+
+/// How the payload of a diskless load is delimited.
+enum SocketPayload {
+    Eof(Vec<u8>),
+    Bulk(u64),
+}
+
+/// Whether the RDB is loaded straight from the socket
+/// (`repl-diskless-load swapdb`, or `on-empty-db` with no data).
+fn load_from_socket(srv: &Server) -> bool {
+    match srv.config.get_enum("repl-diskless-load") {
+        "swapdb" => true,
+        "on-empty-db" => srv.keyspace.dbs.iter().all(|d| d.is_empty()),
+        _ => false,
     }
+}
+
+/// Loads the master's RDB straight from the socket, as Redis's diskless
+/// load: the socket is read in blocking mode (bounded by `repl-timeout`)
+/// into a new dataset that replaces the old one only when complete (the
+/// `swapdb` way). Returns false when the link must be dropped.
+fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> bool {
+    if let Some(t) = srv.replica.transfer.take() {
+        drop(t.file);
+        let _ = std::fs::remove_file(&t.path);
+    }
+    let Some(mut ms) = srv.replica.stream.take() else {
+        return false;
+    };
+    if let Some(r) = &srv.replica.registry {
+        let _ = r.deregister(&mut ms);
+    }
+    let stream: std::net::TcpStream = ms.into();
+    let timeout = srv.config.get_i64("repl-timeout").max(1) as u64;
+    if stream.set_nonblocking(false).is_err()
+        || stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(timeout)))
+            .is_err()
+    {
+        return false;
+    }
+    log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
+    let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
+    ks.set_clock(srv.now_ms);
+    let now = srv.now_ms;
+    let source = io::Cursor::new(already).chain(&stream);
+    let (result, leftover) = match payload {
+        SocketPayload::Bulk(n) => {
+            let mut r = BufReader::with_capacity(64 * 1024, source.take(n));
+            let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
+            // The rest of the payload (if the loader stopped short) goes.
+            let drained = io::copy(&mut r, &mut io::sink());
+            let (cursor, _) = r.into_inner().into_inner().into_inner();
+            let pos = cursor.position() as usize;
+            let rest = cursor.into_inner().get(pos..).unwrap_or(&[]).to_vec();
+            (
+                result
+                    .map_err(|e| e.error.to_string())
+                    .and_then(|st| drained.map(|_| st).map_err(|e| e.to_string())),
+                rest,
+            )
+        }
+        SocketPayload::Eof(mark) => {
+            let mut r = BufReader::with_capacity(64 * 1024, source);
+            let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
+            let mut tail = [0u8; 40];
+            let checked = result.map_err(|e| e.error.to_string()).and_then(|st| {
+                r.read_exact(&mut tail).map_err(|e| e.to_string())?;
+                if tail[..] == mark[..] {
+                    Ok(st)
+                } else {
+                    Err("the EOF mark does not follow the RDB".to_string())
+                }
+            });
+            let rest = r.buffer().to_vec();
+            (checked, rest)
+        }
+    };
+    match result {
+        Ok(stats) => {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.keys_loaded,
+                stats.keys_expired
+            );
+            srv.persistence.last_load = stats;
+        }
+        Err(e) => {
+            log::warn!(
+                "Failed trying to load the MASTER synchronization DB from socket, check server logs. ({})",
+                e
+            );
+            return false;
+        }
+    }
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut ms = TcpStream::from_std(stream);
+    if let Some(r) = &srv.replica.registry {
+        if r.register(
+            &mut ms,
+            Token(LINK_TOKEN),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+        .is_err()
+        {
+            return false;
+        }
+    }
+    srv.replica.stream = Some(ms);
+    srv.update_time();
+    install_dataset(srv, ks);
     srv.replica.full_syncs += 1;
     start_stream(srv, 0);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
-    // The first ACK puts this replica online on a diskless master.
     send_ack(srv);
-    true
+    if srv.replica.state != LinkState::Connected {
+        return true;
+    }
+    // Bytes already read past the payload start the stream; the caller's
+    // read loop goes on with what waits in the socket.
+    leftover.is_empty() || handle_bytes(srv, &leftover)
 }
 
 /// Result of scanning the stream for one complete command.

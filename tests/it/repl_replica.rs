@@ -490,7 +490,18 @@ fn sync_and_stream_under_a_pipelined_write_load() {
     let bench = move |n: &str| {
         std::process::Command::new("redis-benchmark")
             .args([
-                "-p", &port, "-q", "-n", n, "-r", "5000", "-P", "16", "-c", "4", "-t",
+                "-p",
+                &port,
+                "-q",
+                "-n",
+                n,
+                "-r",
+                "5000",
+                "-P",
+                "16",
+                "-c",
+                "4",
+                "-t",
                 "set,incr,lpush,rpop,sadd,hset,spop,zadd,lpop,mset",
             ])
             .output()
@@ -507,7 +518,53 @@ fn sync_and_stream_under_a_pipelined_write_load() {
     wait_link_up(&replica);
     assert!(bench("30000").status.success());
     assert_same_dataset(&master, &replica);
-    assert!(wait_until(SYNC_WAIT, || info_field(&replica, "slave_repl_offset")
-        == info_field(&master, "master_repl_offset")));
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &replica,
+        "slave_repl_offset"
+    ) == info_field(
+        &master,
+        "master_repl_offset"
+    )));
     assert!(!replica.log().contains("CRITICAL"), "{}", replica.log());
+}
+
+#[test]
+fn diskless_load_from_the_socket() {
+    for (sync, load) in [("yes", "swapdb"), ("no", "swapdb"), ("yes", "on-empty-db")] {
+        let Some(master) = redis_master(&["--repl-diskless-sync", sync]) else {
+            return;
+        };
+        master.cli(&["debug", "populate", "3000", "pre"]);
+        write_everything(&master, "before");
+        let replica = ferredis_replica(&master, &["--repl-diskless-load", load]);
+        wait_link_up(&replica);
+        assert_same_dataset(&master, &replica);
+        write_everything(&master, "after");
+        assert_same_dataset(&master, &replica);
+        let log = replica.log();
+        assert!(
+            log.contains("from master to parser") || log.contains("with EOF to parser"),
+            "{}",
+            log
+        );
+        assert!(log.contains("MASTER <-> REPLICA sync: Finished with success"));
+        // No temp file, no dump: nothing touched the disk.
+        let files: Vec<_> = std::fs::read_dir(&replica.dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            files.iter().all(|f| !f.to_string_lossy().ends_with(".rdb")),
+            "{:?}",
+            files
+        );
+        // A second full sync (the master forgets the replica's replid).
+        master.cli(&["debug", "change-repl-id"]);
+        master.cli(&["client", "kill", "type", "replica"]);
+        master.cli(&["set", "after-resync", "1"]);
+        assert!(wait_until(SYNC_WAIT, || replica
+            .cli(&["get", "after-resync"])
+            .trim()
+            == "1"));
+        assert_same_dataset(&master, &replica);
+    }
 }
