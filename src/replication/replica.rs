@@ -257,6 +257,7 @@ pub fn masterdown_error(srv: &Server, client: &Client, is_stale: bool) -> Option
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
     let was_master = !is_replica(srv);
     drop_link(srv, false);
+    disconnect_blocked_clients(srv);
     if was_master {
         // MERGE: Redis's replicationCacheMasterUsingMyself: a master turned
         // replica offers its own replid and master_repl_offset+1 to the new
@@ -275,6 +276,28 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     srv.replica.down_since_secs = 0;
     log::info!("Connecting to MASTER {}:{}", host, port);
     connect(srv);
+}
+
+/// Clients blocked in a master that becomes a replica get `-UNBLOCKED`
+/// (Redis's `disconnectAllBlockedClients`).
+fn disconnect_blocked_clients(srv: &mut Server) {
+    let tokens: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter_map(|(t, c)| c.as_ref().filter(|c| c.blocked.is_some()).map(|_| t))
+        .collect();
+    for t in tokens {
+        let Some(Some(mut c)) = srv.clients.get_mut(t).map(Option::take) else {
+            continue;
+        };
+        c.reply.error(
+            "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+        );
+        srv.stats.total_error_replies += 1;
+        *srv.stats.errors.entry("UNBLOCKED".to_string()).or_insert(0) += 1;
+        crate::server::reactor::unblock_client(srv, &mut c);
+        srv.clients[t] = Some(c);
+    }
 }
 
 /// The replid and offset a former replica (now master) continues from.

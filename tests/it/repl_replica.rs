@@ -568,3 +568,24 @@ fn diskless_load_from_the_socket() {
         assert_same_dataset(&master, &replica);
     }
 }
+
+#[test]
+fn replicaof_unblocks_blocked_clients() {
+    let s = TestServer::start();
+    let mut blocked = s.raw();
+    blocked.send_cmd(&["blpop", "nokey", "0"]);
+    // The BLPOP is registered before REPLICAOF runs.
+    assert!(wait_until(SYNC_WAIT, || s
+        .cli(&["info", "clients"])
+        .contains("blocked_clients:1")));
+    assert_eq!(s.cli(&["replicaof", "127.0.0.1", "1"]).trim(), "OK");
+    let reply = blocked.read_reply();
+    assert_eq!(
+        crate::common::escape(&reply.raw),
+        "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\\r\\n"
+    );
+    assert!(s
+        .cli(&["info", "errorstats"])
+        .contains("errorstat_UNBLOCKED:count=1"));
+    assert_eq!(s.cli(&["replicaof", "no", "one"]).trim(), "OK");
+}
