@@ -1477,15 +1477,21 @@ pub fn info_fields(srv: &Server, out: &mut String) {
     let _ = write!(out, "slave_read_repl_offset:{}\r\n", read_off);
     let _ = write!(out, "slave_repl_offset:{}\r\n", off);
     if let (true, Some(t)) = (syncing, link.transfer.as_ref()) {
-        let total = t.size.map(|s| s as i64).unwrap_or(-1);
-        let left = t.size.map(|s| s as i64 - t.received as i64).unwrap_or(-1);
+        // As Redis, an EOF-delimited payload has size 0 (so the "left"
+        // field runs negative).
+        let total = t.size.map(|s| s as i64).unwrap_or(0);
+        let left = total - t.received as i64;
         let _ = write!(
             out,
             "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
             total,
             t.received,
             left,
-            if total > 0 { t.received as f64 * 100.0 / total as f64 } else { 0.0 },
+            if total != 0 {
+                t.received as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            },
             (now - link.last_io_ms) / 1000
         );
     }
