@@ -256,7 +256,12 @@ pub fn masterdown_error(srv: &Server, client: &Client, is_stale: bool) -> Option
 /// `replicaof` directive at start): drops any current link and connects.
 pub fn set_master(srv: &mut Server, host: String, port: u16) {
     let was_master = !is_replica(srv);
-    drop_link(srv, false);
+    // A live link is cached, as Redis's freeClient(master): the new master
+    // may continue it (a promoted sibling knows this replid as replid2).
+    if srv.replica.state == LinkState::Connected {
+        log::warn!("Connection with master lost.");
+    }
+    drop_link(srv, true);
     disconnect_blocked_clients(srv);
     if was_master {
         // MERGE: Redis's replicationCacheMasterUsingMyself: a master turned
@@ -316,9 +321,13 @@ pub fn unset_master(srv: &mut Server) {
     if !is_replica(srv) {
         return;
     }
-    drop_link(srv, false);
-    srv.replica.cached = None;
-    log::info!("Discarding previously cached master state.");
+    if srv.replica.state == LinkState::Connected {
+        log::warn!("Connection with master lost.");
+    }
+    drop_link(srv, true);
+    if srv.replica.cached.take().is_some() {
+        log::info!("Discarding previously cached master state.");
+    }
     srv.replica.master = None;
     srv.config.replicaof = None;
     srv.replica.set_state(LinkState::None, srv.now_ms);

@@ -589,3 +589,53 @@ fn replicaof_unblocks_blocked_clients() {
         .contains("errorstat_UNBLOCKED:count=1"));
     assert_eq!(s.cli(&["replicaof", "no", "one"]).trim(), "OK");
 }
+
+#[test]
+fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
+    // M (redis) with replicas R (redis) and F (ferredis); R is promoted
+    // and F re-pointed to it: PSYNC with M's replid continues on R.
+    let Some(m) = redis_master(&[]) else {
+        return;
+    };
+    m.cli(&["debug", "populate", "1000"]);
+    let mport = m.port.to_string();
+    let r = TestServer::start_binary(
+        "redis-server",
+        &[
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "yes",
+            "--replicaof",
+            "127.0.0.1",
+            mport.as_str(),
+        ],
+    );
+    let f = ferredis_replica(&m, &[]);
+    wait_link_up(&r);
+    wait_link_up(&f);
+    write_everything(&m, "shared");
+    assert_same_dataset(&m, &f);
+    assert_same_dataset(&m, &r);
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &f,
+        "slave_repl_offset"
+    ) == info_field(
+        &r,
+        "slave_repl_offset"
+    )));
+    assert_eq!(r.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    let rport = r.port.to_string();
+    assert_eq!(f.cli(&["replicaof", "127.0.0.1", &rport]).trim(), "OK");
+    r.cli(&["set", "on-r", "1"]);
+    wait_link_up(&f);
+    assert_same_dataset(&r, &f);
+    assert!(r.cli(&["info", "stats"]).contains("sync_partial_ok:1\r"));
+    assert!(f
+        .log()
+        .contains("Successful partial resynchronization with master."));
+    assert_eq!(
+        info_field(&f, "master_replid"),
+        info_field(&r, "master_replid")
+    );
+}
