@@ -796,6 +796,8 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         srv.replica.master_replid = id.clone();
         if !new_id.is_empty() && new_id.len() == 40 && new_id != id {
             // MERGE: replid2 = old id valid up to off+1, replid = new id.
+            // MERGE: Redis also disconnects its own replicas here so they
+            // learn the new replid (they continue with +CONTINUE <newid>).
             srv.replica.replid2 = Some((id, off + 1));
             srv.replica.master_replid = new_id.to_string();
             log::warn!("Master replication ID changed to {}", new_id);
@@ -1044,6 +1046,9 @@ fn finish_transfer(srv: &mut Server) -> bool {
 
 /// Replaces the dataset with the one received from the master.
 fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
+    // MERGE: as Redis after a full sync, this server's own replicas must
+    // be disconnected (they resync with the new history) and the backlog
+    // restarted at the master's replid/offset.
     // Clients watching keys of the old dataset see them change.
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         srv.watch.touch_flushed(i, db);
