@@ -500,17 +500,39 @@ fn stats_section(srv: &Server, out: &mut String) {
 
 fn replication_section(srv: &Server, out: &mut String) {
     out.push_str("# Replication\r\n");
-    field!(out, "role", "master");
+    if srv.replica.is_replica() {
+        // role:slave ... replica_announced (replication/replica.rs).
+        crate::replication::replica::info_fields(srv, out);
+    } else {
+        field!(out, "role", "master");
+    }
     field!(out, "connected_slaves", "0");
     field!(out, "master_failover_state", "no-failover");
-    field!(out, "master_replid", "{}", srv.run_id);
-    field!(
-        out,
-        "master_replid2",
-        "0000000000000000000000000000000000000000"
-    );
-    field!(out, "master_repl_offset", "0");
-    field!(out, "second_repl_offset", "-1");
+    // MERGE: replid / replid2 / offsets come from the master side's
+    // ReplicationState; a replica's are the stream it follows.
+    let link = &srv.replica;
+    let replid = if link.master_replid.is_empty() {
+        srv.run_id.as_str()
+    } else {
+        link.master_replid.as_str()
+    };
+    field!(out, "master_replid", "{}", replid);
+    match &link.replid2 {
+        Some((id, off)) => {
+            field!(out, "master_replid2", "{}", id);
+            field!(out, "master_repl_offset", "{}", link.reploff.max(0));
+            field!(out, "second_repl_offset", "{}", off);
+        }
+        None => {
+            field!(
+                out,
+                "master_replid2",
+                "0000000000000000000000000000000000000000"
+            );
+            field!(out, "master_repl_offset", "{}", link.reploff.max(0));
+            field!(out, "second_repl_offset", "-1");
+        }
+    }
     field!(out, "repl_backlog_active", "0");
     field!(out, "repl_backlog_size", "1048576");
     field!(out, "repl_backlog_first_byte_offset", "0");

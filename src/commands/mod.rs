@@ -20,6 +20,7 @@ pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod pubsub;
+pub mod replicaof;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -341,19 +342,37 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         Some(m) if spec.name == "exec" => m.first_with(flags::WRITE).unwrap_or(spec),
         _ => spec,
     };
-    if let Some(text) = crate::persistence::bgsave::write_denied_error(srv, write_spec) {
+    // The master client of a replica is obeyed whatever the disk says.
+    let obey = crate::replication::replica::is_master_client(client);
+    if let Some(text) =
+        crate::persistence::bgsave::write_denied_error(srv, write_spec).filter(|_| !obey)
+    {
         reject(srv, client, Some(spec), &text);
         return Processed::Done;
     }
     if cmd_flags & flags::WRITE != 0 || spec.name == "ping" {
-        if let Some(text) = crate::persistence::aof::write_denied_error(srv) {
+        if let Some(text) = crate::persistence::aof::write_denied_error(srv).filter(|_| !obey) {
             reject(srv, client, Some(spec), &text);
             return Processed::Done;
         }
     }
+    // A replica: writes from clients other than its master (replica-read-only).
+    if let Some(text) =
+        crate::replication::replica::readonly_error(srv, client, cmd_flags & flags::WRITE != 0)
+    {
+        reject(srv, client, Some(spec), text);
+        return Processed::Done;
+    }
     if client.is_subscriber() && !client.reply.resp3 && !pubsub::allowed_in_context(spec) {
         let text = pubsub::context_error(spec);
         reject(srv, client, Some(spec), &text);
+        return Processed::Done;
+    }
+    // A replica whose link is down, with replica-serve-stale-data no.
+    if let Some(text) =
+        crate::replication::replica::masterdown_error(srv, client, spec.has(flags::STALE))
+    {
+        reject(srv, client, Some(spec), text);
         return Processed::Done;
     }
     if srv.persistence.loading.active && !spec.has(flags::LOADING) {

@@ -7,7 +7,7 @@
 use super::spec::CommandSpec;
 use super::{
     bitmap, client, command, config, connection, debug, dump, hash, keys, list, multi, pubsub,
-    server, set, sort, string, zset,
+    replicaof, server, set, sort, string, zset,
 };
 
 /// Every family's rows.
@@ -26,6 +26,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     client::COMMANDS,
     server::COMMANDS,
+    replicaof::COMMANDS,
     command::COMMANDS,
     debug::COMMANDS,
     config::COMMANDS,

@@ -70,9 +70,26 @@ impl ExpireIndex {
     }
 }
 
+/// How lookups treat keys whose TTL has passed (replicas keep them until
+/// the master's `DEL`, as Redis 7.0's `expireIfNeeded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpireMode {
+    /// A master: an expired key is deleted when met.
+    #[default]
+    Normal,
+    /// A replica serving its clients: an expired key reads as missing but
+    /// stays.
+    ReplicaRead,
+    /// A replica applying its master's stream: keys exist until the
+    /// master deletes them.
+    MasterApply,
+}
+
 /// One numbered database.
 #[derive(Default)]
 pub struct Db {
+    /// Expired-key handling (set by `Keyspace::set_expire_mode`).
+    pub expire_mode: ExpireMode,
     /// Keys and values. The slot flag bit marks keys with a TTL.
     pub dict: Dict<Value>,
     /// Expiry times of the keys that have one.
@@ -210,6 +227,11 @@ impl Db {
         if self.dict.flag(i) {
             if let Some(when) = self.expires.get(i) {
                 if when < now_ms {
+                    match self.expire_mode {
+                        ExpireMode::Normal => {}
+                        ExpireMode::ReplicaRead => return None,
+                        ExpireMode::MasterApply => return Some(i),
+                    }
                     let (k, v) = self.remove_slot(i);
                     self.dispose(v, self.lazy.expire);
                     self.note_event(crate::config::notify::EXPIRED, "expired", &k);
@@ -400,6 +422,9 @@ impl Db {
             let i = self.dict.random_slot(&mut self.rng)?;
             if let Some(when) = self.expire_at_slot(i) {
                 if when < now_ms {
+                    if self.expire_mode != ExpireMode::Normal {
+                        continue;
+                    }
                     let (k, v) = self.remove_slot(i);
                     self.dispose(v, self.lazy.expire);
                     self.note_event(crate::config::notify::EXPIRED, "expired", &k);
@@ -431,7 +456,7 @@ impl Db {
     /// Expires the key in slot `i` if it is still due (active expiry).
     pub fn expire_slot_if_due(&mut self, i: u32, now_ms: i64) -> Option<Vec<u8>> {
         match self.expire_at_slot(i) {
-            Some(when) if when < now_ms => {
+            Some(when) if when < now_ms && self.expire_mode == ExpireMode::Normal => {
                 let (k, v) = self.remove_slot(i);
                 self.dispose(v, self.lazy.expire);
                 self.expired_keys += 1;
@@ -461,6 +486,13 @@ impl Keyspace {
     pub fn new(n: usize) -> Self {
         Keyspace {
             dbs: (0..n).map(|_| Db::new()).collect(),
+        }
+    }
+
+    /// Sets how every database treats expired keys (replicas).
+    pub fn set_expire_mode(&mut self, mode: ExpireMode) {
+        for d in &mut self.dbs {
+            d.expire_mode = mode;
         }
     }
 

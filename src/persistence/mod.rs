@@ -172,6 +172,8 @@ pub fn write_rdb(srv: &Server) -> bool {
         crate::sys::used_memory() as u64,
     );
     opts.progress = Some(child::rdb_progress);
+    // MERGE: a master's replid/offset too (Redis's rdbPopulateSaveInfo).
+    opts.repl = crate::replication::replica::rdb_save_info(srv);
     let out = bgsave::SaveWriter::new(
         BufWriter::with_capacity(64 * 1024, file),
         srv.config.get_i64("rdb-key-save-delay"),

@@ -78,6 +78,8 @@ pub mod cflags {
     pub const LOCAL: u32 = 1 << 6;
     /// Waiting in the pending-writes list.
     pub const PENDING_WRITE: u32 = 1 << 7;
+    /// The master client of a replica (applies the replication stream).
+    pub const MASTER: u32 = 1 << 8;
 }
 
 /// One connected client.
@@ -220,6 +222,9 @@ impl Client {
         let mut s = String::new();
         if self.has(cflags::MONITOR) {
             s.push('O');
+        }
+        if self.has(cflags::MASTER) {
+            s.push('M');
         }
         if self.is_subscriber() {
             s.push('P');

@@ -22,7 +22,8 @@ pub fn server_cron(srv: &mut Server) {
     if used > srv.used_memory_peak {
         srv.used_memory_peak = used;
     }
-    if srv.active_expire_enabled {
+    // A replica leaves expiry to its master's DELs.
+    if srv.active_expire_enabled && !crate::replication::replica::is_replica(srv) {
         // Redis gives the slow cycle 25% of a tick.
         let hz = srv.config.hz.clamp(1, 500) as u64;
         let budget = Duration::from_micros(250_000 / hz);
@@ -54,6 +55,8 @@ pub fn server_cron(srv: &mut Server) {
     crate::persistence::bgsave::cron(srv);
     // Scheduled and automatic AOF rewrites, the everysec fsync.
     crate::persistence::aof::cron(srv);
+    // The link to the master: connect, timeouts, REPLCONF ACK.
+    crate::replication::replica::cron(srv);
 }
 
 /// Samples the command counter for `instantaneous_ops_per_sec`.

@@ -38,6 +38,12 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
     if max == 0 || srv.persistence.loading.active || srv.pause != super::PauseKind::None {
         return true;
     }
+    // A replica leaves eviction to its master (replica-ignore-maxmemory).
+    if crate::replication::replica::is_replica(srv)
+        && srv.config.get_bool("replica-ignore-maxmemory")
+    {
+        return true;
+    }
     let used = crate::sys::used_memory() as u64;
     if used <= max {
         return true;

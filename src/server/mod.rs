@@ -169,6 +169,8 @@ pub struct Server {
     pub aof: crate::persistence::aof::Aof,
     /// Pub/Sub subscriptions (channels, patterns, shard channels).
     pub pubsub: pubsub::PubSub,
+    /// This server as a replica: the link to its master (REPLICAOF).
+    pub replica: crate::replication::replica::ReplicaLink,
 }
 
 /// Current unix time in microseconds.
@@ -237,6 +239,7 @@ impl Server {
             propagation: Default::default(),
             aof: Default::default(),
             pubsub: Default::default(),
+            replica: Default::default(),
         };
         srv.apply_config();
         srv
@@ -263,6 +266,9 @@ impl Server {
         }
         self.keyspace
             .set_notify_mask(self.config.notify_keyspace_events);
+        // Replicas keep expired keys until their master deletes them.
+        self.keyspace
+            .set_expire_mode(crate::replication::replica::client_expire_mode(self));
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),

@@ -176,6 +176,8 @@ impl Reactor {
                 Listener::Unix(u) => u.as_raw_fd(),
             });
         }
+        // The replica's link to its master registers on this poll.
+        srv.replica.registry = poll.registry().try_clone().ok();
         Ok(Reactor {
             poll,
             listeners,
@@ -237,6 +239,11 @@ impl Reactor {
             let t = ev.token().0;
             if t >= LISTENER_BASE {
                 self.accept_all(srv, t - LISTENER_BASE);
+                continue;
+            }
+            if t == crate::replication::replica::LINK_TOKEN {
+                // The outgoing link of a replica to its master.
+                crate::replication::replica::on_event(srv);
                 continue;
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {

@@ -166,6 +166,8 @@ pub fn run(args: &[String]) -> i32 {
     if srv.config.maxmemory > 0 && srv.config.maxmemory < 1024 * 1024 {
         log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {} bytes). Are you sure this is what you really want?", srv.config.maxmemory);
     }
+    // `replicaof` in the configuration: cron connects to the master.
+    crate::replication::replica::start_from_config(&mut srv);
     reactor.run(&mut srv)
 }
 

@@ -1105,6 +1105,7 @@ mod tests {
             compression: true,
             access: super::super::AccessSave::None,
             aof_base: false,
+            repl: None,
             progress: None,
         };
         let mut f = save_keyspace(Vec::new(), &every_type_keyspace(), &opts).unwrap();
@@ -1274,6 +1275,7 @@ mod tests {
                 compression: false,
                 access: super::super::AccessSave::None,
                 aof_base: false,
+                repl: None,
                 progress: None,
             },
         )

@@ -334,8 +334,28 @@ impl LoadSink for KeyspaceSink<'_> {
                     used as f64 / (1024.0 * 1024.0)
                 );
             }
-            b"redis-bits" | b"aof-preamble" | b"aof-base" | b"repl-stream-db" | b"repl-id"
-            | b"repl-offset" | b"lua" => {}
+            b"repl-stream-db" | b"repl-offset" => {
+                let v = crate::util::numfmt::parse_i64(value).unwrap_or(-1);
+                LOADED_REPL.with(|c| {
+                    let mut r = c.get();
+                    if key == b"repl-offset" {
+                        r.1 = v;
+                    } else {
+                        r.0 = v;
+                    }
+                    c.set(r);
+                });
+            }
+            b"repl-id" => {
+                if let Ok(id) = <[u8; 40]>::try_from(value) {
+                    LOADED_REPL.with(|c| {
+                        let mut r = c.get();
+                        r.2 = Some(id);
+                        c.set(r);
+                    });
+                }
+            }
+            b"redis-bits" | b"aof-preamble" | b"aof-base" | b"lua" => {}
             _ if key.first() == Some(&b'%') => {
                 log::info!("RDB '{}': {}", String::from_utf8_lossy(&key[1..]), text);
             }
@@ -414,10 +434,24 @@ pub struct SaveOptions {
     pub access: AccessSave,
     /// Written as the BASE of an AOF (`aof-base:1`).
     pub aof_base: bool,
+    /// The `repl-stream-db` / `repl-id` / `repl-offset` AUX fields (a
+    /// replica's or a master's replication state, for a later PSYNC).
+    pub repl: Option<ReplAux>,
     /// Called with the number of keys written so far at the first key and
     /// every 1024 keys after it, as Redis's `rdbSaveRio` checks whether to
     /// send its child progress report (`persistence::child::rdb_progress`).
     pub progress: Option<fn(u64)>,
+}
+
+/// The replication AUX fields of an RDB (Redis's `rdbSaveInfo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplAux {
+    /// The database the replication stream had selected.
+    pub stream_db: i64,
+    /// The replication ID (40 hex chars).
+    pub id: [u8; 40],
+    /// The replication offset.
+    pub offset: i64,
 }
 
 /// Which access hint is saved per key.
@@ -451,6 +485,7 @@ impl SaveOptions {
                 }
             },
             aof_base: false,
+            repl: None,
         }
     }
 }
@@ -555,6 +590,25 @@ thread_local! {
     static LOADING_USED_MEM: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+thread_local! {
+    /// The replication AUX fields (stream db, offset, id) of the last RDB
+    /// loaded on this thread.
+    static LOADED_REPL: std::cell::Cell<(i64, i64, Option<[u8; 40]>)> =
+        const { std::cell::Cell::new((-1, -1, None)) };
+}
+
+/// The replication AUX fields of the last RDB loaded on this thread, when
+/// it had a `repl-id` (a replica restarted after a clean shutdown
+/// continues from them with a partial resync).
+pub fn loaded_repl_aux() -> Option<ReplAux> {
+    let (stream_db, offset, id) = LOADED_REPL.with(|c| c.get());
+    id.map(|id| ReplAux {
+        stream_db,
+        id,
+        offset,
+    })
+}
+
 /// The `used-mem` AUX value of the load running on this thread, 0 when
 /// the file has not given it (yet).
 pub fn loading_used_mem() -> u64 {
@@ -574,6 +628,11 @@ pub fn save_keyspace<W: std::io::Write>(
     out.write_aux_int(b"redis-bits", 64)?;
     out.write_aux_int(b"ctime", opts.ctime)?;
     out.write_aux_int(b"used-mem", opts.used_mem.min(i64::MAX as u64) as i64)?;
+    if let Some(r) = &opts.repl {
+        out.write_aux_int(b"repl-stream-db", r.stream_db)?;
+        out.write_aux(b"repl-id", &r.id)?;
+        out.write_aux_int(b"repl-offset", r.offset)?;
+    }
     out.write_aux_int(b"aof-base", opts.aof_base as i64)?;
     let mut keys: u64 = 0;
     for (i, db) in ks.dbs.iter().enumerate() {
@@ -622,6 +681,7 @@ pub fn load_keyspace<R: std::io::BufRead>(
     opts: &LoadOptions,
 ) -> Result<LoadStats, LoadError> {
     LOADING_USED_MEM.with(|c| c.set(0));
+    LOADED_REPL.with(|c| c.set((-1, -1, None)));
     let mut sink = KeyspaceSink::new(ks, now_ms, expire_stale);
     decode::load(r, opts, &mut sink)?;
     Ok(sink.stats)
@@ -740,6 +800,7 @@ mod tests {
             compression: true,
             access: AccessSave::None,
             aof_base: false,
+            repl: None,
             progress: None,
         };
         save_keyspace(Vec::new(), ks, &opts).unwrap()
@@ -764,6 +825,7 @@ mod tests {
             compression: true,
             access: AccessSave::None,
             aof_base: false,
+            repl: None,
             progress: Some(|n| PROGRESS_SEEN.with(|s| s.borrow_mut().push(n))),
         };
         let bytes = save_keyspace(Vec::new(), &ks, &opts).unwrap();

@@ -1,0 +1,641 @@
+//! ferredis as a replica of a real `redis-server` 7.0 master: the full
+//! sync (disk-based and diskless, with writes during the transfer), the
+//! streamed commands of every data type, reconnection with a partial
+//! resync (`+CONTINUE`), `masterauth`, expired keys kept until the
+//! master's DEL, promotion with `REPLICAOF NO ONE`. Every test ends with
+//! equal `DEBUG DIGEST`s of master and replica.
+//!
+//! Redis counterpart: `tests/integration/replication*.tcl` and
+//! `tests/integration/psync2*.tcl` in Redis's suite.
+
+use std::time::Duration;
+
+use crate::common::{have_tool, wait_until, TestServer};
+
+const SYNC_WAIT: Duration = Duration::from_secs(30);
+
+/// A real redis-server master (None when it is not installed).
+fn redis_master(extra: &[&str]) -> Option<TestServer> {
+    if !have_tool("redis-server") {
+        return None;
+    }
+    let mut args = vec![
+        "--enable-debug-command",
+        "yes",
+        "--appendonly",
+        "no",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    Some(TestServer::start_binary("redis-server", &args))
+}
+
+/// A ferredis replica of `master`.
+fn ferredis_replica(master: &TestServer, extra: &[&str]) -> TestServer {
+    let port = master.port.to_string();
+    let mut args = vec![
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        port.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    TestServer::with_args(&args)
+}
+
+fn info_field(s: &TestServer, field: &str) -> String {
+    let info = s.cli(&["info", "replication"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn wait_link_up(replica: &TestServer) {
+    assert!(
+        wait_until(SYNC_WAIT, || info_field(replica, "master_link_status")
+            == "up"),
+        "link never came up:\n{}",
+        replica.log()
+    );
+}
+
+/// Polls until both servers have the same DEBUG DIGEST.
+fn assert_same_dataset(master: &TestServer, replica: &TestServer) {
+    let same = wait_until(SYNC_WAIT, || {
+        master.cli(&["debug", "digest"]) == replica.cli(&["debug", "digest"])
+    });
+    assert!(
+        same,
+        "digests differ: master {} replica {} (dbsize {} vs {})",
+        master.cli(&["debug", "digest"]),
+        replica.cli(&["debug", "digest"]),
+        master.cli(&["dbsize"]),
+        replica.cli(&["dbsize"])
+    );
+}
+
+/// Writes of every data type ferredis has, in several databases.
+fn write_everything(m: &TestServer, tag: &str) {
+    let k = |s: &str| format!("{}:{}", tag, s);
+    let cmds: Vec<Vec<String>> = vec![
+        vec!["set".into(), k("str"), "hello".into()],
+        vec!["set".into(), k("int"), "12345".into()],
+        vec!["incrby".into(), k("int"), "10".into()],
+        vec!["incrbyfloat".into(), k("float"), "1.5".into()],
+        vec!["append".into(), k("str"), " world".into()],
+        vec!["setex".into(), k("ttl"), "1000".into(), "v".into()],
+        vec![
+            "set".into(),
+            k("pxat"),
+            "v".into(),
+            "px".into(),
+            "500000".into(),
+        ],
+        vec![
+            "rpush".into(),
+            k("list"),
+            "a".into(),
+            "b".into(),
+            "c".into(),
+        ],
+        vec!["lpop".into(), k("list")],
+        vec![
+            "linsert".into(),
+            k("list"),
+            "before".into(),
+            "c".into(),
+            "x".into(),
+        ],
+        vec![
+            "sadd".into(),
+            k("set"),
+            "a".into(),
+            "b".into(),
+            "c".into(),
+            "1".into(),
+        ],
+        vec!["spop".into(), k("set")],
+        vec!["sadd".into(), k("iset"), "1".into(), "2".into(), "3".into()],
+        vec![
+            "zadd".into(),
+            k("zset"),
+            "1".into(),
+            "a".into(),
+            "2.5".into(),
+            "b".into(),
+        ],
+        vec!["zincrby".into(), k("zset"), "3".into(), "a".into()],
+        vec![
+            "hset".into(),
+            k("hash"),
+            "f1".into(),
+            "v1".into(),
+            "f2".into(),
+            "2".into(),
+        ],
+        vec!["hincrby".into(), k("hash"), "f2".into(), "5".into()],
+        vec!["setbit".into(), k("bits"), "100".into(), "1".into()],
+        vec!["expire".into(), k("str"), "5000".into()],
+        vec!["rename".into(), k("iset"), k("iset2")],
+        vec!["select".into(), "3".into()],
+    ];
+    for c in cmds {
+        let args: Vec<&str> = c.iter().map(|s| s.as_str()).collect();
+        m.cli(&args);
+    }
+    // Other databases and a transaction.
+    m.cli(&["-n", "3", "set", &k("db3"), "three"]);
+    m.cli(&["-n", "15", "lpush", &k("db15"), "x"]);
+    let big: String = "x".repeat(100_000);
+    m.cli(&["set", &k("big"), &big]);
+    for i in 0..200 {
+        m.cli(&[
+            "hset",
+            &k("bighash"),
+            &format!("field{}", i),
+            &"v".repeat(i),
+        ]);
+    }
+    m.cli(&["del", &k("bits")]);
+}
+
+#[test]
+fn full_sync_diskless_then_streaming_of_every_type() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "yes"]) else {
+        return;
+    };
+    master.cli(&["debug", "populate", "5000", "pre"]);
+    write_everything(&master, "before");
+    let replica = ferredis_replica(&master, &[]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    write_everything(&master, "after");
+    assert_same_dataset(&master, &replica);
+    let log = replica.log();
+    assert!(log
+        .contains("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"));
+    assert!(log.contains("MASTER <-> REPLICA sync: Finished with success"));
+    assert_eq!(info_field(&replica, "role"), "slave");
+    assert_eq!(
+        info_field(&replica, "master_replid"),
+        info_field(&master, "master_replid")
+    );
+    // The replica's processed offset catches up with the master's.
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &replica,
+        "slave_repl_offset"
+    ) == info_field(
+        &master,
+        "master_repl_offset"
+    )));
+    let role = replica.cli(&["role"]);
+    assert!(role.starts_with("slave\n127.0.0.1\n"), "{}", role);
+    assert!(role.contains("connected"), "{}", role);
+    // A read-only replica refuses writes from its own clients.
+    assert_eq!(
+        replica.cli(&["set", "x", "y"]).trim(),
+        "READONLY You can't write against a read only replica."
+    );
+    // The master sees the replica online with its acknowledged offset.
+    assert!(wait_until(SYNC_WAIT, || master
+        .cli(&["info", "replication"])
+        .contains("state=online")));
+}
+
+#[test]
+fn full_sync_from_disk_with_writes_during_the_transfer() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "no"]) else {
+        return;
+    };
+    master.cli(&["debug", "populate", "3000", "pre"]);
+    // Each key takes 500us to save: the transfer lasts ~1.5s.
+    master.cli(&["config", "set", "rdb-key-save-delay", "500"]);
+    let replica = ferredis_replica(&master, &[]);
+    assert!(wait_until(SYNC_WAIT, || master
+        .cli(&["info", "persistence"])
+        .contains("rdb_bgsave_in_progress:1")));
+    for i in 0..200 {
+        master.cli(&["set", &format!("during:{}", i), &i.to_string()]);
+    }
+    write_everything(&master, "during");
+    master.cli(&["config", "set", "rdb-key-save-delay", "0"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    assert!(replica
+        .log()
+        .contains("MASTER <-> REPLICA sync: receiving "));
+    assert_eq!(replica.cli(&["get", "during:199"]).trim(), "199");
+}
+
+#[test]
+fn partial_resync_after_the_link_is_killed() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["debug", "populate", "1000"]);
+    let replica = ferredis_replica(&master, &[]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    let old_id = info_field(&master, "master_replid");
+    for round in 0..3 {
+        master.cli(&["client", "kill", "type", "replica"]);
+        write_everything(&master, &format!("gap{}", round));
+        wait_link_up(&replica);
+        assert_same_dataset(&master, &replica);
+    }
+    let stats = master.cli(&["info", "stats"]);
+    assert!(stats.contains("sync_full:1\r"), "{}", stats);
+    assert!(stats.contains("sync_partial_ok:3\r"), "{}", stats);
+    let log = replica.log();
+    assert!(log.contains(&format!(
+        "Trying a partial resynchronization (request {}:",
+        old_id
+    )));
+    assert!(log.contains("Successful partial resynchronization with master."));
+    assert!(log.contains("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."));
+}
+
+#[test]
+fn master_restart_and_masterauth() {
+    let Some(mut master) = redis_master(&["--requirepass", "sekret"]) else {
+        return;
+    };
+    master.cli(&["set", "a", "1"]);
+    // A wrong password is logged and retried.
+    let replica = ferredis_replica(&master, &["--masterauth", "wrong"]);
+    assert!(replica.wait_for_log("Unable to AUTH to MASTER: -WRONGPASS", SYNC_WAIT));
+    replica.cli(&["config", "set", "masterauth", "sekret"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    // The master goes away and comes back on the same port (new replid,
+    // no data): a full sync empties the replica.
+    master.signal("KILL");
+    master.wait_exit(Duration::from_secs(5));
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &replica,
+        "master_link_status"
+    ) == "down"));
+    let mut restarted = TestServer::spawn(
+        "redis-server",
+        master.port,
+        &[
+            "--requirepass",
+            "sekret",
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+    );
+    restarted.wait_ready().expect("restart master");
+    restarted.cli(&["set", "b", "2"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&restarted, &replica);
+    assert_eq!(replica.cli(&["get", "a"]).trim(), "");
+    assert_eq!(replica.cli(&["get", "b"]).trim(), "2");
+}
+
+#[test]
+fn expired_keys_stay_until_the_master_deletes_them() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    let replica = ferredis_replica(&master, &[]);
+    wait_link_up(&replica);
+    master.cli(&["debug", "set-active-expire", "0"]);
+    master.cli(&["set", "k", "v", "px", "100"]);
+    assert!(wait_until(SYNC_WAIT, || replica.cli(&["dbsize"]).trim() == "1"));
+    std::thread::sleep(Duration::from_millis(300));
+    // Logically expired: reads miss, but the key is still there.
+    assert_eq!(replica.cli(&["get", "k"]).trim(), "");
+    assert_eq!(replica.cli(&["exists", "k"]).trim(), "0");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(replica.cli(&["dbsize"]).trim(), "1");
+    // The master's lazy expiry propagates a DEL.
+    assert_eq!(master.cli(&["get", "k"]).trim(), "");
+    assert!(wait_until(SYNC_WAIT, || replica.cli(&["dbsize"]).trim() == "0"));
+    assert_same_dataset(&master, &replica);
+}
+
+#[test]
+fn replicaof_no_one_promotes_and_back() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["set", "x", "1"]);
+    let replica = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    replica.cli(&["set", "gone", "soon"]);
+    let port = master.port.to_string();
+    assert_eq!(replica.cli(&["replicaof", "127.0.0.1", &port]).trim(), "OK");
+    assert_eq!(
+        replica.cli(&["replicaof", "127.0.0.1", &port]).trim(),
+        "OK Already connected to specified master"
+    );
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    assert_eq!(replica.cli(&["get", "gone"]).trim(), "");
+    let id = info_field(&master, "master_replid");
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &replica,
+        "slave_repl_offset"
+    ) == info_field(
+        &master,
+        "master_repl_offset"
+    )));
+    let off: i64 = info_field(&replica, "slave_repl_offset")
+        .parse()
+        .expect("offset");
+    assert_eq!(replica.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    assert_eq!(info_field(&replica, "role"), "master");
+    assert_eq!(info_field(&replica, "master_replid2"), id);
+    assert_eq!(
+        info_field(&replica, "second_repl_offset"),
+        (off + 1).to_string()
+    );
+    assert_ne!(info_field(&replica, "master_replid"), id);
+    assert_eq!(replica.cli(&["set", "y", "2"]).trim(), "OK");
+    let log = replica.log();
+    assert!(log.contains("REPLICAOF 127.0.0.1:"));
+    assert!(log.contains("MASTER MODE enabled (user request from 'id="));
+    assert!(log.contains("Setting secondary replication ID to"));
+}
+
+#[test]
+fn restart_after_clean_shutdown_continues_with_a_partial_resync() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["debug", "populate", "2000"]);
+    let dir = crate::common::unique_dir("replica-restart");
+    let d = dir.to_str().expect("utf-8 dir").to_string();
+    let port = master.port.to_string();
+    let args = [
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        d.as_str(),
+        "--save",
+        "900 1",
+        "--replicaof",
+        "127.0.0.1",
+        port.as_str(),
+    ];
+    let mut replica = TestServer::with_args(&args);
+    wait_link_up(&replica);
+    write_everything(&master, "first");
+    master.cli(&["-n", "5", "set", "in-db5", "x"]);
+    assert_same_dataset(&master, &replica);
+    replica.signal("TERM");
+    assert!(replica.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(replica.log().contains("DB saved on disk"));
+    // Writes while the replica is down come from the backlog; the first
+    // continues in db 5 without a SELECT (repl-stream-db).
+    master.cli(&["-n", "5", "set", "after-in-db5", "y"]);
+    write_everything(&master, "while-down");
+    let replica = TestServer::with_args(&args);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    let log = replica.log();
+    assert!(
+        log.contains("Successful partial resynchronization with master."),
+        "{}",
+        log
+    );
+    assert_eq!(replica.cli(&["-n", "5", "get", "after-in-db5"]).trim(), "y");
+    let stats = master.cli(&["info", "stats"]);
+    assert!(stats.contains("sync_full:1\r"), "{}", stats);
+    assert!(stats.contains("sync_partial_ok:1\r"), "{}", stats);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn continue_with_a_new_replid_after_the_master_is_promoted() {
+    // M (redis) <- R (redis) <- F (ferredis); R is promoted.
+    let Some(m) = redis_master(&[]) else {
+        return;
+    };
+    // DEBUG POPULATE is not replicated: it goes in before R syncs.
+    m.cli(&["debug", "populate", "500"]);
+    let mport = m.port.to_string();
+    let r = TestServer::start_binary(
+        "redis-server",
+        &[
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--replicaof",
+            "127.0.0.1",
+            mport.as_str(),
+        ],
+    );
+    wait_link_up(&r);
+    let f = ferredis_replica(&r, &[]);
+    wait_link_up(&f);
+    write_everything(&m, "via-r");
+    assert_same_dataset(&m, &f);
+    let old_id = info_field(&m, "master_replid");
+    assert_eq!(info_field(&f, "master_replid"), old_id);
+    assert_eq!(r.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    let new_id = info_field(&r, "master_replid");
+    assert_ne!(new_id, old_id);
+    r.cli(&["set", "after-promotion", "1"]);
+    assert!(wait_until(SYNC_WAIT, || info_field(&f, "master_replid") == new_id));
+    wait_link_up(&f);
+    assert_same_dataset(&r, &f);
+    assert_eq!(info_field(&f, "master_replid2"), old_id);
+    let log = f.log();
+    assert!(log.contains(&format!("Master replication ID changed to {}", new_id)));
+    assert!(r.cli(&["info", "stats"]).contains("sync_partial_ok:1\r"));
+}
+
+#[test]
+fn repl_timeout_detects_a_stopped_master() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["set", "a", "1"]);
+    let replica = ferredis_replica(&master, &["--repl-timeout", "2"]);
+    wait_link_up(&replica);
+    master.signal("STOP");
+    let timed_out = replica.wait_for_log(
+        "MASTER timeout: no data nor PING received...",
+        Duration::from_secs(15),
+    );
+    master.signal("CONT");
+    assert!(timed_out, "{}", replica.log());
+    assert_eq!(info_field(&replica, "master_link_status"), "down");
+    master.cli(&["set", "b", "2"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    assert!(replica
+        .log()
+        .contains("Successful partial resynchronization with master."));
+}
+
+#[test]
+fn sync_and_stream_under_a_pipelined_write_load() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "yes"]) else {
+        return;
+    };
+    if !have_tool("redis-benchmark") {
+        return;
+    }
+    master.cli(&["debug", "populate", "20000"]);
+    let port = master.port.to_string();
+    let bench = move |n: &str| {
+        std::process::Command::new("redis-benchmark")
+            .args([
+                "-p",
+                &port,
+                "-q",
+                "-n",
+                n,
+                "-r",
+                "5000",
+                "-P",
+                "16",
+                "-c",
+                "4",
+                "-t",
+                "set,incr,lpush,rpop,sadd,hset,spop,zadd,lpop,mset",
+            ])
+            .output()
+            .expect("run redis-benchmark")
+    };
+    // Load during the sync, then with the link up.
+    let during = std::thread::spawn({
+        let bench = bench.clone();
+        move || bench("30000")
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    let replica = ferredis_replica(&master, &[]);
+    assert!(during.join().expect("bench thread").status.success());
+    wait_link_up(&replica);
+    assert!(bench("30000").status.success());
+    assert_same_dataset(&master, &replica);
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &replica,
+        "slave_repl_offset"
+    ) == info_field(
+        &master,
+        "master_repl_offset"
+    )));
+    assert!(!replica.log().contains("CRITICAL"), "{}", replica.log());
+}
+
+#[test]
+fn diskless_load_from_the_socket() {
+    for (sync, load) in [("yes", "swapdb"), ("no", "swapdb"), ("yes", "on-empty-db")] {
+        let Some(master) = redis_master(&["--repl-diskless-sync", sync]) else {
+            return;
+        };
+        master.cli(&["debug", "populate", "3000", "pre"]);
+        write_everything(&master, "before");
+        let replica = ferredis_replica(&master, &["--repl-diskless-load", load]);
+        wait_link_up(&replica);
+        assert_same_dataset(&master, &replica);
+        write_everything(&master, "after");
+        assert_same_dataset(&master, &replica);
+        let log = replica.log();
+        assert!(
+            log.contains("from master to parser") || log.contains("with EOF to parser"),
+            "{}",
+            log
+        );
+        assert!(log.contains("MASTER <-> REPLICA sync: Finished with success"));
+        // No temp file, no dump: nothing touched the disk.
+        let files: Vec<_> = std::fs::read_dir(&replica.dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            files.iter().all(|f| !f.to_string_lossy().ends_with(".rdb")),
+            "{:?}",
+            files
+        );
+        // A second full sync (the master forgets the replica's replid).
+        master.cli(&["debug", "change-repl-id"]);
+        master.cli(&["client", "kill", "type", "replica"]);
+        master.cli(&["set", "after-resync", "1"]);
+        assert!(wait_until(SYNC_WAIT, || replica
+            .cli(&["get", "after-resync"])
+            .trim()
+            == "1"));
+        assert_same_dataset(&master, &replica);
+    }
+}
+
+#[test]
+fn replicaof_unblocks_blocked_clients() {
+    let s = TestServer::start();
+    let mut blocked = s.raw();
+    blocked.send_cmd(&["blpop", "nokey", "0"]);
+    // The BLPOP is registered before REPLICAOF runs.
+    assert!(wait_until(SYNC_WAIT, || s
+        .cli(&["info", "clients"])
+        .contains("blocked_clients:1")));
+    assert_eq!(s.cli(&["replicaof", "127.0.0.1", "1"]).trim(), "OK");
+    let reply = blocked.read_reply();
+    assert_eq!(
+        crate::common::escape(&reply.raw),
+        "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\\r\\n"
+    );
+    assert!(s
+        .cli(&["info", "errorstats"])
+        .contains("errorstat_UNBLOCKED:count=1"));
+    assert_eq!(s.cli(&["replicaof", "no", "one"]).trim(), "OK");
+}
+
+#[test]
+fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
+    // M (redis) with replicas R (redis) and F (ferredis); R is promoted
+    // and F re-pointed to it: PSYNC with M's replid continues on R.
+    let Some(m) = redis_master(&[]) else {
+        return;
+    };
+    m.cli(&["debug", "populate", "1000"]);
+    let mport = m.port.to_string();
+    let r = TestServer::start_binary(
+        "redis-server",
+        &[
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "yes",
+            "--replicaof",
+            "127.0.0.1",
+            mport.as_str(),
+        ],
+    );
+    let f = ferredis_replica(&m, &[]);
+    wait_link_up(&r);
+    wait_link_up(&f);
+    write_everything(&m, "shared");
+    assert_same_dataset(&m, &f);
+    assert_same_dataset(&m, &r);
+    assert!(wait_until(SYNC_WAIT, || info_field(
+        &f,
+        "slave_repl_offset"
+    ) == info_field(
+        &r,
+        "slave_repl_offset"
+    )));
+    assert_eq!(r.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    let rport = r.port.to_string();
+    assert_eq!(f.cli(&["replicaof", "127.0.0.1", &rport]).trim(), "OK");
+    r.cli(&["set", "on-r", "1"]);
+    wait_link_up(&f);
+    assert_same_dataset(&r, &f);
+    assert!(r.cli(&["info", "stats"]).contains("sync_partial_ok:1\r"));
+    assert!(f
+        .log()
+        .contains("Successful partial resynchronization with master."));
+    assert_eq!(
+        info_field(&f, "master_replid"),
+        info_field(&r, "master_replid")
+    );
+}
