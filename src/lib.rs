@@ -10,6 +10,7 @@ pub mod db;
 pub mod errors;
 pub mod logging;
 pub mod persistence;
+pub mod replication;
 pub mod resp;
 pub mod server;
 pub mod sys;

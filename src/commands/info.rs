@@ -426,9 +426,9 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", "{}", st.rejected_connections);
-    field!(out, "sync_full", "0");
-    field!(out, "sync_partial_ok", "0");
-    field!(out, "sync_partial_err", "0");
+    field!(out, "sync_full", "{}", srv.repl.sync_full);
+    field!(out, "sync_partial_ok", "{}", srv.repl.sync_partial_ok);
+    field!(out, "sync_partial_err", "{}", srv.repl.sync_partial_err);
     field!(out, "expired_keys", "{}", srv.keyspace.expired_keys());
     field!(out, "expired_stale_perc", "{:.2}", st.expired_stale_perc);
     field!(out, "expired_time_cap_reached_count", "0");
@@ -489,22 +489,30 @@ fn stats_section(srv: &Server, out: &mut String) {
 }
 
 fn replication_section(srv: &Server, out: &mut String) {
+    // MERGE: a replica prints role:slave and the master_* fields instead.
+    let repl = &srv.repl;
     out.push_str("# Replication\r\n");
     field!(out, "role", "master");
-    field!(out, "connected_slaves", "0");
+    field!(out, "connected_slaves", "{}", repl.replicas.len());
+    crate::replication::master::info_lines(srv, out);
     field!(out, "master_failover_state", "no-failover");
-    field!(out, "master_replid", "{}", srv.run_id);
+    field!(out, "master_replid", "{}", repl.replid);
+    field!(out, "master_replid2", "{}", repl.replid2);
+    field!(out, "master_repl_offset", "{}", repl.master_repl_offset);
+    field!(out, "second_repl_offset", "{}", repl.second_replid_offset);
+    let (active, first, hist) = match &repl.backlog {
+        Some(b) => (1, b.first_offset, b.histlen()),
+        None => (0, 0, 0),
+    };
+    field!(out, "repl_backlog_active", "{}", active);
     field!(
         out,
-        "master_replid2",
-        "0000000000000000000000000000000000000000"
+        "repl_backlog_size",
+        "{}",
+        srv.config.get_i64("repl-backlog-size")
     );
-    field!(out, "master_repl_offset", "0");
-    field!(out, "second_repl_offset", "-1");
-    field!(out, "repl_backlog_active", "0");
-    field!(out, "repl_backlog_size", "1048576");
-    field!(out, "repl_backlog_first_byte_offset", "0");
-    field!(out, "repl_backlog_histlen", "0");
+    field!(out, "repl_backlog_first_byte_offset", "{}", first);
+    field!(out, "repl_backlog_histlen", "{}", hist);
 }
 
 fn cpu_section(out: &mut String) {

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -349,6 +350,11 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
             reject(srv, client, Some(spec), &text);
             return Processed::Done;
         }
+    }
+    // min-replicas-to-write / min-replicas-max-lag (a master only).
+    if write_spec.has(flags::WRITE) && crate::replication::master::not_enough_good_replicas(srv) {
+        reject(srv, client, Some(spec), "NOREPLICAS Not enough good replicas to write.");
+        return Processed::Done;
     }
     if client.is_subscriber() && !client.reply.resp3 && !pubsub::allowed_in_context(spec) {
         let text = pubsub::context_error(spec);

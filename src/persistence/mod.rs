@@ -144,6 +144,11 @@ pub fn remove_temp_file(cfg: &Config, pid: i32) {
 /// crash never leaves a half-written dump. Logs the outcome in Redis's
 /// words; touches no server state (the caller does the bookkeeping).
 pub fn write_rdb(srv: &Server) -> bool {
+    write_rdb_repl(srv, None)
+}
+
+/// `write_rdb` with the replication AUX fields (a disk-based full sync).
+pub fn write_rdb_repl(srv: &Server, repl: Option<&rdb::ReplAux>) -> bool {
     let root = root_dir(&srv.config);
     let dir = PathBuf::from(&root);
     let tmp_name = temp_rdb_name(crate::sys::getpid());
@@ -176,7 +181,7 @@ pub fn write_rdb(srv: &Server) -> bool {
         BufWriter::with_capacity(64 * 1024, file),
         srv.config.get_i64("rdb-key-save-delay"),
     );
-    let written = rdb::save_keyspace(out, &srv.keyspace, &opts)
+    let written = rdb::save_keyspace_repl(out, &srv.keyspace, &opts, repl)
         .and_then(|w| w.into_inner().into_inner().map_err(|e| e.into_error()))
         .and_then(|f| f.sync_all());
     if let Err(e) = written {

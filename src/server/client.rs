@@ -78,6 +78,8 @@ pub mod cflags {
     pub const LOCAL: u32 = 1 << 6;
     /// Waiting in the pending-writes list.
     pub const PENDING_WRITE: u32 = 1 << 7;
+    /// A replica attached with SYNC/PSYNC (replication owns its output).
+    pub const REPLICA: u32 = 1 << 8;
 }
 
 /// One connected client.
@@ -218,6 +220,9 @@ impl Client {
         let mut s = String::new();
         if self.has(cflags::MONITOR) {
             s.push('O');
+        }
+        if self.has(cflags::REPLICA) {
+            s.push('S');
         }
         if self.is_subscriber() {
             s.push('P');

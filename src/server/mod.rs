@@ -166,6 +166,8 @@ pub struct Server {
     pub aof: crate::persistence::aof::Aof,
     /// Pub/Sub subscriptions (channels, patterns, shard channels).
     pub pubsub: pubsub::PubSub,
+    /// Replication IDs, offset, backlog and attached replicas.
+    pub repl: crate::replication::ReplicationState,
 }
 
 /// Current unix time in microseconds.
@@ -187,6 +189,7 @@ impl Server {
                 std::char::from_digit(v as u32, 16).unwrap_or('0')
             })
             .collect();
+        let repl = crate::replication::ReplicationState::new(&mut rng, now_us / 1000);
         let mut keyspace = Keyspace::new(config.databases);
         keyspace.set_clock(now_us / 1000);
         let mut srv = Server {
@@ -233,6 +236,7 @@ impl Server {
             propagation: Default::default(),
             aof: Default::default(),
             pubsub: Default::default(),
+            repl,
         };
         srv.apply_config();
         srv

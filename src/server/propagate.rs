@@ -294,6 +294,9 @@ pub fn emit(srv: &mut Server, mut ops: Vec<Op>) {
     for sink in srv.propagation.sinks.iter_mut() {
         sink.feed(&ops);
     }
+    // The replication sink encoded the unit: count it and hand it to the
+    // backlog and replicas now, so master_repl_offset is exact for WAIT.
+    crate::replication::master::feed_stream(srv);
 }
 
 /// Encodes propagated commands as RESP multibulk, emitting `SELECT` when

@@ -567,6 +567,29 @@ pub fn save_keyspace<W: std::io::Write>(
     ks: &Keyspace,
     opts: &SaveOptions,
 ) -> std::io::Result<W> {
+    save_keyspace_repl(w, ks, opts, None)
+}
+
+/// The replication AUX fields of an RDB made for replicas (or by a
+/// master with a backlog): `repl-stream-db`, `repl-id`, `repl-offset`.
+#[derive(Debug, Clone)]
+pub struct ReplAux {
+    /// The database the stream after the snapshot starts in.
+    pub stream_db: i64,
+    /// The replication ID.
+    pub replid: String,
+    /// The replication offset of the snapshot.
+    pub offset: i64,
+}
+
+/// `save_keyspace` with the replication AUX fields (written after
+/// `used-mem`, before `aof-base`, as Redis orders them).
+pub fn save_keyspace_repl<W: std::io::Write>(
+    w: W,
+    ks: &Keyspace,
+    opts: &SaveOptions,
+    repl: Option<&ReplAux>,
+) -> std::io::Result<W> {
     let mut out = encode::RdbWriter::new(w, opts.checksum);
     out.set_compression(opts.compression);
     out.write_header()?;
@@ -574,6 +597,11 @@ pub fn save_keyspace<W: std::io::Write>(
     out.write_aux_int(b"redis-bits", 64)?;
     out.write_aux_int(b"ctime", opts.ctime)?;
     out.write_aux_int(b"used-mem", opts.used_mem.min(i64::MAX as u64) as i64)?;
+    if let Some(r) = repl {
+        out.write_aux_int(b"repl-stream-db", r.stream_db)?;
+        out.write_aux(b"repl-id", r.replid.as_bytes())?;
+        out.write_aux_int(b"repl-offset", r.offset)?;
+    }
     out.write_aux_int(b"aof-base", opts.aof_base as i64)?;
     let mut keys: u64 = 0;
     for (i, db) in ks.dbs.iter().enumerate() {
