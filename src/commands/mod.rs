@@ -353,7 +353,12 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
     }
     // min-replicas-to-write / min-replicas-max-lag (a master only).
     if write_spec.has(flags::WRITE) && crate::replication::master::not_enough_good_replicas(srv) {
-        reject(srv, client, Some(spec), "NOREPLICAS Not enough good replicas to write.");
+        reject(
+            srv,
+            client,
+            Some(spec),
+            "NOREPLICAS Not enough good replicas to write.",
+        );
         return Processed::Done;
     }
     if client.is_subscriber() && !client.reply.resp3 && !pubsub::allowed_in_context(spec) {

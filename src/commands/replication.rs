@@ -52,7 +52,7 @@ pub fn psync_command(ctx: &mut Ctx) -> CmdResult {
 
 /// REPLCONF [option value ...]
 pub fn replconf_command(ctx: &mut Ctx) -> CmdResult {
-    if ctx.argc() % 2 == 0 {
+    if ctx.argc().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     let id = ctx.client.id;
@@ -272,7 +272,10 @@ mod tests {
             h.run_str(&["wait", "x", "1"]),
             "-ERR value is not an integer or out of range\r\n"
         );
-        assert_eq!(h.run_str(&["wait", "1", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(
+            h.run_str(&["wait", "1", "-1"]),
+            "-ERR timeout is negative\r\n"
+        );
         assert_eq!(h.run_str(&["wait", "0", "0"]), ":0\r\n");
         assert_eq!(h.run_str(&["role"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     }

@@ -273,7 +273,13 @@ pub fn feed_stream(srv: &mut Server) {
     for i in 0..srv.repl.replicas.len() {
         let (state, token, id, on_ack, rdb_only) = {
             let r = &srv.repl.replicas[i];
-            (r.state, r.token, r.client_id, r.stream_on_ack, r.hs.rdb_only)
+            (
+                r.state,
+                r.token,
+                r.client_id,
+                r.stream_on_ack,
+                r.hs.rdb_only,
+            )
         };
         if rdb_only {
             continue;
@@ -381,7 +387,9 @@ pub fn attach(srv: &mut Server, client: &mut Client, psync: Option<(&[u8], &[u8]
     if diskless {
         log::info!("Delay next BGSAVE for diskless SYNC");
     } else if child::has_child(srv) {
-        log::info!("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+        log::info!(
+            "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+        );
     }
     srv.repl.replicas.push(entry);
 }
@@ -405,8 +413,7 @@ fn try_partial(
         log::info!("Full resync requested by replica {}", entry.name());
         return false;
     }
-    if replid != repl.replid
-        && (replid != repl.replid2 || psync_offset > repl.second_replid_offset)
+    if replid != repl.replid && (replid != repl.replid2 || psync_offset > repl.second_replid_offset)
     {
         if replid != repl.replid2 {
             log::info!(
@@ -541,9 +548,8 @@ pub fn before_sleep(srv: &mut Server) {
         return;
     }
     start_pending_sync(srv);
-    match srv.repl.transfer {
-        Some(Transfer::Diskless { .. }) => relay_pipe(srv),
-        _ => {}
+    if let Some(Transfer::Diskless { .. }) = srv.repl.transfer {
+        relay_pipe(srv);
     }
     send_bulk(srv);
     flush_pending(srv);
@@ -685,7 +691,12 @@ fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
             );
             for &i in targets {
                 let (token, id) = (srv.repl.replicas[i].token, srv.repl.replicas[i].client_id);
-                push_to_client(srv, token, id, b"-ERR BGSAVE failed, replication can't continue\r\n");
+                push_to_client(
+                    srv,
+                    token,
+                    id,
+                    b"-ERR BGSAVE failed, replication can't continue\r\n",
+                );
                 close_after_reply(srv, token, id);
             }
         }
@@ -700,7 +711,10 @@ fn write_eof_rdb(
     aux: &rdb::ReplAux,
 ) -> std::io::Result<()> {
     tx.set_nonblocking(false)?;
-    let mut w = BufWriter::with_capacity(BULK_CHUNK, tx);
+    let mut w = crate::persistence::bgsave::SaveWriter::new(
+        BufWriter::with_capacity(BULK_CHUNK, tx),
+        s.config.get_i64("rdb-key-save-delay"),
+    );
     w.write_all(b"$EOF:")?;
     w.write_all(mark)?;
     w.write_all(b"\r\n")?;
@@ -946,7 +960,7 @@ pub fn cron(srv: &mut Server) {
     srv.repl.last_cron_ms = srv.now_ms;
     srv.repl.cron_loops += 1;
     let period = srv.config.get_i64("repl-ping-replica-period").max(1) as u64;
-    if !srv.repl.replicas.is_empty() && srv.repl.cron_loops % period == 0 {
+    if !srv.repl.replicas.is_empty() && srv.repl.cron_loops.is_multiple_of(period) {
         let mut b = Vec::new();
         crate::server::propagate::encode_command::<&[u8]>(&mut b, &[b"PING"]);
         feed_raw(srv, &b);
@@ -973,7 +987,9 @@ pub fn cron(srv: &mut Server) {
         .repl
         .replicas
         .iter()
-        .filter(|r| r.state == ReplState::Online && !r.hs.rdb_only && now - r.ack_time_ms > timeout_ms)
+        .filter(|r| {
+            r.state == ReplState::Online && !r.hs.rdb_only && now - r.ack_time_ms > timeout_ms
+        })
         .map(|r| (r.token, r.client_id, r.name()))
         .collect();
     for (t, id, name) in dead {

@@ -21,5 +21,6 @@ mod notify;
 mod protocol;
 mod pubsub;
 mod rdb;
+mod repl_master;
 mod server;
 mod tidy;
