@@ -229,8 +229,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         wait_command,
     )
     .doc("Wait for the synchronous replication of all the write commands sent in the context of the current connection", "3.0.0")
-    .acl(acl::CONNECTION),
+    .without_group_acl()
+    .acl(acl::CONNECTION)
+    .tips(WAIT_TIPS),
 ];
+
+/// WAIT's command tips.
+const WAIT_TIPS: &[&str] = &["request_policy:all_shards", "response_policy:agg_min"];
 
 #[cfg(test)]
 mod tests {
