@@ -101,6 +101,18 @@ pub fn replconf_command(ctx: &mut Ctx) -> CmdResult {
                 ));
             }
             master::handshake_mut(&mut ctx.srv.repl, id).rdb_only = v == 1;
+        } else if args::is(opt, "rdb-filter-only") {
+            // Only "functions" can be included (redis-cli --replica sends
+            // ""). ferredis has no functions and sends the data anyway:
+            // the stream after it stays exact.
+            for f in val.split(|b| b.is_ascii_whitespace()) {
+                if !f.is_empty() && !args::is(f, "functions") {
+                    return Err(CmdError::owned(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(f)
+                    )));
+                }
+            }
         } else {
             return Err(CmdError::owned(format!(
                 "ERR Unrecognized REPLCONF option: {}",

@@ -538,7 +538,16 @@ pub fn busy(srv: &Server) -> bool {
                 || r.state == ReplState::SendBulk
                 || (r.state == ReplState::Online && !r.stream_on_ack && !r.pending.is_empty())
         })
-        || !srv.repl.waiting.is_empty()
+}
+
+/// The earliest WAIT deadline (unix ms), for the reactor's sleep.
+pub fn next_wait_deadline(srv: &Server) -> Option<i64> {
+    srv.repl
+        .waiting
+        .iter()
+        .filter(|w| w.deadline_ms > 0)
+        .map(|w| w.deadline_ms)
+        .min()
 }
 
 /// Work before the reactor sleeps: start a pending full sync, relay the

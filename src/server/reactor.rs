@@ -203,6 +203,10 @@ impl Reactor {
             if crate::replication::master::busy(srv) {
                 timeout = timeout.min(Duration::from_millis(1));
             }
+            if let Some(deadline) = crate::replication::master::next_wait_deadline(srv) {
+                let left = (deadline - super::unix_us() / 1000).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(left));
+            }
             self.poll_and_dispatch(srv, &mut events, timeout);
             if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
                 srv.pause = PauseKind::None;

@@ -348,3 +348,30 @@ fn a_replica_that_stops_reading_is_disconnected() {
     );
     assert_eq!(c.cmd(&["ping"]), b"+PONG\r\n");
 }
+
+#[test]
+fn redis_cli_replica_shows_the_stream() {
+    if !have_tool("redis-cli") {
+        return;
+    }
+    let m = master(&[]);
+    m.cli(&["set", "a", "1"]);
+    let child = std::process::Command::new("timeout")
+        .args(["3", "redis-cli", "-p", &m.port.to_string(), "--replica"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(5), || {
+        info_field(&m, "replication", "slave0").contains("state=online")
+    }));
+    m.cli(&["set", "b", "2"]);
+    m.cli(&["-n", "2", "lpush", "l", "x"]);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\"set\",\"b\",\"2\"\n\"SELECT\",\"2\"\n\"lpush\",\"l\",\"x\""),
+        "{}",
+        text
+    );
+}
