@@ -144,7 +144,11 @@ pub fn remove_temp_file(cfg: &Config, pid: i32) {
 /// crash never leaves a half-written dump. Logs the outcome in Redis's
 /// words; touches no server state (the caller does the bookkeeping).
 pub fn write_rdb(srv: &Server) -> bool {
-    write_rdb_repl(srv, None)
+    // A master with a backlog records its replication ID and offset, so
+    // that after a restart its replicas can continue (MERGE: a replica
+    // records its master's).
+    let repl = crate::replication::master::rdb_save_info(srv);
+    write_rdb_repl(srv, repl.as_ref())
 }
 
 /// `write_rdb` with the replication AUX fields (a disk-based full sync).
@@ -359,6 +363,8 @@ pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) ->
                 "DB loaded from disk: {:.3} seconds",
                 started.elapsed().as_secs_f64()
             );
+            // MERGE: a replica builds its cached master from these instead.
+            crate::replication::master::restore_after_load(srv);
             true
         }
         Err(e) => {

@@ -1102,3 +1102,46 @@ pub fn info_lines(srv: &Server, out: &mut String) {
         );
     }
 }
+
+/// The replication AUX fields a master with a backlog writes in its RDB
+/// files (Redis's `rdbPopulateSaveInfo`).
+pub fn rdb_save_info(srv: &Server) -> Option<rdb::ReplAux> {
+    srv.repl.backlog.as_ref()?;
+    let db = srv.repl.stream.borrow().enc.selected_db.unwrap_or(0);
+    Some(rdb::ReplAux {
+        stream_db: db as i64,
+        replid: srv.repl.replid.clone(),
+        offset: srv.repl.master_repl_offset,
+    })
+}
+
+/// After the start-up load of an RDB holding replication info, a master
+/// keeps the saved ID as its secondary one and continues its offset, with
+/// an (empty) backlog, so replicas of the previous run can continue with a
+/// partial resync (Redis 7.0's `loadDataFromDisk`).
+pub fn restore_after_load(srv: &mut Server) {
+    let Some(aux) = rdb::take_loaded_repl_aux() else {
+        return;
+    };
+    if srv.config.replicaof.is_some() || aux.replid.len() != 40 || aux.offset <= 0 {
+        return;
+    }
+    // MERGE: sets the server's replid2 and offset.
+    srv.repl.replid2 = aux.replid;
+    srv.repl.second_replid_offset = aux.offset + 1;
+    srv.repl.master_repl_offset = aux.offset;
+    let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
+    srv.repl.backlog = Some(Backlog::new(size, aux.offset + 1));
+    srv.repl.no_replicas_since_ms = srv.now_ms;
+    {
+        let mut s = srv.repl.stream.borrow_mut();
+        s.enabled = true;
+        s.enc.selected_db = None;
+    }
+    if !srv.repl.sink_installed {
+        srv.propagation.sinks.push(Box::new(StreamSink {
+            shared: srv.repl.stream.clone(),
+        }));
+        srv.repl.sink_installed = true;
+    }
+}

@@ -375,3 +375,52 @@ fn redis_cli_replica_shows_the_stream() {
         text
     );
 }
+
+#[test]
+fn a_restarted_master_continues_its_replicas_with_a_partial_resync() {
+    if !have_tool("redis-server") {
+        return;
+    }
+    let mut m = master(&[]);
+    write_all_types(&m, "a");
+    let r = redis_replica(&m, &[]);
+    assert_in_sync(&m, &r);
+    write_all_types(&m, "b");
+    assert_in_sync(&m, &r);
+    let old_id = info_field(&m, "replication", "master_replid");
+    let old_off: i64 = info_field(&m, "replication", "master_repl_offset")
+        .parse()
+        .unwrap();
+    // A clean shutdown saves the replication ID and offset in the RDB.
+    let _ = std::process::Command::new("redis-cli")
+        .args(["-p", &m.port.to_string(), "shutdown", "save"])
+        .output();
+    m.wait_exit(Duration::from_secs(10));
+    let dir = m.dir.to_str().unwrap().to_string();
+    let mut m2 = TestServer::spawn(
+        crate::common::FERREDIS,
+        m.port,
+        &[
+            "--dir",
+            &dir,
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+    );
+    m2.wait_ready().unwrap();
+    assert_eq!(info_field(&m2, "replication", "master_replid2"), old_id);
+    assert_eq!(
+        info_field(&m2, "replication", "second_repl_offset"),
+        (old_off + 1).to_string()
+    );
+    assert_eq!(
+        info_field(&m2, "replication", "master_repl_offset"),
+        old_off.to_string()
+    );
+    write_all_types(&m2, "c");
+    assert_in_sync(&m2, &r);
+    assert_eq!(info_field(&m2, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_field(&m2, "stats", "sync_full"), "0");
+}

@@ -334,8 +334,8 @@ impl LoadSink for KeyspaceSink<'_> {
                     used as f64 / (1024.0 * 1024.0)
                 );
             }
-            b"redis-bits" | b"aof-preamble" | b"aof-base" | b"repl-stream-db" | b"repl-id"
-            | b"repl-offset" | b"lua" => {}
+            b"repl-stream-db" | b"repl-id" | b"repl-offset" => note_repl_aux(key, value),
+            b"redis-bits" | b"aof-preamble" | b"aof-base" | b"lua" => {}
             _ if key.first() == Some(&b'%') => {
                 log::info!("RDB '{}': {}", String::from_utf8_lossy(&key[1..]), text);
             }
@@ -568,6 +568,38 @@ pub fn save_keyspace<W: std::io::Write>(
     opts: &SaveOptions,
 ) -> std::io::Result<W> {
     save_keyspace_repl(w, ks, opts, None)
+}
+
+thread_local! {
+    /// The replication AUX fields of the last RDB loaded on this thread.
+    static LOADED_REPL: std::cell::RefCell<(Option<i64>, Option<String>, Option<i64>)> =
+        const { std::cell::RefCell::new((None, None, None)) };
+}
+
+/// Records a replication AUX field met while loading.
+fn note_repl_aux(key: &[u8], value: &[u8]) {
+    LOADED_REPL.with(|r| {
+        let mut r = r.borrow_mut();
+        let int = || crate::util::numfmt::parse_i64(value);
+        match key {
+            b"repl-stream-db" => r.0 = int(),
+            b"repl-id" => r.1 = Some(String::from_utf8_lossy(value).into_owned()),
+            _ => r.2 = int(),
+        }
+    });
+}
+
+/// Takes the replication AUX fields of the last RDB loaded (all three
+/// must have been present), forgetting them.
+pub fn take_loaded_repl_aux() -> Option<ReplAux> {
+    LOADED_REPL.with(|r| match std::mem::take(&mut *r.borrow_mut()) {
+        (Some(stream_db), Some(replid), Some(offset)) => Some(ReplAux {
+            stream_db,
+            replid,
+            offset,
+        }),
+        _ => None,
+    })
 }
 
 /// The replication AUX fields of an RDB made for replicas (or by a
