@@ -275,8 +275,10 @@ fn parse_type(arg: &[u8]) -> Result<ClientType, CmdError> {
 }
 
 fn client_type(c: &Client) -> ClientType {
-    // Replicas and masters arrive with a later issue.
-    if c.is_subscriber() {
+    // MERGE: the replica side's master link is ClientType::Master.
+    if c.has(cflags::REPLICA) {
+        ClientType::Replica
+    } else if c.is_subscriber() {
         ClientType::Pubsub
     } else {
         ClientType::Normal

@@ -54,7 +54,9 @@ pub fn info_command(ctx: &mut Ctx) -> CmdResult {
             _ => wanted.push(s),
         }
     }
-    let connected = ctx.srv.other_clients().count() + 1;
+    // Replicas are not counted, as in Redis.
+    let connected =
+        (ctx.srv.other_clients().count() + 1).saturating_sub(ctx.srv.repl.replicas.len());
     let text = info_string(ctx.srv, &wanted, connected);
     ctx.client.reply.verbatim("txt", text.as_bytes());
     Ok(())

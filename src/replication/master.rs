@@ -481,9 +481,7 @@ pub fn forget_client(srv: &mut Server, id: u64) {
     srv.repl.waiting.retain(|w| w.client_id != id);
     if let Some(i) = srv.repl.replicas.iter().position(|r| r.client_id == id) {
         let r = srv.repl.replicas.remove(i);
-        if r.state == ReplState::Online {
-            log::info!("Connection with replica {} lost.", r.name());
-        }
+        log::info!("Connection with replica {} lost.", r.name());
         if srv.repl.replicas.is_empty() {
             srv.repl.no_replicas_since_ms = srv.now_ms;
         }

@@ -265,6 +265,16 @@ fn wait_role_info_and_min_replicas() {
     assert!(t.elapsed() >= Duration::from_millis(250));
     // The client was blocked, not the server.
     assert_eq!(c.cmd(&["ping"]), b"+PONG\r\n");
+    // The replica is a client of type replica, flag S, not counted in
+    // connected_clients.
+    let list = m.cli(&["client", "list", "type", "replica"]);
+    assert_eq!(list.lines().count(), 1, "{}", list);
+    assert!(list.contains(" flags=S "), "{}", list);
+    assert_eq!(
+        m.cli(&["client", "list", "type", "normal"]).lines().count(),
+        2
+    );
+    assert_eq!(info_field(&m, "clients", "connected_clients"), "2");
     let role = m.cli(&["role"]);
     let lines: Vec<&str> = role.lines().collect();
     assert_eq!(lines[0], "master");
