@@ -279,6 +279,21 @@ mod tests {
     }
 
     #[test]
+    fn debug_change_repl_id_and_info_fields() {
+        let mut cfg = crate::config::Config::default();
+        cfg.enable_debug_command = "yes".into();
+        let mut h = Harness::with_config(cfg);
+        let before = h.srv.repl.replid.clone();
+        assert_eq!(before.len(), 40);
+        assert_eq!(h.run_str(&["debug", "change-repl-id"]), "+OK\r\n");
+        assert_ne!(h.srv.repl.replid, before);
+        let info = h.run_str(&["info", "replication"]);
+        assert!(info.contains(&format!("master_replid:{}\r\n", h.srv.repl.replid)));
+        assert!(info.contains("\r\nrepl_backlog_active:0\r\n"), "{}", info);
+        assert!(info.contains("\r\nsecond_repl_offset:-1\r\n"), "{}", info);
+    }
+
+    #[test]
     fn wait_and_role_without_replicas() {
         let mut h = Harness::new();
         assert_eq!(

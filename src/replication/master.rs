@@ -589,7 +589,14 @@ fn flush_pending(srv: &mut Server) {
 /// runs: at once for a disk-based sync, after `repl-diskless-sync-delay`
 /// (or when `repl-diskless-sync-max-replicas` wait) for a diskless one.
 fn start_pending_sync(srv: &mut Server) {
-    if child::has_child(srv) || srv.repl.transfer.is_some() {
+    if child::has_child(srv)
+        || srv.repl.transfer.is_some()
+        || !srv
+            .repl
+            .replicas
+            .iter()
+            .any(|r| r.state == ReplState::WaitBgsaveStart)
+    {
         return;
     }
     let waiting: Vec<usize> = (0..srv.repl.replicas.len())
@@ -912,6 +919,14 @@ fn disk_done(srv: &mut Server, exit: ChildExit) {
 /// Sends the RDB file to replicas in SEND_BULK while their output is
 /// short; those done go online with the stream kept for them.
 fn send_bulk(srv: &mut Server) {
+    if !srv
+        .repl
+        .replicas
+        .iter()
+        .any(|r| r.state == ReplState::SendBulk)
+    {
+        return;
+    }
     let mut buf = vec![0u8; BULK_CHUNK];
     for i in 0..srv.repl.replicas.len() {
         if srv.repl.replicas[i].state != ReplState::SendBulk {
@@ -1141,5 +1156,26 @@ pub fn restore_after_load(srv: &mut Server) {
             shared: srv.repl.stream.clone(),
         }));
         srv.repl.sink_installed = true;
+    }
+}
+
+/// Before the server exits: one last non-blocking write of what each
+/// replica has pending, so it is as close as possible to the final
+/// offset (Redis's `flushSlavesOutputBuffers`).
+pub fn flush_before_shutdown(srv: &mut Server) {
+    let tokens: Vec<(usize, u64)> = srv
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplState::Online && !r.stream_on_ack)
+        .map(|r| (r.token, r.client_id))
+        .collect();
+    flush_pending(srv);
+    for (t, id) in tokens {
+        if let Some(Some(c)) = srv.clients.get_mut(t) {
+            if c.id == id {
+                let _ = c.flush();
+            }
+        }
     }
 }
