@@ -256,7 +256,7 @@ fn push_to_client(srv: &mut Server, token: usize, id: u64, bytes: &[u8]) -> bool
 /// Hands the stream bytes produced since the last call to the backlog and
 /// the replicas. Called after every propagated unit.
 pub fn feed_stream(srv: &mut Server) {
-    let bytes = {
+    let mut bytes = {
         let mut s = srv.repl.stream.borrow_mut();
         if s.buf.is_empty() {
             return;
@@ -308,6 +308,14 @@ pub fn feed_stream(srv: &mut Server) {
     }
     for token in over {
         close_over_limit(srv, token);
+    }
+    // Hand the buffer back to keep its capacity (no allocation per unit).
+    if bytes.capacity() <= 1 << 20 {
+        bytes.clear();
+        let mut s = srv.repl.stream.borrow_mut();
+        if s.buf.is_empty() {
+            s.buf = bytes;
+        }
     }
 }
 

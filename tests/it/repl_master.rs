@@ -434,3 +434,46 @@ fn a_restarted_master_continues_its_replicas_with_a_partial_resync() {
     assert_eq!(info_field(&m2, "stats", "sync_partial_ok"), "1");
     assert_eq!(info_field(&m2, "stats", "sync_full"), "0");
 }
+
+#[test]
+fn silent_replicas_time_out_and_the_backlog_is_freed_after_its_ttl() {
+    let m = master(&[
+        "--repl-timeout",
+        "1",
+        "--repl-backlog-ttl",
+        "1",
+        "--repl-ping-replica-period",
+        "1",
+    ]);
+    m.cli(&["set", "k", "v"]);
+    // A replica that syncs, then never acknowledges anything.
+    let mut fake = m.raw();
+    fake.cmd(&[
+        "replconf",
+        "listening-port",
+        "9",
+        "capa",
+        "eof",
+        "capa",
+        "psync2",
+    ]);
+    fake.send(b"PSYNC ? -1\r\n");
+    assert!(wait_until(Duration::from_secs(5), || {
+        info_field(&m, "replication", "slave0").contains("state=online")
+    }));
+    assert_eq!(info_field(&m, "replication", "repl_backlog_active"), "1");
+    let id = info_field(&m, "replication", "master_replid");
+    assert!(wait_until(Duration::from_secs(10), || {
+        info_field(&m, "replication", "connected_slaves") == "0"
+    }));
+    assert!(m
+        .log()
+        .contains("Disconnecting timedout replica (streaming sync): 127.0.0.1:9"));
+    assert!(wait_until(Duration::from_secs(10), || {
+        info_field(&m, "replication", "repl_backlog_active") == "0"
+    }));
+    assert_ne!(info_field(&m, "replication", "master_replid"), id);
+    assert!(m
+        .log()
+        .contains("Replication backlog freed after 1 seconds without connected replicas."));
+}
