@@ -477,3 +477,31 @@ fn silent_replicas_time_out_and_the_backlog_is_freed_after_its_ttl() {
         .log()
         .contains("Replication backlog freed after 1 seconds without connected replicas."));
 }
+
+#[test]
+fn one_diskless_transfer_feeds_two_replicas_with_big_values() {
+    if !have_tool("redis-server") {
+        return;
+    }
+    let m = master(&["--repl-diskless-sync-delay", "2"]);
+    // 10 MB: more than the pipe and the relay's high-water mark hold.
+    m.cli(&["debug", "populate", "100", "big", "100000"]);
+    write_all_types(&m, "x");
+    let r1 = redis_replica(&m, &[]);
+    let r2 = redis_replica(&m, &[]);
+    assert_in_sync(&m, &r1);
+    assert_in_sync(&m, &r2);
+    let log = m.log();
+    assert_eq!(
+        log.matches("Starting BGSAVE for SYNC with target: replicas sockets")
+            .count(),
+        1,
+        "{}",
+        log
+    );
+    assert_eq!(info_field(&m, "stats", "sync_full"), "2");
+    write_all_types(&m, "y");
+    m.cli(&["set", "big:0", "changed"]);
+    assert_in_sync(&m, &r1);
+    assert_in_sync(&m, &r2);
+}
