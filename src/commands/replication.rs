@@ -127,8 +127,12 @@ pub fn replconf_command(ctx: &mut Ctx) -> CmdResult {
 
 /// WAIT numreplicas timeout
 pub fn wait_command(ctx: &mut Ctx) -> CmdResult {
-    // MERGE: a replica answers "-ERR WAIT cannot be used with replica
-    // instances. ..." here.
+    // MERGE: "am I a replica" should come from the replica link state.
+    if ctx.srv.config.replicaof.is_some() {
+        return Err(CmdError::msg(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+        ));
+    }
     let num = args::int(ctx.argv[1])?;
     let timeout = args::int(ctx.argv[2])
         .map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
@@ -291,6 +295,20 @@ mod tests {
         assert!(info.contains(&format!("master_replid:{}\r\n", h.srv.repl.replid)));
         assert!(info.contains("\r\nrepl_backlog_active:0\r\n"), "{}", info);
         assert!(info.contains("\r\nsecond_repl_offset:-1\r\n"), "{}", info);
+    }
+
+    #[test]
+    fn wait_on_a_replica_and_min_replicas_ignored_there() {
+        let mut cfg = crate::config::Config::default();
+        cfg.replicaof = Some(("127.0.0.1".into(), 1));
+        let mut h = Harness::with_config(cfg);
+        assert!(h
+            .run_str(&["wait", "x", "0"])
+            .starts_with("-ERR WAIT cannot be used with replica instances."));
+        h.run(&["config", "set", "min-replicas-to-write", "3"]);
+        assert!(!crate::replication::master::not_enough_good_replicas(
+            &h.srv
+        ));
     }
 
     #[test]

@@ -1064,6 +1064,10 @@ pub fn good_replicas(srv: &Server) -> usize {
 
 /// Whether writes must be refused with `-NOREPLICAS`.
 pub fn not_enough_good_replicas(srv: &Server) -> bool {
+    // MERGE: "am I a replica" should come from the replica link state.
+    if srv.config.replicaof.is_some() {
+        return false;
+    }
     let min = srv.config.get_i64("min-replicas-to-write");
     let lag = srv.config.get_i64("min-replicas-max-lag");
     min > 0 && lag > 0 && (good_replicas(srv) as i64) < min
