@@ -508,7 +508,12 @@ pub fn call(
     }
     srv.stats.total_commands_processed += 1;
     let dirtied = srv.dirty > dirty_before;
+    let repl_offset_before = srv.repl.master_repl_offset;
     crate::server::propagate::after_call(srv, spec.name, db_before, argv, dirtied);
+    // WAIT waits for the offset right after the client's last write.
+    if srv.repl.master_repl_offset != repl_offset_before {
+        client.woff = srv.repl.master_repl_offset;
+    }
     client.last_interaction_ms = srv.now_ms;
     if !srv.monitors.is_empty() {
         server::feed_monitors(srv, client, spec, argv);

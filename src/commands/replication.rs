@@ -146,7 +146,7 @@ pub fn wait_command(ctx: &mut Ctx) -> CmdResult {
     } else {
         0
     };
-    let offset = ctx.srv.repl.master_repl_offset;
+    let offset = ctx.client.woff;
     let acked = master::replicas_acked(ctx.srv, offset);
     if acked as i64 >= num || ctx.client.multi.is_some() {
         ctx.client.reply.int(acked as i64);

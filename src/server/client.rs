@@ -135,6 +135,8 @@ pub struct Client {
     /// Channels, patterns and shard channels subscribed to (None until
     /// the first SUBSCRIBE).
     pub pubsub: Option<Box<crate::server::pubsub::ClientSubs>>,
+    /// Replication offset right after its last propagated write (WAIT).
+    pub woff: i64,
 }
 
 impl Client {
@@ -173,6 +175,7 @@ impl Client {
             block_request: None,
             multi: None,
             pubsub: None,
+            woff: 0,
         }
     }
 

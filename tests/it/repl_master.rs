@@ -265,6 +265,8 @@ fn wait_role_info_and_min_replicas() {
     assert!(t.elapsed() >= Duration::from_millis(250));
     // The client was blocked, not the server.
     assert_eq!(c.cmd(&["ping"]), b"+PONG\r\n");
+    // A client that wrote nothing waits for nothing.
+    assert_eq!(m.raw().cmd(&["wait", "1", "0"]), b":1\r\n");
     // The replica is a client of type replica, flag S, not counted in
     // connected_clients.
     let list = m.cli(&["client", "list", "type", "replica"]);
