@@ -224,6 +224,14 @@ fn ensure_backlog(srv: &mut Server) {
     );
 }
 
+/// Appends already-encoded bytes to the replication stream and feeds them
+/// to the backlog and the replicas: for a replica proxying its master's
+/// stream verbatim to its own replicas (chaining; MERGE: the replica side
+/// calls this with what it applied, and must not re-propagate it).
+pub fn feed_stream_bytes(srv: &mut Server, bytes: &[u8]) {
+    feed_raw(srv, bytes);
+}
+
 /// Appends raw bytes to the replication stream (PING, REPLCONF GETACK)
 /// and feeds them.
 fn feed_raw(srv: &mut Server, bytes: &[u8]) {
