@@ -157,6 +157,10 @@ pub struct StreamSink {
 }
 
 impl PropagationSink for StreamSink {
+    fn is_replication_stream(&self) -> bool {
+        true
+    }
+
     fn feed(&mut self, ops: &[Op]) {
         let mut s = self.shared.borrow_mut();
         if !s.enabled {
@@ -1046,6 +1050,8 @@ pub fn cron(srv: &mut Server) {
         srv.repl.clear_replid2();
         srv.repl.backlog = None;
         srv.repl.stream.borrow_mut().enabled = false;
+        srv.propagation.sinks.retain(|s| !s.is_replication_stream());
+        srv.repl.sink_installed = false;
         log::info!(
             "Replication backlog freed after {} seconds without connected replicas.",
             ttl

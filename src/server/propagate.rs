@@ -48,6 +48,12 @@ impl Op {
 pub trait PropagationSink {
     /// Takes one unit of propagated commands.
     fn feed(&mut self, ops: &[Op]);
+
+    /// Whether this is the replication stream's sink (removed when the
+    /// backlog is freed, so propagation stops when nothing listens).
+    fn is_replication_stream(&self) -> bool {
+        false
+    }
 }
 
 /// What the running command propagates as itself.

@@ -129,14 +129,21 @@ fn diskless_full_sync_with_writes_during_the_sync_then_streaming() {
     assert!(wait_until(Duration::from_secs(10), || {
         info_field(&m, "replication", "slave0").contains("state=wait_bgsave")
     }));
+    let mut c = m.raw();
     for i in 0..200 {
-        m.cli(&["set", &format!("during:{}", i), &i.to_string()]);
+        assert_eq!(
+            c.cmd(&["set", &format!("during:{}", i), &i.to_string()]),
+            b"+OK\r\n"
+        );
     }
-    write_all_types(&m, "during");
+    c.cmd(&["hset", "during:h", "f", "v"]);
+    c.cmd(&["select", "3"]);
+    c.cmd(&["zadd", "during:z", "1", "m"]);
     // Those writes really arrived while the RDB was being produced.
     assert!(info_field(&m, "replication", "slave0").contains("state=wait_bgsave"));
     m.cli(&["config", "set", "rdb-key-save-delay", "0"]);
     assert_in_sync(&m, &r);
+    write_all_types(&m, "during");
     write_all_types(&m, "after");
     m.cli(&["del", "key:1", "key:2"]);
     m.cli(&["flushdb"]);
