@@ -318,8 +318,11 @@ fn parse_type(arg: &[u8]) -> Result<ClientType, CmdError> {
 }
 
 fn client_type(c: &Client) -> ClientType {
-    // Replicas and masters arrive with a later issue.
-    if c.is_subscriber() {
+    if c.has(cflags::MASTER) {
+        ClientType::Master
+    } else if c.has(cflags::REPLICA) {
+        ClientType::Replica
+    } else if c.is_subscriber() {
         ClientType::Pubsub
     } else {
         ClientType::Normal

@@ -208,6 +208,13 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             ctx.client.reply.ok();
         }
         (b"reload", _) => reload(ctx)?,
+        (b"change-repl-id", 2) => {
+            // A new replication ID, no secondary one (replication owns it).
+            log::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+            ctx.srv.repl.change_replid(&mut ctx.srv.rng);
+            ctx.srv.repl.clear_replid2();
+            ctx.client.reply.ok();
+        }
         (b"set-skip-checksum-validation", 3) => {
             crate::persistence::rdb::set_skip_checksum_validation(atoi(ctx.argv[2]) != 0);
             ctx.client.reply.ok();

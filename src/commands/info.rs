@@ -54,7 +54,9 @@ pub fn info_command(ctx: &mut Ctx) -> CmdResult {
             _ => wanted.push(s),
         }
     }
-    let connected = ctx.srv.other_clients().count() + 1;
+    // Replicas are not counted, as in Redis.
+    let connected =
+        (ctx.srv.other_clients().count() + 1).saturating_sub(ctx.srv.repl.replicas.len());
     let text = info_string(ctx.srv, &wanted, connected);
     ctx.client.reply.verbatim("txt", text.as_bytes());
     Ok(())
@@ -426,9 +428,9 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", "{}", st.rejected_connections);
-    field!(out, "sync_full", "0");
-    field!(out, "sync_partial_ok", "0");
-    field!(out, "sync_partial_err", "0");
+    field!(out, "sync_full", "{}", srv.repl.sync_full);
+    field!(out, "sync_partial_ok", "{}", srv.repl.sync_partial_ok);
+    field!(out, "sync_partial_err", "{}", srv.repl.sync_partial_err);
     field!(out, "expired_keys", "{}", srv.keyspace.expired_keys());
     field!(out, "expired_stale_perc", "{:.2}", st.expired_stale_perc);
     field!(out, "expired_time_cap_reached_count", "0");
@@ -499,6 +501,7 @@ fn stats_section(srv: &Server, out: &mut String) {
 }
 
 fn replication_section(srv: &Server, out: &mut String) {
+    let repl = &srv.repl;
     out.push_str("# Replication\r\n");
     if srv.replica.is_replica() {
         // role:slave ... replica_announced (replication/replica.rs).
@@ -506,37 +509,28 @@ fn replication_section(srv: &Server, out: &mut String) {
     } else {
         field!(out, "role", "master");
     }
-    field!(out, "connected_slaves", "0");
+    field!(out, "connected_slaves", "{}", repl.replicas.len());
+    crate::replication::master::info_lines(srv, out);
     field!(out, "master_failover_state", "no-failover");
-    // MERGE: replid / replid2 / offsets come from the master side's
-    // ReplicationState; a replica's are the stream it follows.
-    let link = &srv.replica;
-    let replid = if link.master_replid.is_empty() {
-        srv.run_id.as_str()
-    } else {
-        link.master_replid.as_str()
+    // A replica shows the IDs and offset of the stream it follows.
+    let ids = crate::replication::current_ids(srv);
+    field!(out, "master_replid", "{}", ids.replid);
+    field!(out, "master_replid2", "{}", ids.replid2);
+    field!(out, "master_repl_offset", "{}", ids.offset);
+    field!(out, "second_repl_offset", "{}", ids.second_offset);
+    let (active, first, hist) = match &repl.backlog {
+        Some(b) => (1, b.first_offset, b.histlen()),
+        None => (0, 0, 0),
     };
-    field!(out, "master_replid", "{}", replid);
-    match &link.replid2 {
-        Some((id, off)) => {
-            field!(out, "master_replid2", "{}", id);
-            field!(out, "master_repl_offset", "{}", link.reploff.max(0));
-            field!(out, "second_repl_offset", "{}", off);
-        }
-        None => {
-            field!(
-                out,
-                "master_replid2",
-                "0000000000000000000000000000000000000000"
-            );
-            field!(out, "master_repl_offset", "{}", link.reploff.max(0));
-            field!(out, "second_repl_offset", "-1");
-        }
-    }
-    field!(out, "repl_backlog_active", "0");
-    field!(out, "repl_backlog_size", "1048576");
-    field!(out, "repl_backlog_first_byte_offset", "0");
-    field!(out, "repl_backlog_histlen", "0");
+    field!(out, "repl_backlog_active", "{}", active);
+    field!(
+        out,
+        "repl_backlog_size",
+        "{}",
+        srv.config.get_i64("repl-backlog-size")
+    );
+    field!(out, "repl_backlog_first_byte_offset", "{}", first);
+    field!(out, "repl_backlog_histlen", "{}", hist);
 }
 
 fn cpu_section(out: &mut String) {

@@ -21,6 +21,7 @@ pub mod list;
 pub mod multi;
 pub mod pubsub;
 pub mod replicaof;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -356,6 +357,20 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
             return Processed::Done;
         }
     }
+    // min-replicas-to-write / min-replicas-max-lag (a master only), then
+    // a replica's read-only check, in Redis's order.
+    if write_spec.has(flags::WRITE)
+        && !obey
+        && crate::replication::master::not_enough_good_replicas(srv)
+    {
+        reject(
+            srv,
+            client,
+            Some(spec),
+            "NOREPLICAS Not enough good replicas to write.",
+        );
+        return Processed::Done;
+    }
     // A replica: writes from clients other than its master (replica-read-only).
     if let Some(text) =
         crate::replication::replica::readonly_error(srv, client, cmd_flags & flags::WRITE != 0)
@@ -519,7 +534,12 @@ pub fn call(
     }
     srv.stats.total_commands_processed += 1;
     let dirtied = srv.dirty > dirty_before;
+    let repl_offset_before = srv.repl.master_repl_offset;
     crate::server::propagate::after_call(srv, spec.name, db_before, argv, dirtied);
+    // WAIT waits for the offset right after the client's last write.
+    if srv.repl.master_repl_offset != repl_offset_before {
+        client.woff = srv.repl.master_repl_offset;
+    }
     client.last_interaction_ms = srv.now_ms;
     if !srv.monitors.is_empty() {
         server::feed_monitors(srv, client, spec, argv);

@@ -5,7 +5,7 @@
 //! Redis counterpart: `replicaofCommand` and `roleCommand` in
 //! `replication.c`.
 
-use super::spec::{acl, cmd, flags::*, CommandSpec, Group, NO_KEYS};
+use super::spec::{cmd, flags::*, CommandSpec, Group, NO_KEYS};
 use super::{CmdResult, Ctx};
 use crate::errors::CmdError;
 use crate::replication::replica;
@@ -25,21 +25,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     .doc(
         "Make the server a replica of another instance, or promote it as master.",
         "5.0.0",
-    ),
-    // MERGE: ROLE's master part belongs to the master side
-    // (commands/replication.rs); this row answers both until then.
-    cmd(
-        "role",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST,
-        NO_KEYS,
-        SRV,
-        role_command,
-    )
-    .acl(acl::ADMIN | acl::DANGEROUS)
-    .doc(
-        "Return the role of the instance in the context of replication",
-        "2.8.12",
     ),
     cmd(
         "slaveof",
@@ -97,21 +82,6 @@ pub fn replicaof_command(ctx: &mut Ctx) -> CmdResult {
         who
     );
     ctx.client.reply.ok();
-    Ok(())
-}
-
-/// ROLE
-pub fn role_command(ctx: &mut Ctx) -> CmdResult {
-    if replica::is_replica(ctx.srv) {
-        replica::role_reply(ctx.srv, &mut ctx.client.reply);
-        return Ok(());
-    }
-    // MERGE: the master part (offset, replicas) is the master side's.
-    let r = &mut ctx.client.reply;
-    r.array_len(3);
-    r.bulk(b"master");
-    r.int(ctx.srv.replica.reploff.max(0));
-    r.array_len(0);
     Ok(())
 }
 

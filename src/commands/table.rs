@@ -7,7 +7,7 @@
 use super::spec::CommandSpec;
 use super::{
     bitmap, client, command, config, connection, debug, dump, hash, keys, list, multi, pubsub,
-    replicaof, server, set, sort, string, zset,
+    replicaof, replication, server, set, sort, string, zset,
 };
 
 /// Every family's rows.
@@ -31,6 +31,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     debug::COMMANDS,
     config::COMMANDS,
     crate::persistence::aof::rewrite::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// Every top-level command.

@@ -144,6 +144,16 @@ pub fn remove_temp_file(cfg: &Config, pid: i32) {
 /// crash never leaves a half-written dump. Logs the outcome in Redis's
 /// words; touches no server state (the caller does the bookkeeping).
 pub fn write_rdb(srv: &Server) -> bool {
+    // A replica records the ID and offset of its master's stream, a master
+    // with a backlog its own, so that after a restart the replicas can
+    // continue (Redis's `rdbPopulateSaveInfo`).
+    let repl = crate::replication::replica::rdb_save_info(srv)
+        .or_else(|| crate::replication::master::rdb_save_info(srv));
+    write_rdb_repl(srv, repl.as_ref())
+}
+
+/// `write_rdb` with the replication AUX fields (a disk-based full sync).
+pub fn write_rdb_repl(srv: &Server, repl: Option<&rdb::ReplAux>) -> bool {
     let root = root_dir(&srv.config);
     let dir = PathBuf::from(&root);
     let tmp_name = temp_rdb_name(crate::sys::getpid());
@@ -172,8 +182,7 @@ pub fn write_rdb(srv: &Server) -> bool {
         crate::sys::used_memory() as u64,
     );
     opts.progress = Some(child::rdb_progress);
-    // MERGE: a master's replid/offset too (Redis's rdbPopulateSaveInfo).
-    opts.repl = crate::replication::replica::rdb_save_info(srv);
+    opts.repl = repl.copied();
     let out = bgsave::SaveWriter::new(
         BufWriter::with_capacity(64 * 1024, file),
         srv.config.get_i64("rdb-key-save-delay"),
@@ -356,6 +365,7 @@ pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) ->
                 "DB loaded from disk: {:.3} seconds",
                 started.elapsed().as_secs_f64()
             );
+            crate::replication::master::restore_after_load(srv);
             true
         }
         Err(e) => {

@@ -121,8 +121,8 @@ pub struct ReplicaLink {
     outbuf: Vec<u8>,
     /// Scratch buffer for socket reads.
     read_buf: Vec<u8>,
-    // MERGE: while a replica, the server's replid / master_repl_offset are
-    // these two (the master's replid and the offset processed so far).
+    // While a replica, the server shows these two as its replid and
+    // master_repl_offset (`replication::current_ids`).
     /// The replication ID of the master followed.
     pub master_replid: String,
     /// Offset of the master's stream processed (`slave_repl_offset`).
@@ -154,7 +154,7 @@ pub struct ReplicaLink {
     /// Partial resyncs accepted by the master.
     pub partial_syncs: u64,
     /// The master's replid before a `+CONTINUE <newid>` changed it, with the
-    /// offset up to which it is valid (MERGE: replid2 / second_repl_offset).
+    /// offset up to which it is valid (shown as replid2 / second_repl_offset).
     pub replid2: Option<(String, i64)>,
 }
 
@@ -264,10 +264,9 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     drop_link(srv, true);
     disconnect_blocked_clients(srv);
     if was_master {
-        // MERGE: Redis's replicationCacheMasterUsingMyself: a master turned
-        // replica offers its own replid and master_repl_offset+1 to the new
-        // master. Until the master side's ReplicationState exists, a
-        // promoted replica offers the stream it followed.
+        // Redis's replicationCacheMasterUsingMyself: a master turned
+        // replica offers its own replid and offset to the new master (a
+        // promoted replica: the stream it followed and continued).
         if let Some((id, off)) = promoted_state(srv) {
             log::info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
             srv.replica.cached = Some((id, off, 0));
@@ -307,7 +306,9 @@ fn disconnect_blocked_clients(srv: &mut Server) {
 
 /// The replid and offset a former replica (now master) continues from.
 fn promoted_state(srv: &Server) -> Option<(String, i64)> {
-    if srv.replica.master_replid.is_empty() {
+    if srv.repl.backlog.is_some() {
+        Some((srv.repl.replid.clone(), srv.repl.master_repl_offset))
+    } else if srv.replica.master_replid.is_empty() {
         None
     } else {
         Some((srv.replica.master_replid.clone(), srv.replica.reploff))
@@ -336,16 +337,17 @@ pub fn unset_master(srv: &mut Server) {
     let old = std::mem::take(&mut srv.replica.master_replid);
     if !old.is_empty() {
         let new_id = random_replid(srv);
-        // MERGE: shiftReplicationId: master replid2 = old, second_repl_offset
-        // = off + 1, replid = new_id, master_repl_offset = off.
         log::warn!(
             "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
             old,
             off + 1,
             new_id
         );
-        srv.replica.replid2 = Some((old, off + 1));
-        srv.replica.master_replid = new_id;
+        srv.replica.replid2 = Some((old.clone(), off + 1));
+        srv.replica.master_replid = new_id.clone();
+        // The master side takes over: the old ID stays valid up to off+1
+        // so the old master's other replicas can continue from here.
+        crate::replication::master::continue_stream(srv, new_id, old, off);
     }
 }
 
@@ -748,7 +750,7 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
             srv.replica.master_replid.clear();
         } else {
             log::info!("Full resync from master: {}:{}", id, off);
-            // MERGE: the server's replid becomes the master's.
+            // The server's replid becomes the master's.
             srv.replica.master_replid = id.to_string();
         }
         srv.replica.reploff = off;
@@ -795,9 +797,9 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         let new_id = rest.trim();
         srv.replica.master_replid = id.clone();
         if !new_id.is_empty() && new_id.len() == 40 && new_id != id {
-            // MERGE: replid2 = old id valid up to off+1, replid = new id.
-            // MERGE: Redis also disconnects its own replicas here so they
-            // learn the new replid (they continue with +CONTINUE <newid>).
+            // replid2 = old id valid up to off+1, replid = new id. (Not done
+            // yet: Redis also disconnects its own replicas here so they
+            // learn the new replid, continuing with +CONTINUE <newid>.)
             srv.replica.replid2 = Some((id, off + 1));
             srv.replica.master_replid = new_id.to_string();
             log::warn!("Master replication ID changed to {}", new_id);
@@ -1046,9 +1048,9 @@ fn finish_transfer(srv: &mut Server) -> bool {
 
 /// Replaces the dataset with the one received from the master.
 fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
-    // MERGE: as Redis after a full sync, this server's own replicas must
-    // be disconnected (they resync with the new history) and the backlog
-    // restarted at the master's replid/offset.
+    // Not done yet: as Redis after a full sync, this server's own replicas
+    // should be disconnected (they resync with the new history) and the
+    // backlog restarted at the master's replid/offset.
     // Clients watching keys of the old dataset see them change.
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         srv.watch.touch_flushed(i, db);
@@ -1333,7 +1335,7 @@ fn apply_stream(srv: &mut Server) -> bool {
                         break;
                     }
                 }
-                // MERGE: Redis proxies the master's bytes verbatim
+                // Not done yet: Redis proxies the master's bytes verbatim
                 // (`query[pos - len..pos]`) to its own replicas and backlog
                 // (replicationFeedStreamFromMasterStream) so offsets agree
                 // along a chain; until the master side does that, what the
@@ -1437,7 +1439,7 @@ pub fn start_from_config(srv: &mut Server) {
         let dbs = srv.keyspace.dbs.len() as i64;
         if aux.offset != -1 && (0..dbs).contains(&aux.stream_db) {
             let id = String::from_utf8_lossy(&aux.id).into_owned();
-            // MERGE: the server's replid / master_repl_offset.
+            // Shown as the server's replid / master_repl_offset.
             srv.replica.master_replid = id.clone();
             srv.replica.reploff = aux.offset;
             log::info!("Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");

@@ -80,6 +80,8 @@ pub mod cflags {
     pub const PENDING_WRITE: u32 = 1 << 7;
     /// The master client of a replica (applies the replication stream).
     pub const MASTER: u32 = 1 << 8;
+    /// A replica attached with SYNC/PSYNC (replication owns its output).
+    pub const REPLICA: u32 = 1 << 9;
 }
 
 /// One connected client.
@@ -135,6 +137,8 @@ pub struct Client {
     /// Channels, patterns and shard channels subscribed to (None until
     /// the first SUBSCRIBE).
     pub pubsub: Option<Box<crate::server::pubsub::ClientSubs>>,
+    /// Replication offset right after its last propagated write (WAIT).
+    pub woff: i64,
 }
 
 impl Client {
@@ -173,6 +177,7 @@ impl Client {
             block_request: None,
             multi: None,
             pubsub: None,
+            woff: 0,
         }
     }
 
@@ -222,6 +227,8 @@ impl Client {
         let mut s = String::new();
         if self.has(cflags::MONITOR) {
             s.push('O');
+        } else if self.has(cflags::REPLICA) {
+            s.push('S');
         }
         if self.has(cflags::MASTER) {
             s.push('M');

@@ -51,6 +51,8 @@ pub fn server_cron(srv: &mut Server) {
         crate::server::evict::perform_evictions(srv);
     }
     close_idle_clients(srv);
+    // Replication: pings, replica timeouts, the backlog's TTL.
+    crate::replication::master::cron(srv);
     // Reaps the child, fires save points and scheduled BGSAVEs.
     crate::persistence::bgsave::cron(srv);
     // Scheduled and automatic AOF rewrites, the everysec fsync.
@@ -95,6 +97,7 @@ fn close_idle_clients(srv: &mut Server) {
     for (t, c) in srv.clients.iter() {
         if let Some(c) = c {
             if !c.has(cflags::MONITOR)
+                && !c.has(cflags::REPLICA)
                 && !c.has(cflags::PAUSED)
                 && now - c.last_interaction_ms > timeout as i64 * 1000
             {

@@ -171,6 +171,8 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// This server as a replica: the link to its master (REPLICAOF).
     pub replica: crate::replication::replica::ReplicaLink,
+    /// Replication IDs, offset, backlog and attached replicas.
+    pub repl: crate::replication::ReplicationState,
 }
 
 /// Current unix time in microseconds.
@@ -192,6 +194,7 @@ impl Server {
                 std::char::from_digit(v as u32, 16).unwrap_or('0')
             })
             .collect();
+        let repl = crate::replication::ReplicationState::new(&mut rng, now_us / 1000);
         let mut keyspace = Keyspace::new(config.databases);
         keyspace.set_clock(now_us / 1000);
         let mut srv = Server {
@@ -240,6 +243,7 @@ impl Server {
             aof: Default::default(),
             pubsub: Default::default(),
             replica: Default::default(),
+            repl,
         };
         srv.apply_config();
         srv

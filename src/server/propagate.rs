@@ -48,6 +48,12 @@ impl Op {
 pub trait PropagationSink {
     /// Takes one unit of propagated commands.
     fn feed(&mut self, ops: &[Op]);
+
+    /// Whether this is the replication stream's sink (removed when the
+    /// backlog is freed, so propagation stops when nothing listens).
+    fn is_replication_stream(&self) -> bool {
+        false
+    }
 }
 
 /// What the running command propagates as itself.
@@ -297,6 +303,9 @@ pub fn emit(srv: &mut Server, mut ops: Vec<Op>) {
     for sink in srv.propagation.sinks.iter_mut() {
         sink.feed(&ops);
     }
+    // The replication sink encoded the unit: count it and hand it to the
+    // backlog and replicas now, so master_repl_offset is exact for WAIT.
+    crate::replication::master::feed_stream(srv);
 }
 
 /// Encodes propagated commands as RESP multibulk, emitting `SELECT` when

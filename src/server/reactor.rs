@@ -200,6 +200,15 @@ impl Reactor {
             if !self.pending_reads.is_empty() {
                 timeout = Duration::ZERO;
             }
+            // Replication: an RDB transfer is relayed in chunks from
+            // before_sleep, so poll briefly while one runs.
+            if crate::replication::master::busy(srv) {
+                timeout = timeout.min(Duration::from_millis(1));
+            }
+            if let Some(deadline) = crate::replication::master::next_wait_deadline(srv) {
+                let left = (deadline - super::unix_us() / 1000).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(left));
+            }
             self.poll_and_dispatch(srv, &mut events, timeout);
             if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
                 srv.pause = PauseKind::None;
@@ -601,7 +610,9 @@ fn run_one(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) -> Processed {
 /// subscribers, normal otherwise.
 #[inline]
 pub fn obuf_limits(srv: &Server, client: &Client) -> crate::config::ObufLimit {
-    if client.is_subscriber() {
+    if client.has(cflags::REPLICA) {
+        srv.config.obuf_limit_replica
+    } else if client.is_subscriber() {
         srv.config.obuf_limit_pubsub
     } else {
         srv.config.obuf_limit_normal
@@ -674,6 +685,8 @@ fn write_client(srv: &mut Server, token: usize) {
 /// Work done before sleeping in poll: write pending replies, then close
 /// the clients that must go.
 pub fn before_sleep(srv: &mut Server) {
+    // Replication: start/relay full syncs, answer WAITs (may unblock).
+    crate::replication::master::before_sleep(srv);
     serve_blocked_clients(srv);
     super::pubsub::before_sleep(srv);
     super::tracking::before_sleep(srv);
@@ -801,6 +814,7 @@ pub fn free_client(srv: &mut Server, token: usize) {
             }
             crate::commands::multi::free_client_state(srv, c.id);
             super::tracking::client_freed(srv, c.id);
+            crate::replication::master::forget_client(srv, c.id);
         }
         srv.monitors.retain(|&t| t != token);
         srv.paused_clients.retain(|&t| t != token);

@@ -34,6 +34,8 @@ pub fn prepare_shutdown(srv: &mut Server, flags: ShutdownFlags) -> bool {
             crate::persistence::remove_temp_file(&srv.config, c.pid);
         }
     }
+    // Best effort: replicas get what is pending for them.
+    crate::replication::master::flush_before_shutdown(srv);
     // A half-loaded dataset must never overwrite the file.
     if !crate::persistence::aof::on_shutdown(srv, flags.force) {
         return false;

@@ -454,6 +454,23 @@ pub struct ReplAux {
     pub offset: i64,
 }
 
+impl ReplAux {
+    /// The fields for a replication ID given as a string (None unless it
+    /// is 40 bytes long).
+    pub fn new(stream_db: i64, replid: &str, offset: i64) -> Option<ReplAux> {
+        Some(ReplAux {
+            stream_db,
+            id: replid.as_bytes().try_into().ok()?,
+            offset,
+        })
+    }
+
+    /// The replication ID as a string.
+    pub fn replid(&self) -> String {
+        String::from_utf8_lossy(&self.id).into_owned()
+    }
+}
+
 /// Which access hint is saved per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccessSave {
@@ -621,6 +638,25 @@ pub fn save_keyspace<W: std::io::Write>(
     ks: &Keyspace,
     opts: &SaveOptions,
 ) -> std::io::Result<W> {
+    save_keyspace_repl(w, ks, opts, None)
+}
+
+/// Takes the replication AUX fields of the last RDB loaded on this thread
+/// (see `loaded_repl_aux`), forgetting them.
+pub fn take_loaded_repl_aux() -> Option<ReplAux> {
+    let aux = loaded_repl_aux();
+    LOADED_REPL.with(|c| c.set((-1, -1, None)));
+    aux
+}
+
+/// `save_keyspace` with the replication AUX fields (written after
+/// `used-mem`, before `aof-base`, as Redis orders them).
+pub fn save_keyspace_repl<W: std::io::Write>(
+    w: W,
+    ks: &Keyspace,
+    opts: &SaveOptions,
+    repl: Option<&ReplAux>,
+) -> std::io::Result<W> {
     let mut out = encode::RdbWriter::new(w, opts.checksum);
     out.set_compression(opts.compression);
     out.write_header()?;
@@ -628,7 +664,7 @@ pub fn save_keyspace<W: std::io::Write>(
     out.write_aux_int(b"redis-bits", 64)?;
     out.write_aux_int(b"ctime", opts.ctime)?;
     out.write_aux_int(b"used-mem", opts.used_mem.min(i64::MAX as u64) as i64)?;
-    if let Some(r) = &opts.repl {
+    if let Some(r) = repl.or(opts.repl.as_ref()) {
         out.write_aux_int(b"repl-stream-db", r.stream_db)?;
         out.write_aux(b"repl-id", &r.id)?;
         out.write_aux_int(b"repl-offset", r.offset)?;
