@@ -3,7 +3,9 @@
 //! sync, steady streaming of every data type across databases, partial
 //! resync after a dropped link and after a replica restart, WAIT, ROLE,
 //! INFO, min-replicas-to-write, `redis-cli --rdb`, a replica that stops
-//! reading. Each test compares the master's and the replica's keyspaces
+//! reading; ferredis replicas of ferredis (promotion with a partial
+//! resync of the other replica, a replica of a replica). Each test
+//! compares the master's and the replica's keyspaces
 //! (DEBUG DIGEST) at the end.
 
 use std::time::Duration;
@@ -511,6 +513,77 @@ fn one_diskless_transfer_feeds_two_replicas_with_big_values() {
     assert_eq!(info_field(&m, "stats", "sync_full"), "2");
     write_all_types(&m, "y");
     m.cli(&["set", "big:0", "changed"]);
+    assert_in_sync(&m, &r1);
+    assert_in_sync(&m, &r2);
+}
+
+/// A ferredis replica of `m`.
+fn ferredis_replica(m: &TestServer) -> TestServer {
+    let port = m.port.to_string();
+    TestServer::with_args(&[
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ])
+}
+
+#[test]
+fn ferredis_replicas_of_ferredis_and_promotion_with_partial_resync() {
+    let m = master(&[]);
+    write_all_types(&m, "before");
+    let r1 = ferredis_replica(&m);
+    let r2 = ferredis_replica(&m);
+    assert_in_sync(&m, &r1);
+    assert_in_sync(&m, &r2);
+    write_all_types(&m, "after");
+    assert_in_sync(&m, &r1);
+    assert_in_sync(&m, &r2);
+    // The replicas follow the master's stream: same ID, same offset.
+    let replid = info_field(&m, "replication", "master_replid");
+    assert!(wait_until(Duration::from_secs(20), || {
+        let off = info_field(&m, "replication", "master_repl_offset");
+        [&r1, &r2].iter().all(|r| {
+            info_field(r, "replication", "master_replid") == replid
+                && info_field(r, "replication", "master_repl_offset") == off
+        })
+    }));
+    assert_eq!(info_field(&r1, "replication", "role"), "slave");
+    assert_eq!(
+        r1.cli(&["set", "x", "1"]).trim(),
+        "READONLY You can't write against a read only replica."
+    );
+    // Promote r1; r2 follows it and continues where it was.
+    drop(m);
+    assert_eq!(r1.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    assert_eq!(info_field(&r1, "replication", "master_replid2"), replid);
+    let full_before = info_field(&r1, "stats", "sync_full");
+    let r1_port = r1.port.to_string();
+    assert_eq!(r2.cli(&["replicaof", "127.0.0.1", &r1_port]).trim(), "OK");
+    assert_in_sync(&r1, &r2);
+    assert!(wait_until(Duration::from_secs(20), || info_field(
+        &r1,
+        "stats",
+        "sync_partial_ok"
+    ) == "1"));
+    assert_eq!(info_field(&r1, "stats", "sync_full"), full_before);
+    r1.cli(&["set", "after-promotion", "1"]);
+    assert_in_sync(&r1, &r2);
+    assert_eq!(r2.cli(&["get", "after-promotion"]).trim(), "1");
+}
+
+#[test]
+fn a_replica_of_a_replica_gets_the_master_writes() {
+    let m = master(&[]);
+    write_all_types(&m, "before");
+    let r1 = ferredis_replica(&m);
+    assert_in_sync(&m, &r1);
+    let r2 = ferredis_replica(&r1);
+    assert_in_sync(&r1, &r2);
+    write_all_types(&m, "after");
     assert_in_sync(&m, &r1);
     assert_in_sync(&m, &r2);
 }
