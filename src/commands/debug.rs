@@ -208,6 +208,14 @@ pub fn debug_command(ctx: &mut Ctx) -> CmdResult {
             ctx.client.reply.ok();
         }
         (b"reload", _) => reload(ctx)?,
+        (b"replicate", n) if n >= 3 => {
+            // The arguments go to the replicas as a command, in the
+            // stream's current database, without running here.
+            let mut bytes = Vec::new();
+            crate::server::propagate::encode_command(&mut bytes, &ctx.argv[2..]);
+            crate::replication::master::feed_stream_bytes(ctx.srv, &bytes);
+            ctx.client.reply.ok();
+        }
         (b"change-repl-id", 2) => {
             // A new replication ID, no secondary one (replication owns it).
             log::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
@@ -441,6 +449,9 @@ fn help(ctx: &mut Ctx) {
         &[
             "ASSERT",
             "    Crash by assertion failed.",
+            "CHANGE-REPL-ID",
+            "    Change the replication IDs of the instance.",
+            "    Dangerous: should be used only for testing the replication subsystem.",
             "DIGEST",
             "    Output a hex signature representing the current DB content.",
             "DIGEST-VALUE <key> [<key> ...]",
@@ -452,6 +463,8 @@ fn help(ctx: &mut Ctx) {
             "    Write <message> to the server log.",
             "HTSTATS <dbid>",
             "    Return hash table statistics of the specified Redis database.",
+            "REPLICATE <string>",
+            "    Replicates the provided string to replicas, allowing data divergence.",
             "OBJECT <key>",
             "    Show low level info about `key` and associated value.",
             "PANIC",

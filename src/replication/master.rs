@@ -230,7 +230,8 @@ fn ensure_backlog(srv: &mut Server) {
 /// Appends already-encoded bytes to the replication stream and feeds them
 /// to the backlog and the replicas: for a replica proxying its master's
 /// stream verbatim to its own replicas (chaining, as Redis does; not used
-/// yet: a replica's sub-replicas get the commands it applies re-encoded).
+/// for that yet: a replica's sub-replicas get the commands it applies
+/// re-encoded), and for DEBUG REPLICATE.
 pub fn feed_stream_bytes(srv: &mut Server, bytes: &[u8]) {
     feed_raw(srv, bytes);
 }

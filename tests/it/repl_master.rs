@@ -587,3 +587,20 @@ fn a_replica_of_a_replica_gets_the_master_writes() {
     assert_in_sync(&m, &r1);
     assert_in_sync(&m, &r2);
 }
+
+#[test]
+fn debug_replicate_reaches_the_replicas_only() {
+    let m = master(&[]);
+    let r = ferredis_replica(&m);
+    assert_in_sync(&m, &r);
+    assert_eq!(
+        m.cli(&["debug", "replicate", "set", "only-there", "1"])
+            .trim(),
+        "OK"
+    );
+    assert!(wait_until(Duration::from_secs(20), || r
+        .cli(&["get", "only-there"])
+        .trim()
+        == "1"));
+    assert_eq!(m.cli(&["exists", "only-there"]).trim(), "0");
+}
