@@ -12,8 +12,18 @@ use crate::types::SmallBytes;
 const MAX_LEVEL: usize = 32;
 /// Index meaning "no node".
 pub const NIL: u32 = u32::MAX;
-/// The header node's index.
-const HEAD: u32 = 0;
+/// Node classes by height: nodes of 1, 2, 3 and 4 or more levels live in
+/// separate arenas (as Redis's allocator puts them in separate size
+/// classes), so the tall nodes every search passes through at the top
+/// levels are packed together: fewer cache lines and pages to touch. A
+/// node index carries its class in the top two bits.
+const CLASSES: usize = 4;
+const CLASS_SHIFT: u32 = 30;
+const SLOT_MASK: u32 = (1 << CLASS_SHIFT) - 1;
+/// Most nodes an arena holds (`NIL` is never a valid index).
+const ARENA_MAX: usize = SLOT_MASK as usize;
+/// The header node's index: the first node of the tallest class.
+const HEAD: u32 = (CLASSES as u32 - 1) << CLASS_SHIFT;
 /// Levels kept inside the node; taller nodes (1 in 256) keep the rest in
 /// a box. Inline links keep a search step to one cache line per node,
 /// where a boxed level array costs a second miss.
@@ -47,10 +57,19 @@ struct Node {
     member: SmallBytes,
 }
 
+/// The nodes of one class of height.
+#[derive(Clone, Debug, Default)]
+struct Arena {
+    nodes: Vec<Node>,
+    /// Vacant slots (as full node indices).
+    free: Vec<u32>,
+}
+
 /// A skiplist of (score, member) pairs ordered by score, then member bytes.
 #[derive(Clone, Debug)]
 pub struct SkipList {
-    nodes: Vec<Node>,
+    /// The nodes, by class of height.
+    arenas: [Arena; CLASSES],
     /// Links above `INLINE_LEVELS` of the nodes that have them.
     uppers: Vec<Box<[Link]>>,
     /// Vacant entries of `uppers`.
@@ -59,7 +78,6 @@ pub struct SkipList {
     /// two of them), so a member costs no second copy of its bytes.
     buckets: Vec<u32>,
     hasher: ahash::RandomState,
-    free: Vec<u32>,
     tail: u32,
     len: usize,
     level: usize,
@@ -101,13 +119,14 @@ impl SkipList {
             MAX_LEVEL - INLINE_LEVELS
         ]
         .into_boxed_slice();
+        let mut arenas: [Arena; CLASSES] = Default::default();
+        arenas[CLASSES - 1].nodes.push(head);
         SkipList {
-            nodes: vec![head],
+            arenas,
             uppers: vec![head_upper],
             free_uppers: Vec::new(),
             buckets: vec![NIL; MIN_BUCKETS],
             hasher: ahash::RandomState::new(),
-            free: Vec::new(),
             tail: NIL,
             len: 0,
             level: 1,
@@ -127,9 +146,10 @@ impl SkipList {
 
     /// Heap bytes held (approximate).
     pub fn heap_size(&self) -> usize {
-        let mut n = self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4;
-        for node in &self.nodes {
-            n += node.member.heap_size();
+        let mut n = 0;
+        for a in &self.arenas {
+            n += a.nodes.capacity() * std::mem::size_of::<Node>() + a.free.capacity() * 4;
+            n += a.nodes.iter().map(|x| x.member.heap_size()).sum::<usize>();
         }
         n + self.uppers.capacity() * std::mem::size_of::<Box<[Link]>>()
             + self
@@ -152,11 +172,23 @@ impl SkipList {
         }
     }
 
+    /// Node `x`.
+    #[inline]
+    fn n(&self, x: u32) -> &Node {
+        &self.arenas[(x >> CLASS_SHIFT) as usize].nodes[(x & SLOT_MASK) as usize]
+    }
+
+    /// Node `x`, to change.
+    #[inline]
+    fn n_mut(&mut self, x: u32) -> &mut Node {
+        &mut self.arenas[(x >> CLASS_SHIFT) as usize].nodes[(x & SLOT_MASK) as usize]
+    }
+
     /// Whether node `f` sorts before (`score`, `member`). The member, in
     /// the node's second cache line, is read only when the scores tie.
     #[inline]
     fn before(&self, f: u32, score: f64, member: &[u8]) -> bool {
-        let n = &self.nodes[f as usize];
+        let n = self.n(f);
         n.score < score || (n.score == score && n.member.as_slice() < member)
     }
 
@@ -168,7 +200,7 @@ impl SkipList {
     /// Level `i` of node `x`.
     #[inline]
     fn link(&self, x: u32, i: usize) -> Link {
-        let node = &self.nodes[x as usize];
+        let node = self.n(x);
         if i < INLINE_LEVELS {
             node.links[i]
         } else {
@@ -179,7 +211,7 @@ impl SkipList {
     /// Level `i` of node `x`, to change.
     #[inline]
     fn link_mut(&mut self, x: u32, i: usize) -> &mut Link {
-        let node = &mut self.nodes[x as usize];
+        let node = &mut self.arenas[(x >> CLASS_SHIFT) as usize].nodes[(x & SLOT_MASK) as usize];
         if i < INLINE_LEVELS {
             &mut node.links[i]
         } else {
@@ -195,7 +227,7 @@ impl SkipList {
     /// Member and score of node `x`.
     #[inline]
     pub fn node(&self, x: u32) -> (&[u8], f64) {
-        let n = &self.nodes[x as usize];
+        let n = self.n(x);
         (n.member.as_slice(), n.score)
     }
 
@@ -208,7 +240,7 @@ impl SkipList {
     /// Previous node in ascending order (or `NIL`).
     #[inline]
     pub fn prev(&self, x: u32) -> u32 {
-        self.nodes[x as usize].backward
+        self.n(x).backward
     }
 
     /// Inserts an element that must not already be present.
@@ -223,20 +255,23 @@ impl SkipList {
             hnext: NIL,
             hash: self.hasher.hash_one(member) as u32,
         };
-        let n = match self.free.pop() {
+        let class = (lvl - 1).min(CLASSES - 1);
+        let arena = &mut self.arenas[class];
+        let n = match arena.free.pop() {
             Some(i) => {
-                self.nodes[i as usize] = node;
+                *self.n_mut(i) = node;
                 i
             }
             None => {
-                if self.nodes.len() == self.nodes.capacity() {
+                assert!(arena.nodes.len() < ARENA_MAX, "skiplist arena full");
+                if arena.nodes.len() == arena.nodes.capacity() {
                     // Grow by an eighth: amortized O(1) with little slack
                     // (doubling would waste up to half of a big arena).
-                    let extra = (self.nodes.len() / 8).max(4);
-                    self.nodes.reserve_exact(extra);
+                    let extra = (arena.nodes.len() / 8).max(4);
+                    arena.nodes.reserve_exact(extra);
                 }
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
+                arena.nodes.push(node);
+                ((class as u32) << CLASS_SHIFT) | (arena.nodes.len() - 1) as u32
             }
         };
         self.attach(n, lvl);
@@ -271,7 +306,7 @@ impl SkipList {
         let mut update = [HEAD; MAX_LEVEL];
         let mut rank = [0u32; MAX_LEVEL];
         {
-            let node = &self.nodes[n as usize];
+            let node = self.n(n);
             let (member, score) = (node.member.as_slice(), node.score);
             let mut x = HEAD;
             for i in (0..self.level).rev() {
@@ -314,10 +349,10 @@ impl SkipList {
         for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
             self.link_mut(u, i).span += 1;
         }
-        self.nodes[n as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
+        self.n_mut(n).backward = if update[0] == HEAD { NIL } else { update[0] };
         let f = self.fwd(n, 0);
         if f != NIL {
-            self.nodes[f as usize].backward = n;
+            self.n_mut(f).backward = n;
         } else {
             self.tail = n;
         }
@@ -369,7 +404,7 @@ impl SkipList {
         let Some(x) = found else {
             return false;
         };
-        let back = self.nodes[x as usize].backward;
+        let back = self.n(x).backward;
         let next = self.fwd(x, 0);
         let after_back = back == NIL || {
             let (bm, bs) = self.node(back);
@@ -380,11 +415,11 @@ impl SkipList {
             less(new, member, ns, nm)
         };
         if after_back && before_next {
-            self.nodes[x as usize].score = new;
+            self.n_mut(x).score = new;
             return true;
         }
         let lvl = self.detach(x, &update);
-        self.nodes[x as usize].score = new;
+        self.n_mut(x).score = new;
         self.attach(x, lvl);
         true
     }
@@ -407,9 +442,9 @@ impl SkipList {
             }
         }
         let f = self.fwd(x, 0);
-        let back = self.nodes[x as usize].backward;
+        let back = self.n(x).backward;
         if f != NIL {
-            self.nodes[f as usize].backward = back;
+            self.n_mut(f).backward = back;
         } else {
             self.tail = back;
         }
@@ -427,14 +462,14 @@ impl SkipList {
             let target = self.len.max(1).next_power_of_two().max(MIN_BUCKETS);
             self.index_resize(target);
         }
-        let node = &mut self.nodes[x as usize];
+        let node = self.n_mut(x);
         node.member = SmallBytes::new(b"");
         let upper = std::mem::replace(&mut node.upper, NIL);
         if upper != NIL {
             self.uppers[upper as usize] = Box::default();
             self.free_uppers.push(upper);
         }
-        self.free.push(x);
+        self.arenas[(x >> CLASS_SHIFT) as usize].free.push(x);
     }
 
     /// 0-based rank of an element that is present.
@@ -447,10 +482,8 @@ impl SkipList {
                 if f == NIL {
                     break;
                 }
-                let fs = self.nodes[f as usize].score;
-                if !(fs < score
-                    || (fs == score && self.nodes[f as usize].member.as_slice() <= member))
-                {
+                let fs = self.n(f).score;
+                if !(fs < score || (fs == score && self.n(f).member.as_slice() <= member)) {
                     break;
                 }
                 rank += self.span(x, i) as usize;
@@ -515,7 +548,7 @@ impl SkipList {
         let h = self.hasher.hash_one(member) as u32;
         let mut x = self.buckets[h as usize & (self.buckets.len() - 1)];
         while x != NIL {
-            let n = &self.nodes[x as usize];
+            let n = self.n(x);
             if n.hash == h && n.member.as_slice() == member {
                 return x;
             }
@@ -527,27 +560,27 @@ impl SkipList {
     /// The score of `member`, if present.
     pub fn score_of(&self, member: &[u8]) -> Option<f64> {
         let x = self.find(member);
-        (x != NIL).then(|| self.nodes[x as usize].score)
+        (x != NIL).then(|| self.n(x).score)
     }
 
     fn index_add(&mut self, x: u32) {
-        let b = self.nodes[x as usize].hash as usize & (self.buckets.len() - 1);
-        self.nodes[x as usize].hnext = self.buckets[b];
+        let b = self.n(x).hash as usize & (self.buckets.len() - 1);
+        self.n_mut(x).hnext = self.buckets[b];
         self.buckets[b] = x;
     }
 
     fn index_del(&mut self, x: u32) {
-        let b = self.nodes[x as usize].hash as usize & (self.buckets.len() - 1);
-        let next = self.nodes[x as usize].hnext;
+        let b = self.n(x).hash as usize & (self.buckets.len() - 1);
+        let next = self.n(x).hnext;
         if self.buckets[b] == x {
             self.buckets[b] = next;
             return;
         }
         let mut p = self.buckets[b];
         while p != NIL {
-            let pn = self.nodes[p as usize].hnext;
+            let pn = self.n(p).hnext;
             if pn == x {
-                self.nodes[p as usize].hnext = next;
+                self.n_mut(p).hnext = next;
                 return;
             }
             p = pn;
@@ -574,7 +607,7 @@ impl SkipList {
         let mut x = self.buckets[(cursor & mask) as usize];
         while x != NIL {
             visit(x);
-            x = self.nodes[x as usize].hnext;
+            x = self.n(x).hnext;
         }
         let mut v = cursor | !mask;
         v = v.reverse_bits();
