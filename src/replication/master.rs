@@ -1073,12 +1073,12 @@ pub fn good_replicas(srv: &Server) -> usize {
 
 /// Whether writes must be refused with `-NOREPLICAS`.
 pub fn not_enough_good_replicas(srv: &Server) -> bool {
-    if srv.replica.is_replica() {
+    let min = srv.repl.min_replicas_to_write;
+    if min <= 0 || srv.replica.is_replica() {
         return false;
     }
-    let min = srv.config.get_i64("min-replicas-to-write");
     let lag = srv.config.get_i64("min-replicas-max-lag");
-    min > 0 && lag > 0 && (good_replicas(srv) as i64) < min
+    lag > 0 && (good_replicas(srv) as i64) < min
 }
 
 /// Online replicas that acknowledged `offset`.

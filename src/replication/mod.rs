@@ -53,6 +53,9 @@ pub struct ReplicationState {
     pub backlog: Option<backlog::Backlog>,
     /// Unix ms since when no replica is attached (backlog TTL).
     pub no_replicas_since_ms: i64,
+    /// `min-replicas-to-write`, refreshed by `Server::apply_config` (it is
+    /// checked on every write: no lookup by name there).
+    pub min_replicas_to_write: i64,
     /// The stream buffer the propagation sink writes to.
     pub stream: Rc<RefCell<StreamShared>>,
     /// Whether the sink is in `srv.propagation.sinks`.
@@ -100,6 +103,7 @@ impl ReplicationState {
             second_replid_offset: -1,
             backlog: None,
             no_replicas_since_ms: now_ms,
+            min_replicas_to_write: 0,
             stream: Rc::new(RefCell::new(StreamShared::default())),
             sink_installed: false,
             replicas: Vec::new(),

@@ -252,6 +252,7 @@ impl Server {
     /// Pushes configuration that lives outside `Config` into the parts of
     /// the server that act on it (called at start and after CONFIG SET).
     pub fn apply_config(&mut self) {
+        self.repl.min_replicas_to_write = self.config.get_i64("min-replicas-to-write");
         let policy = crate::db::access::AccessPolicy {
             lfu: self.config.get_enum("maxmemory-policy").ends_with("-lfu"),
             log_factor: self
