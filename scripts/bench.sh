@@ -20,19 +20,9 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 N=${N:-200000}
 CLK_TCK=$(getconf CLK_TCK)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-bench.XXXXXX")
-PIDS=()
-
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+make_workdir bench
 
 for tool in redis-benchmark redis-cli taskset; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
@@ -42,8 +32,6 @@ echo "bench: building release binary..." >&2
 cargo build --release --bin ferredis-server >&2
 FERREDIS=target/release/ferredis-server
 
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh
 
 SERVERS=(ferredis)
 start_pinned_server ferredis "$FERREDIS"

@@ -17,21 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MEMBERS=${MEMBERS:-5000000}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-lazyfree.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+make_workdir lazyfree
 
 command -v redis-cli >/dev/null || { echo "lazyfree: redis-cli is required" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "lazyfree: python3 is required" >&2; exit 1; }
 echo "lazyfree: building release binary..." >&2
 cargo build --release --bin ferredis-server >&2
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh
 
 # The SADD commands that build the set, 1000 members per command.
 python3 - "$MEMBERS" >"$WORK/load.resp" <<'EOF'

@@ -1,5 +1,21 @@
 # Shared shell helpers for the scripts under scripts/ (sourced, not run).
 
+# make_workdir NAME: a fresh temporary directory in WORK, an empty PIDS
+# list for the processes the script starts, and an EXIT trap that stops
+# them and removes the directory.
+make_workdir() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-$1.XXXXXX")
+    PIDS=()
+    trap cleanup EXIT
+}
+
+# cleanup: stops every process in PIDS and removes WORK (the EXIT trap).
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+
 # free_port: prints a loopback TCP port nothing listens on.
 free_port() {
     local p

@@ -20,21 +20,14 @@ cd "$(dirname "$0")/.."
 KEYS=${KEYS:-10000000}
 HASHES=${HASHES:-1000000}
 DATASETS=${DATASETS:-"strings hashes"}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-persistence.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+make_workdir persistence
 
 command -v redis-cli >/dev/null || { echo "persistence: redis-cli is required" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "persistence: redis-benchmark is required" >&2; exit 1; }
 echo "persistence: building release binary..." >&2
 cargo build --release --bin ferredis-server >&2
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh
 
 # The dataset as RESP for redis-cli --pipe: SET key:%012d or HSET
 # hash:%012d with 10 fields.

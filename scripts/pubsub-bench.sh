@@ -27,19 +27,9 @@ SUBS=${SUBS:-"1 10 100"}
 SIZE=${SIZE:-64}
 PIPELINE=${PIPELINE:-16}
 CLK_TCK=$(getconf CLK_TCK)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-pubsub-bench.XXXXXX")
-PIDS=()
-
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+make_workdir pubsub-bench
 
 for tool in redis-cli taskset; do
     command -v "$tool" >/dev/null || { echo "pubsub-bench: $tool is required" >&2; exit 1; }
@@ -50,8 +40,6 @@ cargo build --release --bin ferredis-server --example pubsub_bench >&2
 FERREDIS=target/release/ferredis-server
 BENCH=target/release/examples/pubsub_bench
 
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh
 
 SERVERS=(ferredis)
 start_pinned_server ferredis "$FERREDIS" --client-output-buffer-limit "pubsub 1gb 1gb 60"

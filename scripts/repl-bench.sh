@@ -20,14 +20,9 @@ cd "$(dirname "$0")/.."
 KEYS=${KEYS:-5000000}
 REQUESTS=${REQUESTS:-2000000}
 REPLICA_KIND=${REPLICA_KIND:-ferredis}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferredis-repl.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+make_workdir repl
 
 command -v redis-cli >/dev/null || { echo "repl-bench: redis-cli is required" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "repl-bench: redis-benchmark is required" >&2; exit 1; }
@@ -37,8 +32,6 @@ if [ -z "${FERREDIS_BIN:-}" ]; then
     FERREDIS_BIN=target/release/ferredis-server
 fi
 REDIS_BIN=$(command -v redis-server)
-# shellcheck source=scripts/lib.sh
-source scripts/lib.sh
 
 # start_server NAME BINARY CPU DIR [ARGS...]: like start_pinned_server but
 # on CPU CPU, in its own directory DIR; retried on another port when the one

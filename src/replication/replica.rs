@@ -1016,22 +1016,8 @@ fn finish_transfer(srv: &mut Server) -> bool {
         false,
         &opts,
     );
-    match result {
-        Ok(stats) => {
-            log::info!(
-                "Done loading RDB, keys loaded: {}, keys expired: {}.",
-                stats.keys_loaded,
-                stats.keys_expired
-            );
-            srv.persistence.last_load = stats;
-        }
-        Err(e) => {
-            log::warn!(
-                "Failed trying to load the MASTER synchronization DB from disk, check server logs. ({})",
-                e.error
-            );
-            return false;
-        }
+    if !sync_loaded(srv, result.map_err(|e| e.error.to_string()), "disk") {
+        return false;
     }
     install_dataset(srv, ks);
     if srv.config.save.is_empty() && !srv.config.get_bool("appendonly") {
@@ -1144,22 +1130,8 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
             (checked, rest)
         }
     };
-    match result {
-        Ok(stats) => {
-            log::info!(
-                "Done loading RDB, keys loaded: {}, keys expired: {}.",
-                stats.keys_loaded,
-                stats.keys_expired
-            );
-            srv.persistence.last_load = stats;
-        }
-        Err(e) => {
-            log::warn!(
-                "Failed trying to load the MASTER synchronization DB from socket, check server logs. ({})",
-                e
-            );
-            return false;
-        }
+    if !sync_loaded(srv, result, "socket") {
+        return false;
     }
     if stream.set_nonblocking(true).is_err() {
         return false;
@@ -1425,6 +1397,35 @@ pub fn rdb_save_info(srv: &Server) -> Option<crate::persistence::rdb::ReplAux> {
         id,
         offset,
     })
+}
+
+/// Logs the outcome of loading the master's snapshot (from `source`,
+/// "disk" or "socket") as Redis does and records its statistics; false
+/// when it failed.
+fn sync_loaded(
+    srv: &mut Server,
+    result: Result<crate::persistence::rdb::LoadStats, String>,
+    source: &str,
+) -> bool {
+    match result {
+        Ok(stats) => {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.keys_loaded,
+                stats.keys_expired
+            );
+            srv.persistence.last_load = stats;
+            true
+        }
+        Err(e) => {
+            log::warn!(
+                "Failed trying to load the MASTER synchronization DB from {}, check server logs. ({})",
+                source,
+                e
+            );
+            false
+        }
+    }
 }
 
 /// Starts replicating the `replicaof` of the configuration (start-up).

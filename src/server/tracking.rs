@@ -658,6 +658,10 @@ pub fn before_sleep(srv: &mut Server) {
 /// `tracking-table-max-keys`, invalidating them (the effort grows each
 /// round the table stays over the limit, as in Redis).
 fn limit_used_slots(srv: &mut Server) {
+    if srv.tracking.table.is_empty() {
+        srv.tracking.limit_rounds = 0;
+        return;
+    }
     let max = srv.config.get_i64("tracking-table-max-keys").max(0) as usize;
     if max == 0 || srv.tracking.table.len() <= max {
         srv.tracking.limit_rounds = 0;
