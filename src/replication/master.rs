@@ -104,6 +104,11 @@ pub struct ReplicaEntry {
     /// replica reads the `$EOF:` payload in chunks and must not see
     /// stream bytes behind it).
     pub stream_on_ack: bool,
+    /// Diskless: it acknowledged before its transfer was declared over
+    /// (its ACK can race the child's exit). A replica ACKs only once its
+    /// load is done, so the stream can start at once then, instead of at
+    /// its next ACK a second later (Redis waits for that one).
+    pub acked_in_transfer: bool,
     /// Unix ms when it asked for a sync (diskless delay).
     pub since_ms: i64,
     /// Sent SYNC (no `+FULLRESYNC` line).
@@ -386,6 +391,7 @@ pub fn attach(srv: &mut Server, client: &mut Client, psync: Option<(&[u8], &[u8]
         pending: Vec::new(),
         soft_since_ms: 0,
         stream_on_ack: false,
+        acked_in_transfer: false,
         since_ms: srv.now_ms,
         old_sync: psync.is_none(),
         bulk: None,
@@ -536,6 +542,9 @@ pub fn on_ack(srv: &mut Server, id: u64, offset: i64) {
         r.ack_off = offset;
     }
     r.ack_time_ms = now;
+    if r.state == ReplState::WaitBgsaveEnd {
+        r.acked_in_transfer = true;
+    }
     if r.state == ReplState::Online && r.stream_on_ack {
         // The stream kept for it goes out from `before_sleep`
         // (`flush_pending`): its client is out of the slab right now.
@@ -864,12 +873,15 @@ fn finish_diskless(srv: &mut Server) {
             continue;
         }
         r.state = ReplState::Online;
-        r.stream_on_ack = true;
         r.ack_time_ms = now;
         log::info!(
             "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming",
             r.name()
         );
+        r.stream_on_ack = !r.acked_in_transfer;
+        if r.acked_in_transfer {
+            log::info!("Synchronization with replica {} succeeded", r.name());
+        }
         if r.hs.rdb_only {
             rdb_only.push((r.token, r.client_id));
         }
@@ -1208,5 +1220,60 @@ pub fn flush_before_shutdown(srv: &mut Server) {
                 let _ = c.flush();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting_replica(srv: &Server, id: u64) -> ReplicaEntry {
+        ReplicaEntry {
+            client_id: id,
+            token: 0,
+            state: ReplState::WaitBgsaveEnd,
+            hs: Handshake::default(),
+            peer_ip: "127.0.0.1".into(),
+            ack_off: 0,
+            ack_time_ms: srv.now_ms,
+            pending: Vec::new(),
+            soft_since_ms: 0,
+            stream_on_ack: false,
+            acked_in_transfer: false,
+            since_ms: srv.now_ms,
+            old_sync: false,
+            bulk: None,
+        }
+    }
+
+    fn child_ok() -> ChildExit {
+        ChildExit {
+            pid: 1,
+            code: 0,
+            signal: 0,
+        }
+    }
+
+    #[test]
+    fn diskless_stream_starts_at_an_ack_that_raced_the_child_exit() {
+        let mut h = crate::commands::testing::Harness::new();
+        let srv = &mut h.srv;
+        srv.repl.replicas.push(waiting_replica(srv, 1001));
+        srv.repl.replicas.push(waiting_replica(srv, 1002));
+        srv.repl.transfer = Some(Transfer::Diskless {
+            rx: None,
+            child_ok: false,
+        });
+        // Replica 1001 loaded its RDB and acknowledged before the child's
+        // exit was reaped; 1002 has not acknowledged yet.
+        on_ack(srv, 1001, 0);
+        diskless_done(srv, child_ok());
+        let r = &srv.repl.replicas;
+        assert_eq!(r[0].state, ReplState::Online);
+        assert!(!r[0].stream_on_ack, "an early ACK starts the stream");
+        assert_eq!(r[1].state, ReplState::Online);
+        assert!(r[1].stream_on_ack, "no ACK yet: the stream waits for it");
+        on_ack(srv, 1002, 0);
+        assert!(!srv.repl.replicas[1].stream_on_ack);
     }
 }
