@@ -168,7 +168,7 @@ impl PropagationSink for StreamSink {
 
     fn feed(&mut self, ops: &[Op]) {
         let mut s = self.shared.borrow_mut();
-        if !s.enabled {
+        if !s.enabled || s.proxy {
             return;
         }
         let s = &mut *s;
@@ -233,10 +233,7 @@ fn ensure_backlog(srv: &mut Server) {
 }
 
 /// Appends already-encoded bytes to the replication stream and feeds them
-/// to the backlog and the replicas: for a replica proxying its master's
-/// stream verbatim to its own replicas (chaining, as Redis does; not used
-/// for that yet: a replica's sub-replicas get the commands it applies
-/// re-encoded), and for DEBUG REPLICATE.
+/// to the backlog and the replicas (DEBUG REPLICATE).
 pub fn feed_stream_bytes(srv: &mut Server, bytes: &[u8]) {
     feed_raw(srv, bytes);
 }
@@ -252,6 +249,106 @@ fn feed_raw(srv: &mut Server, bytes: &[u8]) {
         s.buf.extend_from_slice(bytes);
     }
     feed_stream(srv);
+}
+
+/// A replica passes its master's stream on as it came: `bytes` (whole
+/// commands it has processed) are queued on the stream buffer, handed to
+/// the backlog and the sub-replicas at the next `feed_stream`. The offset
+/// then grows as the master's, so it agrees all along a chain.
+pub fn queue_proxied(srv: &Server, bytes: &[u8]) {
+    let mut s = srv.repl.stream.borrow_mut();
+    if s.enabled {
+        s.buf.extend_from_slice(bytes);
+    }
+}
+
+/// Becoming a replica (`on`) or a master: a replica's stream is its
+/// master's, proxied verbatim; a master encodes what it runs.
+pub fn set_proxy(srv: &mut Server, on: bool) {
+    let mut s = srv.repl.stream.borrow_mut();
+    s.proxy = on;
+    // A master's first command after this selects its database.
+    s.enc.selected_db = None;
+}
+
+/// A replica's link to its master is up, after a full sync (`full`) or a
+/// partial one: its own replication ID, secondary ID and offset become the
+/// stream's it follows, and its backlog holds that stream from here, so
+/// its sub-replicas follow the top master's offsets (and a promoted replica
+/// can continue them). The backlog is kept when the stream continues the
+/// one it holds. Sub-replicas are disconnected after a full sync or when
+/// the ID changed, as Redis does: they resync and learn the new history.
+pub fn follow_master(srv: &mut Server, full: bool) {
+    let link = &srv.replica;
+    let replid = link.master_replid.clone();
+    let offset = link.reploff.max(0);
+    let (replid2, second) = match (&link.replid2, full) {
+        (Some((id, off)), false) => (id.clone(), *off),
+        _ => (super::NULL_REPLID.to_string(), -1),
+    };
+    let repl = &srv.repl;
+    let continuous = !full
+        && repl.backlog.is_some()
+        && repl.master_repl_offset == offset
+        && (repl.replid == replid || repl.replid == replid2);
+    let id_changed = repl.replid != replid;
+    srv.repl.replid = replid;
+    srv.repl.replid2 = replid2;
+    srv.repl.second_replid_offset = second;
+    srv.repl.master_repl_offset = offset;
+    if !continuous {
+        let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
+        srv.repl.backlog = Some(Backlog::new(size, offset + 1));
+    }
+    {
+        let mut s = srv.repl.stream.borrow_mut();
+        s.enabled = true;
+        s.proxy = true;
+        s.buf.clear();
+    }
+    if !srv.repl.sink_installed {
+        srv.propagation.sinks.push(Box::new(StreamSink {
+            shared: srv.repl.stream.clone(),
+        }));
+        srv.repl.sink_installed = true;
+    }
+    if full || id_changed {
+        disconnect_replicas(srv);
+    }
+}
+
+/// `REPLICAOF NO ONE` on a replica that followed `old_id` up to `offset`:
+/// it continues that stream as a master under `new_id`, the old ID valid
+/// up to `offset + 1` (Redis's `shiftReplicationId`). The backlog of the
+/// stream it proxied is kept when it has one, so replicas behind it can
+/// still continue; its sub-replicas are disconnected to learn the new ID.
+pub fn promote(srv: &mut Server, new_id: String, old_id: String, offset: i64) {
+    set_proxy(srv, false);
+    let keeps_backlog = srv.repl.backlog.is_some()
+        && srv.repl.replid == old_id
+        && srv.repl.master_repl_offset == offset;
+    if keeps_backlog {
+        srv.repl.replid2 = old_id;
+        srv.repl.second_replid_offset = offset + 1;
+        srv.repl.replid = new_id;
+        srv.repl.no_replicas_since_ms = srv.now_ms;
+    } else {
+        continue_stream(srv, new_id, old_id, offset);
+    }
+    disconnect_replicas(srv);
+}
+
+/// Drops every attached replica (Redis's `disconnectSlaves`).
+pub fn disconnect_replicas(srv: &mut Server) {
+    let all: Vec<(usize, u64)> = srv
+        .repl
+        .replicas
+        .iter()
+        .map(|r| (r.token, r.client_id))
+        .collect();
+    for (t, id) in all {
+        close_now(srv, t, id);
+    }
 }
 
 /// Queues `bytes` on client `token` (if it is `id` and in the slab).
@@ -662,9 +759,19 @@ fn eof_mark(rng: &mut u64) -> String {
 fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
     let replid = srv.repl.replid.clone();
     let offset = srv.repl.master_repl_offset;
-    // The stream after the snapshot starts with a SELECT.
-    srv.repl.stream.borrow_mut().enc.selected_db = None;
-    let aux = rdb::ReplAux::new(0, &replid, offset);
+    // A master's stream after the snapshot starts with a SELECT. A
+    // replica's is its master's, passed on as it comes: the snapshot names
+    // the database that stream has selected (`repl-stream-db`).
+    let stream_db = {
+        let mut s = srv.repl.stream.borrow_mut();
+        s.enc.selected_db = None;
+        if s.proxy {
+            srv.replica.master_client.as_ref().map_or(0, |c| c.db)
+        } else {
+            0
+        }
+    };
+    let aux = rdb::ReplAux::new(stream_db as i64, &replid, offset);
     log::info!(
         "Starting BGSAVE for SYNC with target: {}",
         if diskless { "replicas sockets" } else { "disk" }
@@ -1010,7 +1117,9 @@ pub fn cron(srv: &mut Server) {
     srv.repl.last_cron_ms = srv.now_ms;
     srv.repl.cron_loops += 1;
     let period = srv.config.get_i64("repl-ping-replica-period").max(1) as u64;
-    if !srv.repl.replicas.is_empty() && srv.repl.cron_loops.is_multiple_of(period) {
+    // A replica's sub-replicas get its master's PINGs, proxied.
+    let proxy = srv.repl.stream.borrow().proxy;
+    if !proxy && !srv.repl.replicas.is_empty() && srv.repl.cron_loops.is_multiple_of(period) {
         let mut b = Vec::new();
         crate::server::propagate::encode_command::<&[u8]>(&mut b, &[b"PING"]);
         feed_raw(srv, &b);
@@ -1047,7 +1156,8 @@ pub fn cron(srv: &mut Server) {
         close_now(srv, t, id);
     }
     let ttl = srv.config.get_i64("repl-backlog-ttl");
-    if srv.repl.replicas.is_empty()
+    if !proxy
+        && srv.repl.replicas.is_empty()
         && srv.repl.backlog.is_some()
         && ttl > 0
         && now - srv.repl.no_replicas_since_ms > ttl * 1000

@@ -37,6 +37,11 @@ pub struct StreamShared {
     pub enc: StreamEncoder,
     /// Whether the stream is fed (a backlog exists).
     pub enabled: bool,
+    /// This server is a replica: its stream is its master's, passed on
+    /// verbatim (`master::queue_proxied`), so what it runs itself (the
+    /// master's commands, or local writes on a writable replica) is not
+    /// encoded into it, as Redis's replicas never feed their own writes.
+    pub proxy: bool,
 }
 
 /// Replication bookkeeping on `Server` (`srv.repl`).

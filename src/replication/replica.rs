@@ -129,9 +129,9 @@ pub struct ReplicaLink {
     pub reploff: i64,
     /// Offset of the master's stream read (`slave_read_repl_offset`).
     pub read_reploff: i64,
-    /// Bytes of the open transaction applied so far (counted in `reploff`
-    /// at its EXEC).
-    multi_bytes: i64,
+    /// Bytes of the open transaction applied so far (counted in `reploff`,
+    /// and passed on to sub-replicas, at its EXEC).
+    multi_buf: Vec<u8>,
     /// Replid, offset and db of a lost master link, for `PSYNC` on reconnect.
     pub cached: Option<(String, i64, usize)>,
     /// The master client applying the stream (while Connected).
@@ -171,7 +171,7 @@ impl Default for ReplicaLink {
             master_replid: String::new(),
             reploff: 0,
             read_reploff: 0,
-            multi_bytes: 0,
+            multi_buf: Vec::new(),
             cached: None,
             master_client: None,
             transfer: None,
@@ -274,6 +274,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     srv.replica.master = Some((host.clone(), port));
     srv.config.replicaof = Some((host.clone(), port));
+    crate::replication::master::set_proxy(srv, true);
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connect, now);
@@ -347,7 +348,9 @@ pub fn unset_master(srv: &mut Server) {
         srv.replica.master_replid = new_id.clone();
         // The master side takes over: the old ID stays valid up to off+1
         // so the old master's other replicas can continue from here.
-        crate::replication::master::continue_stream(srv, new_id, old, off);
+        crate::replication::master::promote(srv, new_id, old, off);
+    } else {
+        crate::replication::master::set_proxy(srv, false);
     }
 }
 
@@ -372,7 +375,7 @@ fn drop_link(srv: &mut Server, cache: bool) {
     }
     link.inbuf.clear();
     link.outbuf.clear();
-    link.multi_bytes = 0;
+    link.multi_buf = Vec::new();
     if let Some(t) = link.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -807,7 +810,7 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         srv.replica.reploff = off;
         srv.replica.read_reploff = off;
         srv.replica.partial_syncs += 1;
-        start_stream(srv, db);
+        start_stream(srv, db, false);
         log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         return true;
     }
@@ -822,8 +825,10 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     false
 }
 
-/// Enters the Connected state with a fresh master client on `db`.
-fn start_stream(srv: &mut Server, db: usize) {
+/// Enters the Connected state with a fresh master client on `db`, after a
+/// full sync (`full`) or a partial one; the server's own replication ID
+/// and offset follow the master's from here (`master::follow_master`).
+fn start_stream(srv: &mut Server, db: usize, full: bool) {
     let id = srv.next_client_id;
     srv.next_client_id += 1;
     let addr = srv
@@ -848,6 +853,18 @@ fn start_stream(srv: &mut Server, db: usize) {
     srv.replica.set_state(LinkState::Connected, now);
     srv.replica.last_io_ms = now;
     srv.replica.down_since_secs = 0;
+    crate::replication::master::follow_master(srv, full);
+}
+
+/// The database the master's stream had selected when the snapshot just
+/// loaded was taken (its `repl-stream-db` AUX field): a master sends a
+/// SELECT first, but a chained replica passes its master's stream on as
+/// it is.
+fn loaded_stream_db(srv: &Server) -> usize {
+    crate::persistence::rdb::take_loaded_repl_aux()
+        .and_then(|aux| usize::try_from(aux.stream_db).ok())
+        .filter(|&db| db < srv.keyspace.dbs.len())
+        .unwrap_or(0)
 }
 
 /// Writes RDB bytes to the temp file; at the end loads it.
@@ -1025,7 +1042,8 @@ fn finish_transfer(srv: &mut Server) -> bool {
         let _ = std::fs::remove_file(&final_path);
     }
     srv.replica.full_syncs += 1;
-    start_stream(srv, 0);
+    let db = loaded_stream_db(srv);
+    start_stream(srv, db, true);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
     // The first ACK puts this replica online on a diskless master.
     send_ack(srv);
@@ -1152,7 +1170,8 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
     srv.update_time();
     install_dataset(srv, ks);
     srv.replica.full_syncs += 1;
-    start_stream(srv, 0);
+    let db = loaded_stream_db(srv);
+    start_stream(srv, db, true);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
     send_ack(srv);
     if srv.replica.state != LinkState::Connected {
@@ -1263,6 +1282,7 @@ fn apply_stream(srv: &mut Server) -> bool {
                 break;
             }
             Scan::Skip(n) => {
+                crate::replication::master::queue_proxied(srv, &query[pos..pos + n]);
                 pos += n;
                 srv.replica.reploff += n as i64;
             }
@@ -1270,6 +1290,7 @@ fn apply_stream(srv: &mut Server) -> bool {
                 let argv: Vec<&[u8]> = ranges.iter().map(|&(a, b)| &query[a..b]).collect();
                 pos += len;
                 if argv.is_empty() {
+                    crate::replication::master::queue_proxied(srv, &query[pos - len..pos]);
                     srv.replica.reploff += len as i64;
                     continue;
                 }
@@ -1282,6 +1303,7 @@ fn apply_stream(srv: &mut Server) -> bool {
                     send_ack(srv);
                     let Some(m) = srv.replica.master_client.take() else {
                         // The link failed while sending.
+                        crate::replication::master::feed_stream(srv);
                         srv.keyspace.set_expire_mode(client_expire_mode(srv));
                         return true;
                     };
@@ -1307,22 +1329,28 @@ fn apply_stream(srv: &mut Server) -> bool {
                         break;
                     }
                 }
-                // Not done yet: Redis proxies the master's bytes verbatim
-                // (`query[pos - len..pos]`) to its own replicas and backlog
-                // (replicationFeedStreamFromMasterStream) so offsets agree
-                // along a chain; until the master side does that, what the
-                // command propagates is re-encoded by server/propagate.rs.
-                // As Redis, a transaction counts as processed at its EXEC
-                // (a link lost in the middle resumes before its MULTI).
+                // What was processed goes on to this server's backlog and
+                // sub-replicas as it came (Redis's
+                // replicationFeedStreamFromMasterStream), so offsets agree
+                // along a chain. As Redis, a transaction counts as processed
+                // at its EXEC (a link lost in the middle resumes before its
+                // MULTI).
+                let bytes = &query[pos - len..pos];
                 if mc.multi.is_some() {
-                    srv.replica.multi_bytes += len as i64;
+                    srv.replica.multi_buf.extend_from_slice(bytes);
                 } else {
-                    srv.replica.reploff += srv.replica.multi_bytes + len as i64;
-                    srv.replica.multi_bytes = 0;
+                    if !srv.replica.multi_buf.is_empty() {
+                        let held = std::mem::take(&mut srv.replica.multi_buf);
+                        crate::replication::master::queue_proxied(srv, &held);
+                        srv.replica.reploff += held.len() as i64;
+                    }
+                    crate::replication::master::queue_proxied(srv, bytes);
+                    srv.replica.reploff += len as i64;
                 }
             }
         }
     }
+    crate::replication::master::feed_stream(srv);
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let mut query = query;
     query.drain(..pos.min(query.len()));
@@ -1448,6 +1476,7 @@ pub fn start_from_config(srv: &mut Server) {
         }
     }
     srv.replica.master = Some((h, p));
+    crate::replication::master::set_proxy(srv, true);
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connect, now);

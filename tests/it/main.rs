@@ -21,6 +21,7 @@ mod notify;
 mod protocol;
 mod pubsub;
 mod rdb;
+mod repl_chain;
 mod repl_master;
 mod repl_replica;
 mod server;
