@@ -72,14 +72,28 @@ info() { # PORT FIELD
     redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
 }
 
-start() { # NAME BINARY DIR PORT -> sets SPID
-    (cd "$3" && exec "$2" --port "$4" --bind 127.0.0.1 --save "" --appendonly no \
-        --logfile "$3/log") &
-    SPID=$!
-    PIDS+=("$SPID")
-    for _ in $(seq 6000); do
-        [ "$(redis-cli -p "$4" ping 2>/dev/null)" = PONG ] && return
-        sleep 0.05
+start() { # NAME BINARY DIR -> sets SPID and SPORT
+    # A fresh port each time (the restart too), tried again when another
+    # process took it between free_port and the bind: a PONG from a
+    # server that is not ours would measure the wrong process.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        SPORT=$(free_port)
+        : >"$3/log"
+        (cd "$3" && exec "$2" --port "$SPORT" --bind 127.0.0.1 --save "" --appendonly no \
+            --logfile "$3/log") &
+        SPID=$!
+        for _ in $(seq 6000); do
+            grep -q "Address already in use" "$3/log" && break
+            if [ "$(redis-cli -p "$SPORT" ping 2>/dev/null)" = PONG ]; then
+                PIDS+=("$SPID")
+                return
+            fi
+            sleep 0.05
+        done
+        kill "$SPID" 2>/dev/null || true
+        wait "$SPID" 2>/dev/null || true
+        grep -q "Address already in use" "$3/log" || break
     done
     echo "persistence: $1 did not start" >&2
     cat "$3/log" >&2
@@ -91,9 +105,9 @@ run() {
     local name=$1 bin=$2 ds=$3 dir port
     dir=$WORK/$name-$ds
     mkdir -p "$dir"
-    port=$(free_port)
-    start "$name" "$bin" "$dir" "$port"
+    start "$name" "$bin" "$dir"
     local pid=$SPID
+    port=$SPORT
     redis-cli -p "$port" --pipe <"$WORK/$ds.resp" >/dev/null
     # The file size of the dataset as loaded (the BGSAVE below snapshots a
     # dataset the write load has already changed, by how much depends on
@@ -134,11 +148,10 @@ run() {
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     wait "$pid" 2>/dev/null || true
     # Load it back: the server logs how long the load took.
-    : >"$dir/log"
-    start "$name" "$bin" "$dir" "$port"
+    start "$name" "$bin" "$dir"
     local loaded
     loaded=$(grep -o 'DB loaded from disk: [0-9.]* seconds' "$dir/log" | awk '{ print $5 }')
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    redis-cli -p "$SPORT" shutdown nosave >/dev/null 2>&1 || true
     wait "$SPID" 2>/dev/null || true
     rm -f "$dir/dump.rdb"
     awk -v b="$((t1 - t0))" -v p="$peak_pss" -v r="$peak_rss" -v c="$cow" -v s="$size" -v l="$loaded" \
