@@ -136,6 +136,10 @@ pub struct ReplicaLink {
     pub cached: Option<(String, i64, usize)>,
     /// The master client applying the stream (while Connected).
     pub master_client: Option<Box<Client>>,
+    /// The master client of a lost link, kept with `cached` so a partial
+    /// resync resumes it (same id, age and last command, as Redis's
+    /// `replicationResurrectCachedMaster`).
+    cached_client: Option<Box<Client>>,
     transfer: Option<Transfer>,
     /// Unix ms of the last data from the master.
     pub last_io_ms: i64,
@@ -174,6 +178,7 @@ impl Default for ReplicaLink {
             multi_bytes: 0,
             cached: None,
             master_client: None,
+            cached_client: None,
             transfer: None,
             last_io_ms: 0,
             state_since_ms: 0,
@@ -263,6 +268,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     drop_link(srv, true);
     disconnect_blocked_clients(srv);
+    set_log_role(srv, b'S');
     if was_master {
         // Redis's replicationCacheMasterUsingMyself: a master turned
         // replica offers its own replid and offset to the new master (a
@@ -280,6 +286,14 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     srv.replica.down_since_secs = 0;
     log::info!("Connecting to MASTER {}:{}", host, port);
     connect(srv);
+}
+
+/// The log lines' role character: `S` while a replica, as Redis. Only a
+/// server with a reactor sets it (unit tests share the process-wide one).
+fn set_log_role(srv: &Server, role: u8) {
+    if srv.replica.registry.is_some() {
+        crate::logging::set_role(role);
+    }
 }
 
 /// Clients blocked in a master that becomes a replica get `-UNBLOCKED`
@@ -322,11 +336,12 @@ pub fn unset_master(srv: &mut Server) {
     if !is_replica(srv) {
         return;
     }
+    set_log_role(srv, b'M');
     if srv.replica.state == LinkState::Connected {
         log::warn!("Connection with master lost.");
     }
     drop_link(srv, true);
-    if srv.replica.cached.take().is_some() {
+    if discard_cached(srv) {
         log::info!("Discarding previously cached master state.");
     }
     srv.replica.master = None;
@@ -377,15 +392,26 @@ fn drop_link(srv: &mut Server, cache: bool) {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
     }
-    if let Some(mc) = link.master_client.take() {
+    if let Some(mut mc) = link.master_client.take() {
+        let id = mc.id;
         if link.state == LinkState::Connected {
             if cache {
                 log::info!("Caching the disconnected master state.");
                 link.cached = Some((link.master_replid.clone(), link.reploff, mc.db));
+                // As Redis's replicationCacheMaster: an open transaction
+                // and unprocessed input are discarded (the PSYNC offset
+                // resumes before them).
+                mc.query.clear();
+                mc.qpos = 0;
+                mc.multi = None;
+                mc.reply.buf.clear();
+                mc.reply.sent = 0;
+                mc.flags &= !cflags::PENDING_WRITE;
+                link.cached_client = Some(mc);
             }
             link.down_since_secs = srv.now_ms / 1000;
         }
-        crate::commands::multi::free_client_state(srv, mc.id);
+        crate::commands::multi::free_client_state(srv, id);
     }
     let now = srv.now_ms;
     let s = if srv.replica.master.is_some() {
@@ -399,10 +425,50 @@ fn drop_link(srv: &mut Server, cache: bool) {
 /// The link failed: drop it (caching the master when it was Connected);
 /// cron reconnects.
 fn link_lost(srv: &mut Server) {
-    if srv.replica.state == LinkState::Connected {
+    let was_connected = srv.replica.state == LinkState::Connected;
+    if was_connected {
         log::warn!("Connection with master lost.");
     }
     drop_link(srv, true);
+    if was_connected {
+        reconnect_now(srv);
+    }
+}
+
+/// Reconnects at once after losing a Connected link rather than waiting
+/// for cron (the backlog may be recycled meanwhile), as Redis's
+/// `replicationHandleMasterDisconnection`.
+fn reconnect_now(srv: &mut Server) {
+    if let Some((h, p)) = srv.replica.master.clone() {
+        log::info!("Reconnecting to MASTER {}:{}", h, p);
+        connect(srv);
+    }
+}
+
+/// `CLIENT KILL` matched the master client: the link is dropped, the
+/// master cached and the replica reconnects at once to continue with a
+/// partial resync, as Redis frees its master client.
+pub fn kill_master_client(srv: &mut Server) {
+    if srv.replica.master_client.is_none() {
+        return;
+    }
+    link_lost(srv);
+}
+
+/// Forgets the cached master (a full resync or `REPLICAOF NO ONE`).
+/// Returns whether there was one.
+fn discard_cached(srv: &mut Server) -> bool {
+    if let Some(mc) = srv.replica.cached_client.take() {
+        crate::commands::multi::free_client_state(srv, mc.id);
+    }
+    srv.replica.cached.take().is_some()
+}
+
+/// The socket descriptor of the link (`fd=` of the master client in
+/// `CLIENT LIST`), -1 without one.
+pub fn link_fd(srv: &Server) -> i32 {
+    use std::os::fd::AsRawFd;
+    srv.replica.stream.as_ref().map_or(-1, |s| s.as_raw_fd())
 }
 
 /// Starts the non-blocking connect to the master.
@@ -593,6 +659,7 @@ fn handle_bytes(srv: &mut Server, data: &[u8]) -> bool {
             srv.replica.read_reploff += data.len() as i64;
             if let Some(mc) = srv.replica.master_client.as_mut() {
                 mc.query.extend_from_slice(data);
+                mc.last_interaction_ms = srv.now_ms;
             }
             apply_stream(srv)
         }
@@ -755,7 +822,7 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         }
         srv.replica.reploff = off;
         srv.replica.read_reploff = off;
-        if srv.replica.cached.take().is_some() {
+        if discard_cached(srv) {
             log::info!("Discarding previously cached master state.");
         }
         let dir = crate::persistence::rdb_path(&srv.config)
@@ -822,28 +889,55 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     false
 }
 
-/// Enters the Connected state with a fresh master client on `db`.
+/// Enters the Connected state with a master client on `db`: the cached
+/// one after a partial resync (Redis keeps its id, age and last command),
+/// else a fresh one.
 fn start_stream(srv: &mut Server, db: usize) {
-    let id = srv.next_client_id;
-    srv.next_client_id += 1;
+    // As Redis, the peer's address (an IP even when `replicaof` named a
+    // host).
     let addr = srv
         .replica
-        .master
+        .stream
         .as_ref()
-        .map(|(h, p)| format!("{}:{}", h, p))
+        .and_then(|s| s.peer_addr().ok())
+        .map(|a| a.to_string())
+        .or_else(|| {
+            srv.replica
+                .master
+                .as_ref()
+                .map(|(h, p)| format!("{}:{}", h, p))
+        })
         .unwrap_or_default();
-    let mut c = Client::new(
-        id,
-        MASTER_CLIENT_TOKEN,
-        Conn::Detached,
-        addr,
-        String::new(),
-        srv.now_ms,
-    );
-    c.authenticated = true;
-    c.flags |= cflags::MASTER;
+    let laddr = srv
+        .replica
+        .stream
+        .as_ref()
+        .and_then(|s| s.local_addr().ok())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let mut c = match srv.replica.cached_client.take() {
+        Some(c) => c,
+        None => {
+            let id = srv.next_client_id;
+            srv.next_client_id += 1;
+            let mut c = Client::new(
+                id,
+                MASTER_CLIENT_TOKEN,
+                Conn::Detached,
+                String::new(),
+                String::new(),
+                srv.now_ms,
+            );
+            c.authenticated = true;
+            c.flags |= cflags::MASTER;
+            Box::new(c)
+        }
+    };
+    c.addr = addr;
+    c.laddr = laddr;
+    c.last_interaction_ms = srv.now_ms;
     c.db = db.min(srv.keyspace.dbs.len().saturating_sub(1));
-    srv.replica.master_client = Some(Box::new(c));
+    srv.replica.master_client = Some(c);
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connected, now);
     srv.replica.last_io_ms = now;
