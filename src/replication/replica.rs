@@ -97,6 +97,14 @@ enum Payload {
     Eof { mark: Vec<u8>, tail: Vec<u8> },
 }
 
+/// A received snapshot waiting for the reactor to load it.
+enum PendingLoad {
+    /// The temp file is complete; the bytes read past it start the stream.
+    Disk(Vec<u8>),
+    /// Load straight from the socket; the payload's first bytes.
+    Socket(SocketPayload, Vec<u8>),
+}
+
 /// A full-sync transfer in progress.
 struct Transfer {
     file: Option<File>,
@@ -136,6 +144,16 @@ pub struct ReplicaLink {
     pub cached: Option<(String, i64, usize)>,
     /// The master client applying the stream (while Connected).
     pub master_client: Option<Box<Client>>,
+    /// A complete snapshot the reactor must load (set by a link event,
+    /// run by `run_pending_load` at the top of the loop, where clients can
+    /// be served meanwhile).
+    pending_load: Option<PendingLoad>,
+    /// A snapshot load runs: link events wait for its end.
+    loading: bool,
+    /// The transfer's size and bytes read, kept for INFO while loading.
+    loaded_transfer: Option<(Option<u64>, u64)>,
+    /// Unix ms of the last newline sent to the master while loading.
+    last_newline_ms: i64,
     /// The master client of a lost link, kept with `cached` so a partial
     /// resync resumes it (same id, age and last command, as Redis's
     /// `replicationResurrectCachedMaster`).
@@ -179,6 +197,10 @@ impl Default for ReplicaLink {
             cached: None,
             master_client: None,
             cached_client: None,
+            pending_load: None,
+            loading: false,
+            loaded_transfer: None,
+            last_newline_ms: 0,
             transfer: None,
             last_io_ms: 0,
             state_since_ms: 0,
@@ -563,7 +585,8 @@ pub fn send_ack(srv: &mut Server) {
 
 /// Handles a readiness event on the link.
 pub fn on_event(srv: &mut Server) {
-    if srv.replica.stream.is_none() {
+    if srv.replica.stream.is_none() || srv.replica.loading || srv.replica.pending_load.is_some() {
+        // A snapshot is being loaded: the link is read after it.
         return;
     }
     if srv.replica.state == LinkState::Connecting {
@@ -637,6 +660,10 @@ fn read_link_with(srv: &mut Server, buf: &mut [u8]) {
                 srv.stats.net_input_bytes += n as u64;
                 if !handle_bytes(srv, &buf[..n]) {
                     link_lost(srv);
+                    return;
+                }
+                if srv.replica.pending_load.is_some() {
+                    // The rest is read once the snapshot is loaded.
                     return;
                 }
             }
@@ -995,7 +1022,9 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
                     "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}",
                     to
                 );
-                return diskless_load(srv, SocketPayload::Eof(mark.to_vec()), rest);
+                srv.replica.pending_load =
+                    Some(PendingLoad::Socket(SocketPayload::Eof(mark.to_vec()), rest));
+                return true;
             }
             t.payload = Payload::Eof {
                 mark: mark.to_vec(),
@@ -1017,7 +1046,8 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
                     n,
                     to
                 );
-                return diskless_load(srv, SocketPayload::Bulk(n), rest);
+                srv.replica.pending_load = Some(PendingLoad::Socket(SocketPayload::Bulk(n), rest));
+                return true;
             }
             t.payload = Payload::Bulk { remaining: n };
             t.size = Some(n);
@@ -1064,15 +1094,129 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
             }
         }
     }
-    if !finish_transfer(srv) {
-        return false;
+    // The reactor loads it (serving clients meanwhile); the bytes after
+    // the payload start the stream.
+    srv.replica.pending_load = Some(PendingLoad::Disk(rest.to_vec()));
+    true
+}
+
+/// Whether a received snapshot waits for `run_pending_load`.
+#[inline]
+pub fn has_pending_load(srv: &Server) -> bool {
+    srv.replica.pending_load.is_some()
+}
+
+/// Loads the snapshot a link event received, from the top of the event
+/// loop: while it loads the server is LOADING (`-LOADING` for commands
+/// without the `loading` flag, `loading:1` in INFO) and `events` serves
+/// clients every `loading-process-events-interval-bytes`, as Redis's
+/// `readSyncBulkPayload` loading with `processEventsWhileBlocked`.
+pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
+    let Some(load) = srv.replica.pending_load.take() else {
+        return;
+    };
+    srv.replica.loaded_transfer = srv.replica.transfer.as_ref().map(|t| (t.size, t.received));
+    srv.replica.loading = true;
+    srv.replica.last_newline_ms = srv.now_ms;
+    let ok = match load {
+        PendingLoad::Disk(rest) => {
+            finish_transfer(srv, events) && (rest.is_empty() || handle_bytes(srv, &rest))
+        }
+        PendingLoad::Socket(payload, already) => diskless_load(srv, payload, already, events),
+    };
+    srv.replica.loading = false;
+    srv.replica.loaded_transfer = None;
+    crate::persistence::stop_loading(srv);
+    srv.update_time();
+    if !ok {
+        link_lost(srv);
+        return;
     }
-    // Bytes after the payload are the start of the stream.
-    rest.is_empty() || handle_bytes(srv, rest)
+    // What the master sent meanwhile (the socket is edge-triggered).
+    if srv.replica.stream.is_some() {
+        read_link(srv);
+    }
+}
+
+/// Reads a snapshot while serving clients: records the load's progress
+/// and calls `events` every `loading-process-events-interval-bytes`
+/// (and applies `key-load-delay`), as `persistence`'s start-up load.
+struct ProgressReader<'a, R> {
+    inner: R,
+    srv: &'a mut Server,
+    events: &'a mut dyn FnMut(&mut Server),
+    loaded: u64,
+    next_events: u64,
+    interval: u64,
+    delay: i64,
+    calls: u64,
+}
+
+impl<'a, R> ProgressReader<'a, R> {
+    fn new(inner: R, srv: &'a mut Server, events: &'a mut dyn FnMut(&mut Server)) -> Self {
+        let interval = srv
+            .config
+            .get_i64("loading-process-events-interval-bytes")
+            .max(1024) as u64;
+        let delay = srv.config.get_i64("key-load-delay");
+        ProgressReader {
+            inner,
+            srv,
+            events,
+            loaded: 0,
+            next_events: interval,
+            interval,
+            delay,
+            calls: 0,
+        }
+    }
+}
+
+impl<R: io::BufRead> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::persistence::read_through_buffer(self, buf)
+    }
+}
+
+impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.delay != 0 {
+            crate::persistence::bgsave::debug_delay(self.delay, &mut self.calls);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.loaded += n as u64;
+        if self.loaded >= self.next_events {
+            self.next_events = self.loaded + self.interval;
+            let srv = &mut *self.srv;
+            srv.persistence.loading.loaded_bytes = self.loaded;
+            srv.persistence.loading.rdb_used_mem = crate::persistence::rdb::loading_used_mem();
+            srv.update_time();
+            send_newline(srv);
+            (self.events)(srv);
+            // CONFIG SET may have changed it meanwhile (a test hook).
+            self.delay = self.srv.config.get_i64("key-load-delay");
+        }
+    }
+}
+
+/// Once a second while loading, a newline to the master so it does not
+/// time this replica out (Redis's `replicationSendNewlineToMaster`).
+fn send_newline(srv: &mut Server) {
+    if srv.now_ms - srv.replica.last_newline_ms < 1000 {
+        return;
+    }
+    srv.replica.last_newline_ms = srv.now_ms;
+    if let Some(s) = srv.replica.stream.as_mut() {
+        let _ = s.write(b"\n");
+    }
 }
 
 /// Loads the received RDB in place of the dataset.
-fn finish_transfer(srv: &mut Server) -> bool {
+fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> bool {
     let Some(mut t) = srv.replica.transfer.take() else {
         return false;
     };
@@ -1100,16 +1244,16 @@ fn finish_transfer(srv: &mut Server) -> bool {
         Ok(f) => f,
         Err(_) => return false,
     };
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    crate::persistence::start_loading(srv, total);
     let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);
-    let result = crate::persistence::rdb::load_keyspace(
-        BufReader::with_capacity(64 * 1024, file),
-        &mut ks,
-        srv.now_ms,
-        false,
-        &opts,
-    );
+    let now = srv.now_ms;
+    let reader = ProgressReader::new(BufReader::with_capacity(64 * 1024, file), srv, events);
+    let result = crate::persistence::rdb::load_keyspace(reader, &mut ks, now, false, &opts);
+    crate::persistence::stop_loading(srv);
+    srv.update_time();
     if !sync_loaded(srv, result.map_err(|e| e.error.to_string()), "disk") {
         return false;
     }
@@ -1166,7 +1310,12 @@ fn load_from_socket(srv: &Server) -> bool {
 /// load: the socket is read in blocking mode (bounded by `repl-timeout`)
 /// into a new dataset that replaces the old one only when complete (the
 /// `swapdb` way). Returns false when the link must be dropped.
-fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> bool {
+fn diskless_load(
+    srv: &mut Server,
+    payload: SocketPayload,
+    already: Vec<u8>,
+    events: &mut dyn FnMut(&mut Server),
+) -> bool {
     if let Some(t) = srv.replica.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -1187,6 +1336,11 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
         return false;
     }
     log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let total = match payload {
+        SocketPayload::Bulk(n) => n,
+        SocketPayload::Eof(_) => 0,
+    };
+    crate::persistence::start_loading(srv, total);
     let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);
@@ -1194,11 +1348,15 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
     let source = io::Cursor::new(already).chain(&stream);
     let (result, leftover) = match payload {
         SocketPayload::Bulk(n) => {
-            let mut r = BufReader::with_capacity(64 * 1024, source.take(n));
+            let mut r = ProgressReader::new(
+                BufReader::with_capacity(64 * 1024, source.take(n)),
+                srv,
+                events,
+            );
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             // The rest of the payload (if the loader stopped short) goes.
             let drained = io::copy(&mut r, &mut io::sink());
-            let (cursor, _) = r.into_inner().into_inner().into_inner();
+            let (cursor, _) = r.inner.into_inner().into_inner().into_inner();
             let pos = cursor.position() as usize;
             let rest = cursor.into_inner().get(pos..).unwrap_or(&[]).to_vec();
             (
@@ -1209,7 +1367,8 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
             )
         }
         SocketPayload::Eof(mark) => {
-            let mut r = BufReader::with_capacity(64 * 1024, source);
+            let mut r =
+                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             let mut tail = [0u8; 40];
             let checked = result.map_err(|e| e.error.to_string()).and_then(|st| {
@@ -1220,10 +1379,12 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
                     Err("the EOF mark does not follow the RDB".to_string())
                 }
             });
-            let rest = r.buffer().to_vec();
+            let rest = r.inner.buffer().to_vec();
             (checked, rest)
         }
     };
+    crate::persistence::stop_loading(srv);
+    srv.update_time();
     if !sync_loaded(srv, result, "socket") {
         return false;
     }
@@ -1587,19 +1748,24 @@ pub fn info_fields(srv: &Server, out: &mut String) {
     };
     let _ = write!(out, "slave_read_repl_offset:{}\r\n", read_off);
     let _ = write!(out, "slave_repl_offset:{}\r\n", off);
-    if let (true, Some(t)) = (syncing, link.transfer.as_ref()) {
+    let progress = link
+        .transfer
+        .as_ref()
+        .map(|t| (t.size, t.received))
+        .or(link.loaded_transfer);
+    if let (true, Some((size, received))) = (syncing, progress) {
         // As Redis, an EOF-delimited payload has size 0 (so the "left"
         // field runs negative).
-        let total = t.size.map(|s| s as i64).unwrap_or(0);
-        let left = total - t.received as i64;
+        let total = size.map(|s| s as i64).unwrap_or(0);
+        let left = total - received as i64;
         let _ = write!(
             out,
             "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
             total,
-            t.received,
+            received,
             left,
             if total != 0 {
-                t.received as f64 * 100.0 / total as f64
+                received as f64 * 100.0 / total as f64
             } else {
                 0.0
             },

@@ -760,3 +760,85 @@ fn master_client_of_a_ferredis_master() {
     let master = TestServer::with_args(&["--enable-debug-command", "yes"]);
     master_client_is_listed_and_killable(&master);
 }
+
+/// While a replica loads the snapshot of a full sync it serves clients:
+/// PING gets `-LOADING`, INFO shows `loading:1` and the sync in progress;
+/// writes the master took meanwhile arrive once the load is done.
+fn serves_loading_during_the_sync_load(master: &TestServer, load: &str) {
+    master.cli(&["debug", "populate", "100000", "big"]);
+    let replica = ferredis_replica(
+        master,
+        &[
+            "--repl-diskless-load",
+            load,
+            "--key-load-delay",
+            "50",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let loading = wait_until(SYNC_WAIT, || {
+        replica
+            .cli(&["info", "persistence"])
+            .contains("loading:1\r\n")
+    });
+    assert!(loading, "{}", replica.log());
+    let mut c = replica.raw();
+    assert_eq!(
+        c.cmd(&["PING"]),
+        b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["GET", "big:1"]),
+        b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    let repl = replica.cli(&["info", "replication"]);
+    assert!(repl.contains("master_sync_in_progress:1\r\n"), "{}", repl);
+    assert!(repl.contains("master_link_status:down\r\n"), "{}", repl);
+    let pers = replica.cli(&["info", "persistence"]);
+    assert!(pers.contains("loading_loaded_bytes:"), "{}", pers);
+    assert!(pers.contains("loading_eta_seconds:"), "{}", pers);
+    // Writes on the master meanwhile come after the snapshot.
+    master.cli(&["set", "during-load", "1"]);
+    replica.cli(&["config", "set", "key-load-delay", "0"]);
+    wait_link_up(&replica);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_same_dataset(master, &replica);
+    assert_eq!(replica.cli(&["get", "during-load"]).trim(), "1");
+    assert!(replica
+        .cli(&["info", "persistence"])
+        .contains("loading:0\r\n"));
+    let log = replica.log();
+    assert!(
+        log.contains("Done loading RDB, keys loaded: 100000"),
+        "{}",
+        log
+    );
+    let to = if load == "disabled" {
+        "to disk"
+    } else {
+        "to parser"
+    };
+    assert!(log.contains(to), "{}", log);
+}
+
+#[test]
+fn loading_during_a_disk_sync_load_from_a_redis_master() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "no"]) else {
+        return;
+    };
+    serves_loading_during_the_sync_load(&master, "disabled");
+}
+
+#[test]
+fn loading_during_a_socket_load_on_an_empty_replica() {
+    let master = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    serves_loading_during_the_sync_load(&master, "on-empty-db");
+}
