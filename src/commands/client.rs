@@ -263,12 +263,21 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
     let tot_mem = c.query.capacity() + c.reply.buf.capacity() + std::mem::size_of::<Client>();
     let (tracking_flags, redir) = super::tracking::client_list_fields(srv, c.id);
     let flags = c.flag_letters(&tracking_flags, srv.watch.is_dirty(c.id));
+    // A replica's master client has no socket of its own (the link's is
+    // shown) and no user, which Redis shows as `(superuser)`.
+    let is_master = c.has(cflags::MASTER);
+    let fd = if is_master {
+        crate::replication::replica::link_fd(srv)
+    } else {
+        c.conn.fd()
+    };
+    let user = if is_master { "(superuser)" } else { "default" };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user=default redir={} resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
-        c.conn.fd(),
+        fd,
         String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
         (now - c.created_ms).max(0) / 1000,
         (now - c.last_interaction_ms).max(0) / 1000,
@@ -288,6 +297,7 @@ pub fn client_info_line(srv: &Server, c: &Client) -> String {
         tot_mem,
         if c.reply.has_pending() { "w" } else { "" },
         c.last_cmd,
+        user,
         redir,
         c.resp()
     )
@@ -398,10 +408,10 @@ impl KillFilter {
                 .laddr
                 .as_ref()
                 .is_none_or(|a| c.laddr.as_bytes() == a.as_slice())
-            && self
-                .user
-                .as_ref()
-                .is_none_or(|u| u.as_slice() == b"default")
+            && self.user.as_ref().is_none_or(|u| {
+                // The master client has no user (Redis's superuser).
+                u.as_slice() == b"default" && !c.has(cflags::MASTER)
+            })
     }
 }
 
@@ -483,6 +493,18 @@ fn kill_matching(ctx: &mut Ctx, f: &KillFilter) -> usize {
             ctx.srv.to_close.push(t);
             n += 1;
         }
+    }
+    // A replica's master client lives outside the slab: killing it drops
+    // the link, which reconnects with a partial resync.
+    if ctx
+        .srv
+        .replica
+        .master_client
+        .as_deref()
+        .is_some_and(|c| f.matches(c))
+    {
+        crate::replication::replica::kill_master_client(ctx.srv);
+        n += 1;
     }
     if !f.skipme && f.matches(ctx.client) {
         ctx.client.flags |= cflags::CLOSE_AFTER_REPLY;

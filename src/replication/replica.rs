@@ -97,6 +97,14 @@ enum Payload {
     Eof { mark: Vec<u8>, tail: Vec<u8> },
 }
 
+/// A received snapshot waiting for the reactor to load it.
+enum PendingLoad {
+    /// The temp file is complete; the bytes read past it start the stream.
+    Disk(Vec<u8>),
+    /// Load straight from the socket; the payload's first bytes.
+    Socket(SocketPayload, Vec<u8>),
+}
+
 /// A full-sync transfer in progress.
 struct Transfer {
     file: Option<File>,
@@ -136,6 +144,20 @@ pub struct ReplicaLink {
     pub cached: Option<(String, i64, usize)>,
     /// The master client applying the stream (while Connected).
     pub master_client: Option<Box<Client>>,
+    /// A complete snapshot the reactor must load (set by a link event,
+    /// run by `run_pending_load` at the top of the loop, where clients can
+    /// be served meanwhile).
+    pending_load: Option<PendingLoad>,
+    /// A snapshot load runs: link events wait for its end.
+    loading: bool,
+    /// The transfer's size and bytes read, kept for INFO while loading.
+    loaded_transfer: Option<(Option<u64>, u64)>,
+    /// Unix ms of the last newline sent to the master while loading.
+    last_newline_ms: i64,
+    /// The master client of a lost link, kept with `cached` so a partial
+    /// resync resumes it (same id, age and last command, as Redis's
+    /// `replicationResurrectCachedMaster`).
+    cached_client: Option<Box<Client>>,
     transfer: Option<Transfer>,
     /// Unix ms of the last data from the master.
     pub last_io_ms: i64,
@@ -174,6 +196,11 @@ impl Default for ReplicaLink {
             multi_buf: Vec::new(),
             cached: None,
             master_client: None,
+            cached_client: None,
+            pending_load: None,
+            loading: false,
+            loaded_transfer: None,
+            last_newline_ms: 0,
             transfer: None,
             last_io_ms: 0,
             state_since_ms: 0,
@@ -263,6 +290,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     }
     drop_link(srv, true);
     disconnect_blocked_clients(srv);
+    set_log_role(srv, b'S');
     if was_master {
         // Redis's replicationCacheMasterUsingMyself: a master turned
         // replica offers its own replid and offset to the new master (a
@@ -281,6 +309,14 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     srv.replica.down_since_secs = 0;
     log::info!("Connecting to MASTER {}:{}", host, port);
     connect(srv);
+}
+
+/// The log lines' role character: `S` while a replica, as Redis. Only a
+/// server with a reactor sets it (unit tests share the process-wide one).
+fn set_log_role(srv: &Server, role: u8) {
+    if srv.replica.registry.is_some() {
+        crate::logging::set_role(role);
+    }
 }
 
 /// Clients blocked in a master that becomes a replica get `-UNBLOCKED`
@@ -323,11 +359,12 @@ pub fn unset_master(srv: &mut Server) {
     if !is_replica(srv) {
         return;
     }
+    set_log_role(srv, b'M');
     if srv.replica.state == LinkState::Connected {
         log::warn!("Connection with master lost.");
     }
     drop_link(srv, true);
-    if srv.replica.cached.take().is_some() {
+    if discard_cached(srv) {
         log::info!("Discarding previously cached master state.");
     }
     srv.replica.master = None;
@@ -380,15 +417,26 @@ fn drop_link(srv: &mut Server, cache: bool) {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
     }
-    if let Some(mc) = link.master_client.take() {
+    if let Some(mut mc) = link.master_client.take() {
+        let id = mc.id;
         if link.state == LinkState::Connected {
             if cache {
                 log::info!("Caching the disconnected master state.");
                 link.cached = Some((link.master_replid.clone(), link.reploff, mc.db));
+                // As Redis's replicationCacheMaster: an open transaction
+                // and unprocessed input are discarded (the PSYNC offset
+                // resumes before them).
+                mc.query.clear();
+                mc.qpos = 0;
+                mc.multi = None;
+                mc.reply.buf.clear();
+                mc.reply.sent = 0;
+                mc.flags &= !cflags::PENDING_WRITE;
+                link.cached_client = Some(mc);
             }
             link.down_since_secs = srv.now_ms / 1000;
         }
-        crate::commands::multi::free_client_state(srv, mc.id);
+        crate::commands::multi::free_client_state(srv, id);
     }
     let now = srv.now_ms;
     let s = if srv.replica.master.is_some() {
@@ -402,10 +450,50 @@ fn drop_link(srv: &mut Server, cache: bool) {
 /// The link failed: drop it (caching the master when it was Connected);
 /// cron reconnects.
 fn link_lost(srv: &mut Server) {
-    if srv.replica.state == LinkState::Connected {
+    let was_connected = srv.replica.state == LinkState::Connected;
+    if was_connected {
         log::warn!("Connection with master lost.");
     }
     drop_link(srv, true);
+    if was_connected {
+        reconnect_now(srv);
+    }
+}
+
+/// Reconnects at once after losing a Connected link rather than waiting
+/// for cron (the backlog may be recycled meanwhile), as Redis's
+/// `replicationHandleMasterDisconnection`.
+fn reconnect_now(srv: &mut Server) {
+    if let Some((h, p)) = srv.replica.master.clone() {
+        log::info!("Reconnecting to MASTER {}:{}", h, p);
+        connect(srv);
+    }
+}
+
+/// `CLIENT KILL` matched the master client: the link is dropped, the
+/// master cached and the replica reconnects at once to continue with a
+/// partial resync, as Redis frees its master client.
+pub fn kill_master_client(srv: &mut Server) {
+    if srv.replica.master_client.is_none() {
+        return;
+    }
+    link_lost(srv);
+}
+
+/// Forgets the cached master (a full resync or `REPLICAOF NO ONE`).
+/// Returns whether there was one.
+fn discard_cached(srv: &mut Server) -> bool {
+    if let Some(mc) = srv.replica.cached_client.take() {
+        crate::commands::multi::free_client_state(srv, mc.id);
+    }
+    srv.replica.cached.take().is_some()
+}
+
+/// The socket descriptor of the link (`fd=` of the master client in
+/// `CLIENT LIST`), -1 without one.
+pub fn link_fd(srv: &Server) -> i32 {
+    use std::os::fd::AsRawFd;
+    srv.replica.stream.as_ref().map_or(-1, |s| s.as_raw_fd())
 }
 
 /// Starts the non-blocking connect to the master.
@@ -500,7 +588,8 @@ pub fn send_ack(srv: &mut Server) {
 
 /// Handles a readiness event on the link.
 pub fn on_event(srv: &mut Server) {
-    if srv.replica.stream.is_none() {
+    if srv.replica.stream.is_none() || srv.replica.loading || srv.replica.pending_load.is_some() {
+        // A snapshot is being loaded: the link is read after it.
         return;
     }
     if srv.replica.state == LinkState::Connecting {
@@ -576,6 +665,10 @@ fn read_link_with(srv: &mut Server, buf: &mut [u8]) {
                     link_lost(srv);
                     return;
                 }
+                if srv.replica.pending_load.is_some() {
+                    // The rest is read once the snapshot is loaded.
+                    return;
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -596,6 +689,7 @@ fn handle_bytes(srv: &mut Server, data: &[u8]) -> bool {
             srv.replica.read_reploff += data.len() as i64;
             if let Some(mc) = srv.replica.master_client.as_mut() {
                 mc.query.extend_from_slice(data);
+                mc.last_interaction_ms = srv.now_ms;
             }
             apply_stream(srv)
         }
@@ -758,7 +852,7 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         }
         srv.replica.reploff = off;
         srv.replica.read_reploff = off;
-        if srv.replica.cached.take().is_some() {
+        if discard_cached(srv) {
             log::info!("Discarding previously cached master state.");
         }
         let dir = crate::persistence::rdb_path(&srv.config)
@@ -825,30 +919,57 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     false
 }
 
-/// Enters the Connected state with a fresh master client on `db`, after a
-/// full sync (`full`) or a partial one; the server's own replication ID
-/// and offset follow the master's from here (`master::follow_master`).
+/// Enters the Connected state with a master client on `db`: the cached
+/// one after a partial resync (Redis keeps its id, age and last command),
+/// else a fresh one. The server's own replication ID and offset follow the
+/// master's from here (`master::follow_master`), after a full sync
+/// (`full`) or a partial one.
 fn start_stream(srv: &mut Server, db: usize, full: bool) {
-    let id = srv.next_client_id;
-    srv.next_client_id += 1;
+    // As Redis, the peer's address (an IP even when `replicaof` named a
+    // host).
     let addr = srv
         .replica
-        .master
+        .stream
         .as_ref()
-        .map(|(h, p)| format!("{}:{}", h, p))
+        .and_then(|s| s.peer_addr().ok())
+        .map(|a| a.to_string())
+        .or_else(|| {
+            srv.replica
+                .master
+                .as_ref()
+                .map(|(h, p)| format!("{}:{}", h, p))
+        })
         .unwrap_or_default();
-    let mut c = Client::new(
-        id,
-        MASTER_CLIENT_TOKEN,
-        Conn::Detached,
-        addr,
-        String::new(),
-        srv.now_ms,
-    );
-    c.authenticated = true;
-    c.flags |= cflags::MASTER;
+    let laddr = srv
+        .replica
+        .stream
+        .as_ref()
+        .and_then(|s| s.local_addr().ok())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let mut c = match srv.replica.cached_client.take() {
+        Some(c) => c,
+        None => {
+            let id = srv.next_client_id;
+            srv.next_client_id += 1;
+            let mut c = Client::new(
+                id,
+                MASTER_CLIENT_TOKEN,
+                Conn::Detached,
+                String::new(),
+                String::new(),
+                srv.now_ms,
+            );
+            c.authenticated = true;
+            c.flags |= cflags::MASTER;
+            Box::new(c)
+        }
+    };
+    c.addr = addr;
+    c.laddr = laddr;
+    c.last_interaction_ms = srv.now_ms;
     c.db = db.min(srv.keyspace.dbs.len().saturating_sub(1));
-    srv.replica.master_client = Some(Box::new(c));
+    srv.replica.master_client = Some(c);
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connected, now);
     srv.replica.last_io_ms = now;
@@ -918,7 +1039,9 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
                     "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}",
                     to
                 );
-                return diskless_load(srv, SocketPayload::Eof(mark.to_vec()), rest);
+                srv.replica.pending_load =
+                    Some(PendingLoad::Socket(SocketPayload::Eof(mark.to_vec()), rest));
+                return true;
             }
             t.payload = Payload::Eof {
                 mark: mark.to_vec(),
@@ -940,7 +1063,8 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
                     n,
                     to
                 );
-                return diskless_load(srv, SocketPayload::Bulk(n), rest);
+                srv.replica.pending_load = Some(PendingLoad::Socket(SocketPayload::Bulk(n), rest));
+                return true;
             }
             t.payload = Payload::Bulk { remaining: n };
             t.size = Some(n);
@@ -987,15 +1111,129 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
             }
         }
     }
-    if !finish_transfer(srv) {
-        return false;
+    // The reactor loads it (serving clients meanwhile); the bytes after
+    // the payload start the stream.
+    srv.replica.pending_load = Some(PendingLoad::Disk(rest.to_vec()));
+    true
+}
+
+/// Whether a received snapshot waits for `run_pending_load`.
+#[inline]
+pub fn has_pending_load(srv: &Server) -> bool {
+    srv.replica.pending_load.is_some()
+}
+
+/// Loads the snapshot a link event received, from the top of the event
+/// loop: while it loads the server is LOADING (`-LOADING` for commands
+/// without the `loading` flag, `loading:1` in INFO) and `events` serves
+/// clients every `loading-process-events-interval-bytes`, as Redis's
+/// `readSyncBulkPayload` loading with `processEventsWhileBlocked`.
+pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
+    let Some(load) = srv.replica.pending_load.take() else {
+        return;
+    };
+    srv.replica.loaded_transfer = srv.replica.transfer.as_ref().map(|t| (t.size, t.received));
+    srv.replica.loading = true;
+    srv.replica.last_newline_ms = srv.now_ms;
+    let ok = match load {
+        PendingLoad::Disk(rest) => {
+            finish_transfer(srv, events) && (rest.is_empty() || handle_bytes(srv, &rest))
+        }
+        PendingLoad::Socket(payload, already) => diskless_load(srv, payload, already, events),
+    };
+    srv.replica.loading = false;
+    srv.replica.loaded_transfer = None;
+    crate::persistence::stop_loading(srv);
+    srv.update_time();
+    if !ok {
+        link_lost(srv);
+        return;
     }
-    // Bytes after the payload are the start of the stream.
-    rest.is_empty() || handle_bytes(srv, rest)
+    // What the master sent meanwhile (the socket is edge-triggered).
+    if srv.replica.stream.is_some() {
+        read_link(srv);
+    }
+}
+
+/// Reads a snapshot while serving clients: records the load's progress
+/// and calls `events` every `loading-process-events-interval-bytes`
+/// (and applies `key-load-delay`), as `persistence`'s start-up load.
+struct ProgressReader<'a, R> {
+    inner: R,
+    srv: &'a mut Server,
+    events: &'a mut dyn FnMut(&mut Server),
+    loaded: u64,
+    next_events: u64,
+    interval: u64,
+    delay: i64,
+    calls: u64,
+}
+
+impl<'a, R> ProgressReader<'a, R> {
+    fn new(inner: R, srv: &'a mut Server, events: &'a mut dyn FnMut(&mut Server)) -> Self {
+        let interval = srv
+            .config
+            .get_i64("loading-process-events-interval-bytes")
+            .max(1024) as u64;
+        let delay = srv.config.get_i64("key-load-delay");
+        ProgressReader {
+            inner,
+            srv,
+            events,
+            loaded: 0,
+            next_events: interval,
+            interval,
+            delay,
+            calls: 0,
+        }
+    }
+}
+
+impl<R: io::BufRead> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::persistence::read_through_buffer(self, buf)
+    }
+}
+
+impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.delay != 0 {
+            crate::persistence::bgsave::debug_delay(self.delay, &mut self.calls);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.loaded += n as u64;
+        if self.loaded >= self.next_events {
+            self.next_events = self.loaded + self.interval;
+            let srv = &mut *self.srv;
+            srv.persistence.loading.loaded_bytes = self.loaded;
+            srv.persistence.loading.rdb_used_mem = crate::persistence::rdb::loading_used_mem();
+            srv.update_time();
+            send_newline(srv);
+            (self.events)(srv);
+            // CONFIG SET may have changed it meanwhile (a test hook).
+            self.delay = self.srv.config.get_i64("key-load-delay");
+        }
+    }
+}
+
+/// Once a second while loading, a newline to the master so it does not
+/// time this replica out (Redis's `replicationSendNewlineToMaster`).
+fn send_newline(srv: &mut Server) {
+    if srv.now_ms - srv.replica.last_newline_ms < 1000 {
+        return;
+    }
+    srv.replica.last_newline_ms = srv.now_ms;
+    if let Some(s) = srv.replica.stream.as_mut() {
+        let _ = s.write(b"\n");
+    }
 }
 
 /// Loads the received RDB in place of the dataset.
-fn finish_transfer(srv: &mut Server) -> bool {
+fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> bool {
     let Some(mut t) = srv.replica.transfer.take() else {
         return false;
     };
@@ -1023,16 +1261,16 @@ fn finish_transfer(srv: &mut Server) -> bool {
         Ok(f) => f,
         Err(_) => return false,
     };
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    crate::persistence::start_loading(srv, total);
     let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);
-    let result = crate::persistence::rdb::load_keyspace(
-        BufReader::with_capacity(64 * 1024, file),
-        &mut ks,
-        srv.now_ms,
-        false,
-        &opts,
-    );
+    let now = srv.now_ms;
+    let reader = ProgressReader::new(BufReader::with_capacity(64 * 1024, file), srv, events);
+    let result = crate::persistence::rdb::load_keyspace(reader, &mut ks, now, false, &opts);
+    crate::persistence::stop_loading(srv);
+    srv.update_time();
     if !sync_loaded(srv, result.map_err(|e| e.error.to_string()), "disk") {
         return false;
     }
@@ -1090,7 +1328,12 @@ fn load_from_socket(srv: &Server) -> bool {
 /// load: the socket is read in blocking mode (bounded by `repl-timeout`)
 /// into a new dataset that replaces the old one only when complete (the
 /// `swapdb` way). Returns false when the link must be dropped.
-fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> bool {
+fn diskless_load(
+    srv: &mut Server,
+    payload: SocketPayload,
+    already: Vec<u8>,
+    events: &mut dyn FnMut(&mut Server),
+) -> bool {
     if let Some(t) = srv.replica.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -1111,6 +1354,11 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
         return false;
     }
     log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let total = match payload {
+        SocketPayload::Bulk(n) => n,
+        SocketPayload::Eof(_) => 0,
+    };
+    crate::persistence::start_loading(srv, total);
     let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);
@@ -1118,11 +1366,15 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
     let source = io::Cursor::new(already).chain(&stream);
     let (result, leftover) = match payload {
         SocketPayload::Bulk(n) => {
-            let mut r = BufReader::with_capacity(64 * 1024, source.take(n));
+            let mut r = ProgressReader::new(
+                BufReader::with_capacity(64 * 1024, source.take(n)),
+                srv,
+                events,
+            );
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             // The rest of the payload (if the loader stopped short) goes.
             let drained = io::copy(&mut r, &mut io::sink());
-            let (cursor, _) = r.into_inner().into_inner().into_inner();
+            let (cursor, _) = r.inner.into_inner().into_inner().into_inner();
             let pos = cursor.position() as usize;
             let rest = cursor.into_inner().get(pos..).unwrap_or(&[]).to_vec();
             (
@@ -1133,7 +1385,8 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
             )
         }
         SocketPayload::Eof(mark) => {
-            let mut r = BufReader::with_capacity(64 * 1024, source);
+            let mut r =
+                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             let mut tail = [0u8; 40];
             let checked = result.map_err(|e| e.error.to_string()).and_then(|st| {
@@ -1144,10 +1397,12 @@ fn diskless_load(srv: &mut Server, payload: SocketPayload, already: Vec<u8>) -> 
                     Err("the EOF mark does not follow the RDB".to_string())
                 }
             });
-            let rest = r.buffer().to_vec();
+            let rest = r.inner.buffer().to_vec();
             (checked, rest)
         }
     };
+    crate::persistence::stop_loading(srv);
+    srv.update_time();
     if !sync_loaded(srv, result, "socket") {
         return false;
     }
@@ -1522,19 +1777,24 @@ pub fn info_fields(srv: &Server, out: &mut String) {
     };
     let _ = write!(out, "slave_read_repl_offset:{}\r\n", read_off);
     let _ = write!(out, "slave_repl_offset:{}\r\n", off);
-    if let (true, Some(t)) = (syncing, link.transfer.as_ref()) {
+    let progress = link
+        .transfer
+        .as_ref()
+        .map(|t| (t.size, t.received))
+        .or(link.loaded_transfer);
+    if let (true, Some((size, received))) = (syncing, progress) {
         // As Redis, an EOF-delimited payload has size 0 (so the "left"
         // field runs negative).
-        let total = t.size.map(|s| s as i64).unwrap_or(0);
-        let left = total - t.received as i64;
+        let total = size.map(|s| s as i64).unwrap_or(0);
+        let left = total - received as i64;
         let _ = write!(
             out,
             "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
             total,
-            t.received,
+            received,
             left,
             if total != 0 {
-                t.received as f64 * 100.0 / total as f64
+                received as f64 * 100.0 / total as f64
             } else {
                 0.0
             },

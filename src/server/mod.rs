@@ -362,7 +362,12 @@ impl Server {
     /// Iterates over every connected client except the one taken out to
     /// run a command.
     pub fn other_clients(&self) -> impl Iterator<Item = &Client> {
-        self.clients.iter().filter_map(|(_, c)| c.as_deref())
+        // A replica's master client (not in the slab) is one of them, as
+        // in Redis's client list.
+        self.clients
+            .iter()
+            .filter_map(|(_, c)| c.as_deref())
+            .chain(self.replica.master_client.as_deref())
     }
 
     /// Iterates mutably over every connected client except the current one.

@@ -210,6 +210,24 @@ impl Reactor {
                 timeout = timeout.min(Duration::from_millis(left));
             }
             self.poll_and_dispatch(srv, &mut events, timeout);
+            if crate::replication::replica::has_pending_load(srv) {
+                // A replica's full sync received its snapshot: loaded
+                // here, where clients can be served meanwhile (-LOADING).
+                crate::replication::replica::run_pending_load(srv, &mut |s: &mut Server| {
+                    self.process_events_while_blocked(s);
+                    if sys::take_shutdown_signal().is_some() {
+                        log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+                        s.shutdown_asap = true;
+                    }
+                    if s.shutdown_asap {
+                        if super::shutdown::prepare_shutdown(s, Default::default()) {
+                            std::process::exit(0);
+                        }
+                        log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+                        s.shutdown_asap = false;
+                    }
+                });
+            }
             if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
                 srv.pause = PauseKind::None;
             }

@@ -95,7 +95,12 @@ pub fn run(args: &[String]) -> i32 {
     } else {
         log::warn!("Configuration loaded");
     }
-    logging::set_role(b'M');
+    // As Redis's log role: `S` while `replicaof` is set.
+    logging::set_role(if config.replicaof.is_some() {
+        b'S'
+    } else {
+        b'M'
+    });
     if !config.adjust_open_files_limit() {
         return 1;
     }

@@ -466,9 +466,12 @@ fn repl_timeout_detects_a_stopped_master() {
         "MASTER timeout: no data nor PING received...",
         Duration::from_secs(15),
     );
+    // Checked before the master resumes: the replica reconnects at once
+    // (as Redis), so the link may be up again soon after.
+    let status = info_field(&replica, "master_link_status");
     master.signal("CONT");
     assert!(timed_out, "{}", replica.log());
-    assert_eq!(info_field(&replica, "master_link_status"), "down");
+    assert_eq!(status, "down");
     master.cli(&["set", "b", "2"]);
     wait_link_up(&replica);
     assert_same_dataset(&master, &replica);
@@ -638,4 +641,204 @@ fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
         info_field(&f, "master_replid"),
         info_field(&r, "master_replid")
     );
+}
+
+/// The `CLIENT LIST TYPE master` line of a replica ("" when none).
+fn master_client_line(replica: &TestServer) -> String {
+    replica
+        .cli(&["client", "list", "type", "master"])
+        .trim()
+        .to_string()
+}
+
+/// One `field=value` of a CLIENT LIST line.
+fn client_field<'a>(line: &'a str, field: &str) -> &'a str {
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(&format!("{}=", field)))
+        .unwrap_or("")
+}
+
+/// The master link shows up as a client (`flags=M`) and each way of
+/// killing it (TYPE, ID, ADDR, the old form) drops the link, which comes
+/// back at once with a partial resync, keeping the client's id as Redis.
+fn master_client_is_listed_and_killable(master: &TestServer) {
+    master.cli(&["debug", "populate", "500"]);
+    let replica = ferredis_replica(master, &[]);
+    wait_link_up(&replica);
+    master.cli(&["set", "mc:k", "v"]);
+    assert_same_dataset(master, &replica);
+    let line = master_client_line(&replica);
+    assert_eq!(line.lines().count(), 1, "{}", line);
+    assert_eq!(client_field(&line, "flags"), "M", "{}", line);
+    assert_eq!(
+        client_field(&line, "addr"),
+        format!("127.0.0.1:{}", master.port),
+        "{}",
+        line
+    );
+    assert_eq!(client_field(&line, "cmd"), "set", "{}", line);
+    assert_eq!(client_field(&line, "user"), "(superuser)", "{}", line);
+    assert_ne!(client_field(&line, "fd"), "-1", "{}", line);
+    let id = client_field(&line, "id").to_string();
+    // The whole list has it too, and INFO counts it (as Redis: the
+    // master client and this redis-cli).
+    assert!(replica
+        .cli(&["client", "list"])
+        .contains(&format!("id={} ", id)));
+    assert!(
+        replica
+            .cli(&["info", "clients"])
+            .contains("connected_clients:2\r\n"),
+        "{}",
+        replica.cli(&["info", "clients"])
+    );
+    assert_eq!(
+        replica
+            .cli(&["client", "list", "type", "normal"])
+            .lines()
+            .count(),
+        1
+    );
+    let addr = format!("127.0.0.1:{}", master.port);
+    let kills: Vec<Vec<&str>> = vec![
+        vec!["client", "kill", "type", "master"],
+        vec!["client", "kill", "id", id.as_str()],
+        vec!["client", "kill", "addr", addr.as_str()],
+        vec!["client", "kill", addr.as_str()],
+    ];
+    let partial_before: i64 = stat(master, "sync_partial_ok");
+    for (i, kill) in kills.iter().enumerate() {
+        let laddr = client_field(&master_client_line(&replica), "laddr").to_string();
+        let reply = replica.cli(kill).trim().to_string();
+        let want = if kill.len() == 3 { "OK" } else { "1" };
+        assert_eq!(reply, want, "{:?}", kill);
+        master.cli(&["set", &format!("mc:after{}", i), "x"]);
+        // The link comes back (a new socket) with a partial resync.
+        assert!(
+            wait_until(SYNC_WAIT, || {
+                let l = master_client_line(&replica);
+                !l.is_empty() && client_field(&l, "laddr") != laddr
+            }),
+            "{}",
+            replica.log()
+        );
+        wait_link_up(&replica);
+        assert_same_dataset(master, &replica);
+        let l = master_client_line(&replica);
+        assert_eq!(client_field(&l, "id"), id, "{}", l);
+    }
+    assert_eq!(stat(master, "sync_partial_ok"), partial_before + 4);
+    assert_eq!(stat(master, "sync_full"), 1);
+    let log = replica.log();
+    assert!(log.contains("Caching the disconnected master state."));
+    assert!(log.contains(&format!("Reconnecting to MASTER 127.0.0.1:{}", master.port)));
+    // Not a client to kill on a master.
+    assert_eq!(
+        master.cli(&["client", "kill", "type", "master"]).trim(),
+        "0"
+    );
+}
+
+fn stat(s: &TestServer, field: &str) -> i64 {
+    let info = s.cli(&["info", "stats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+#[test]
+fn master_client_of_a_redis_master() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master_client_is_listed_and_killable(&master);
+}
+
+#[test]
+fn master_client_of_a_ferredis_master() {
+    let master = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    master_client_is_listed_and_killable(&master);
+}
+
+/// While a replica loads the snapshot of a full sync it serves clients:
+/// PING gets `-LOADING`, INFO shows `loading:1` and the sync in progress;
+/// writes the master took meanwhile arrive once the load is done.
+fn serves_loading_during_the_sync_load(master: &TestServer, load: &str) {
+    master.cli(&["debug", "populate", "100000", "big"]);
+    let replica = ferredis_replica(
+        master,
+        &[
+            "--repl-diskless-load",
+            load,
+            "--key-load-delay",
+            "50",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    let loading = wait_until(SYNC_WAIT, || {
+        replica
+            .cli(&["info", "persistence"])
+            .contains("loading:1\r\n")
+    });
+    assert!(loading, "{}", replica.log());
+    let mut c = replica.raw();
+    assert_eq!(
+        c.cmd(&["PING"]),
+        b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["GET", "big:1"]),
+        b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    let repl = replica.cli(&["info", "replication"]);
+    assert!(repl.contains("master_sync_in_progress:1\r\n"), "{}", repl);
+    assert!(repl.contains("master_link_status:down\r\n"), "{}", repl);
+    let pers = replica.cli(&["info", "persistence"]);
+    assert!(pers.contains("loading_loaded_bytes:"), "{}", pers);
+    assert!(pers.contains("loading_eta_seconds:"), "{}", pers);
+    // Writes on the master meanwhile come after the snapshot.
+    master.cli(&["set", "during-load", "1"]);
+    replica.cli(&["config", "set", "key-load-delay", "0"]);
+    wait_link_up(&replica);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_same_dataset(master, &replica);
+    assert_eq!(replica.cli(&["get", "during-load"]).trim(), "1");
+    assert!(replica
+        .cli(&["info", "persistence"])
+        .contains("loading:0\r\n"));
+    let log = replica.log();
+    assert!(
+        log.contains("Done loading RDB, keys loaded: 100000"),
+        "{}",
+        log
+    );
+    let to = if load == "disabled" {
+        "to disk"
+    } else {
+        "to parser"
+    };
+    assert!(log.contains(to), "{}", log);
+}
+
+#[test]
+fn loading_during_a_disk_sync_load_from_a_redis_master() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "no"]) else {
+        return;
+    };
+    serves_loading_during_the_sync_load(&master, "disabled");
+}
+
+#[test]
+fn loading_during_a_socket_load_on_an_empty_replica() {
+    let master = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    serves_loading_during_the_sync_load(&master, "on-empty-db");
 }
