@@ -867,7 +867,7 @@ fn finish_diskless(srv: &mut Server) {
         r.stream_on_ack = true;
         r.ack_time_ms = now;
         log::info!(
-            "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming",
+            "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
             r.name()
         );
         if r.hs.rdb_only {
@@ -1187,6 +1187,57 @@ pub fn continue_stream(srv: &mut Server, replid: String, replid2: String, offset
             shared: srv.repl.stream.clone(),
         }));
         srv.repl.sink_installed = true;
+    }
+}
+
+/// Whether every attached replica acknowledged the master's offset, so a
+/// shutdown need not wait (Redis's `isReadyToShutdown`).
+pub fn ready_to_shutdown(srv: &Server) -> bool {
+    srv.repl
+        .replicas
+        .iter()
+        .all(|r| r.ack_off == srv.repl.master_repl_offset)
+}
+
+/// Asks the replicas for an ACK (`REPLCONF GETACK *`), sent before the
+/// reactor sleeps (a shutdown waiting for its replicas).
+pub fn request_getack(srv: &mut Server) {
+    if !srv.repl.replicas.is_empty() {
+        srv.repl.get_ack_pending = true;
+    }
+}
+
+/// Logs each replica behind the master's offset, and how many are in
+/// sync, as a shutdown finishes (Redis's `finishShutdown`).
+pub fn log_lagging_replicas(srv: &Server) {
+    let master_off = srv.repl.master_repl_offset;
+    let now_secs = srv.now_ms / 1000;
+    let mut lagging = 0;
+    for r in &srv.repl.replicas {
+        if r.ack_off == master_off {
+            continue;
+        }
+        lagging += 1;
+        let lag = if r.state == ReplState::Online {
+            now_secs - r.ack_time_ms / 1000
+        } else {
+            0
+        };
+        log::warn!(
+            "Lagging replica {} reported offset {} behind master, lag={}, state={}.",
+            r.name(),
+            master_off - r.ack_off,
+            lag,
+            r.state.name()
+        );
+    }
+    let n = srv.repl.replicas.len();
+    if n > 0 {
+        log::info!(
+            "{} of {} replicas are in sync when shutting down.",
+            n - lagging,
+            n
+        );
     }
 }
 

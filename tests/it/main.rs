@@ -24,5 +24,6 @@ mod rdb;
 mod repl_master;
 mod repl_replica;
 mod server;
+mod shutdown_replicas;
 mod tidy;
 mod tracking;
