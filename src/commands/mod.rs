@@ -283,7 +283,7 @@ pub enum Processed {
 /// Whether a command (with these flags: EXEC adds its queue's) must wait
 /// while clients are paused.
 fn blocked_by_pause(srv: &Server, cmd_flags: u32) -> bool {
-    match srv.pause {
+    match srv.effective_pause() {
         PauseKind::None => false,
         PauseKind::All => true,
         PauseKind::Write => cmd_flags & (flags::WRITE | flags::MAY_REPLICATE) != 0,
@@ -453,7 +453,8 @@ fn reject(srv: &mut Server, client: &mut Client, spec: Option<&'static CommandSp
     srv.queue_write(client);
 }
 
-fn count_error(srv: &mut Server, text: &str) {
+/// Counts an error reply in `total_error_replies` and errorstats.
+pub fn count_error(srv: &mut Server, text: &str) {
     srv.stats.total_error_replies += 1;
     let code = errors::error_code(text);
     match srv.stats.errors.get_mut(code) {

@@ -108,17 +108,24 @@ pub fn replconf_command(ctx: &mut Ctx) -> CmdResult {
             }
             master::handshake_mut(&mut ctx.srv.repl, id).rdb_only = v == 1;
         } else if args::is(opt, "rdb-filter-only") {
-            // Only "functions" can be included (redis-cli --replica sends
-            // ""). ferredis has no functions and sends the data anyway:
-            // the stream after it stays exact.
+            // Include filters: only "functions" exists; "" (what
+            // `redis-cli --functions-rdb` sends) asks for an RDB without
+            // keys (ferredis has no functions to include anyway).
+            let mut req = master::REQ_EXCLUDE_DATA | master::REQ_EXCLUDE_FUNCTIONS;
             for f in val.split(|b| b.is_ascii_whitespace()) {
-                if !f.is_empty() && !args::is(f, "functions") {
+                if f.is_empty() {
+                    continue;
+                }
+                if args::is(f, "functions") {
+                    req &= !master::REQ_EXCLUDE_FUNCTIONS;
+                } else {
                     return Err(CmdError::owned(format!(
                         "ERR Unsupported rdb-filter-only option: {}",
                         String::from_utf8_lossy(f)
                     )));
                 }
             }
+            master::handshake_mut(&mut ctx.srv.repl, id).rdb_req = req;
         } else {
             return Err(CmdError::owned(format!(
                 "ERR Unrecognized REPLCONF option: {}",

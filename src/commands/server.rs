@@ -324,36 +324,45 @@ fn save_command(ctx: &mut Ctx) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 fn shutdown_command(ctx: &mut Ctx) -> CmdResult {
-    let (mut nosave, mut save, mut force, mut abort) = (false, false, false, false);
+    use crate::server::shutdown::{self, Outcome, ShutdownFlags};
+    let mut flags = ShutdownFlags::default();
+    let mut abort = false;
     for a in &ctx.argv[1..] {
         if args::is(a, "nosave") {
-            nosave = true;
+            flags.nosave = true;
         } else if args::is(a, "save") {
-            save = true;
+            flags.save = true;
         } else if args::is(a, "now") {
+            flags.now = true;
         } else if args::is(a, "force") {
-            force = true;
+            flags.force = true;
         } else if args::is(a, "abort") {
             abort = true;
         } else {
             return Err(CmdError::Syntax);
         }
     }
-    if (abort && ctx.argc() != 2) || (nosave && save) {
+    if (abort && flags != ShutdownFlags::default()) || (flags.nosave && flags.save) {
         return Err(CmdError::Syntax);
     }
     if abort {
+        if shutdown::abort_shutdown(ctx.srv) {
+            ctx.client.reply.ok();
+            return Ok(());
+        }
         return Err(CmdError::msg("ERR No shutdown in progress."));
     }
-    let flags = crate::server::shutdown::ShutdownFlags {
-        nosave,
-        save,
-        force,
-    };
-    if crate::server::shutdown::prepare_shutdown(ctx.srv, flags) {
-        std::process::exit(0);
+    match shutdown::prepare_shutdown(ctx.srv, flags) {
+        Outcome::Exit => std::process::exit(0),
+        Outcome::Failed => Err(CmdError::msg(shutdown::SHUTDOWN_ERR)),
+        Outcome::Waiting => {
+            // Blocked until the shutdown ends: the process exits, or the
+            // shutdown is aborted or fails and this client gets the error.
+            ctx.block(Vec::new(), 0, crate::db::blocking::TimeoutReply::NullArray);
+            shutdown::add_waiter(ctx.srv, ctx.client.token, ctx.client.id);
+            Ok(())
+        }
     }
-    Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."))
 }
 
 /// SLOWLOG GET [count]

@@ -72,9 +72,7 @@ pub fn start(srv: &mut Server) -> bool {
     if child::has_child(srv) {
         return false;
     }
-    srv.persistence.rdb_saves += 1;
-    srv.persistence.dirty_before_bgsave = srv.dirty;
-    srv.persistence.lastbgsave_try = unix_secs();
+    note_started(srv);
     let spawned = child::spawn(srv, ChildKind::Rdb, done, |s| {
         if super::write_rdb(s) {
             child::send_cow_info(child::InfoKind::RdbCowSize, "RDB");
@@ -86,7 +84,7 @@ pub fn start(srv: &mut Server) -> bool {
     match spawned {
         Ok(pid) => {
             log::info!("Background saving started by pid {}", pid);
-            srv.persistence.rdb_save_time_start = unix_secs();
+            note_forked(srv);
             true
         }
         Err(e) => {
@@ -100,11 +98,40 @@ pub fn start(srv: &mut Server) -> bool {
     }
 }
 
+/// The bookkeeping before forking a child that writes the RDB file (BGSAVE
+/// or a disk-based full sync, as Redis's `rdbSaveBackground`): counts
+/// the save in `rdb_saves` and remembers `dirty`.
+pub fn note_started(srv: &mut Server) {
+    srv.persistence.rdb_saves += 1;
+    srv.persistence.dirty_before_bgsave = srv.dirty;
+    srv.persistence.lastbgsave_try = unix_secs();
+}
+
+/// The fork of an RDB child succeeded: its time starts now.
+pub fn note_forked(srv: &mut Server) {
+    srv.persistence.rdb_save_time_start = unix_secs();
+}
+
+/// A child that wrote an RDB ended: `rdb_last_bgsave_time_sec` (all a
+/// diskless transfer updates, as Redis's socket target).
+pub fn note_time(srv: &mut Server) {
+    let start = srv.persistence.rdb_save_time_start;
+    srv.persistence.rdb_save_time_last = if start >= 0 { unix_secs() - start } else { -1 };
+    srv.persistence.rdb_save_time_start = -1;
+}
+
 /// The parent's side of a finished BGSAVE child (Redis's
 /// `backgroundSaveDoneHandlerDisk`): success moves `lastsave` and keeps
 /// only the changes made during the save in `dirty`; an error exit or a
 /// signal marks the save as failed, except SIGUSR1 (our own kill).
 fn done(srv: &mut Server, exit: ChildExit) {
+    note_done(srv, exit);
+}
+
+/// The parent's bookkeeping when a child that wrote the RDB file ends
+/// (BGSAVE, or a disk-based full sync): the log line, `lastsave`, `dirty`,
+/// `rdb_last_bgsave_status` and `rdb_last_bgsave_time_sec`.
+pub fn note_done(srv: &mut Server, exit: ChildExit) {
     if exit.signal == 0 && exit.code == 0 {
         log::info!("Background saving terminated with success");
         srv.dirty = srv
@@ -122,9 +149,7 @@ fn done(srv: &mut Server, exit: ChildExit) {
             srv.persistence.last_bgsave_ok = false;
         }
     }
-    let start = srv.persistence.rdb_save_time_start;
-    srv.persistence.rdb_save_time_last = if start >= 0 { unix_secs() - start } else { -1 };
-    srv.persistence.rdb_save_time_start = -1;
+    note_time(srv);
 }
 
 /// The persistence part of the cron tick: reap a finished child (and read
@@ -194,22 +219,35 @@ pub fn after_flushall(srv: &mut Server) {
 }
 
 /// `rdb-del-sync-files`: with persistence off (no save points, no AOF),
-/// an RDB file that only existed to feed replicas is deleted once no
-/// replica needs it (Redis's `removeRDBUsedToSyncReplicas`). The
-/// replication code calls this after a transfer; `used_for_sync_only`
-/// says the current file was written for that purpose.
-pub fn remove_rdb_used_to_sync_replicas(srv: &Server, used_for_sync_only: bool) {
-    if !used_for_sync_only
-        || !srv.config.get_bool("rdb-del-sync-files")
+/// the RDB file written only to feed replicas (a disk-based full sync) is
+/// deleted once no replica waits for or reads one (Redis's
+/// `removeRDBUsedToSyncReplicas`, run from the replication cron).
+pub fn remove_rdb_used_to_sync_replicas(srv: &mut Server) {
+    use crate::replication::master::ReplState;
+    if !srv.config.get_bool("rdb-del-sync-files") {
+        srv.repl.rdb_generated_by_sync = false;
+        return;
+    }
+    if !srv.repl.rdb_generated_by_sync
         || !srv.config.save.is_empty()
         || srv.aof.status != crate::persistence::aof::Status::Off
-        || child::has_child(srv)
     {
         return;
     }
+    let syncing = srv.repl.replicas.iter().any(|r| {
+        matches!(
+            r.state,
+            ReplState::WaitBgsaveStart | ReplState::WaitBgsaveEnd | ReplState::SendBulk
+        )
+    });
+    if syncing {
+        return;
+    }
     let path = super::rdb_path(&srv.config);
-    if std::fs::remove_file(&path).is_ok() {
+    if std::fs::symlink_metadata(&path).is_ok() {
+        srv.repl.rdb_generated_by_sync = false;
         log::info!("Removing the RDB file used to feed replicas in a persistence-less instance");
+        let _ = std::fs::remove_file(&path);
     }
 }
 

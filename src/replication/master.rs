@@ -12,6 +12,12 @@
 //! replicas: online ones get them in their output buffer at once, those
 //! whose full sync runs keep them aside until their RDB is sent.
 //!
+//! A replica asking for a full sync while a disk-based one runs joins it
+//! when another replica waits for that RDB with compatible capabilities
+//! (it gets a copy of the stream kept since the fork); `REPLCONF
+//! rdb-filter-only` replicas get an RDB without keys, always over the
+//! socket. A disk-based sync counts as a BGSAVE in `INFO persistence`.
+//!
 //! Nothing here blocks the reactor: the RDB file and the child's pipe are
 //! read in chunks only while the replicas' output buffers are short, from
 //! `before_sleep`; the reactor polls every millisecond while a transfer
@@ -77,6 +83,23 @@ pub struct Handshake {
     pub capa_psync2: bool,
     /// `REPLCONF rdb-only 1`: wants the RDB only, no stream.
     pub rdb_only: bool,
+    /// What to leave out of its RDB (`REQ_EXCLUDE_*` bits, from `REPLCONF
+    /// rdb-filter-only`; Redis's `slave_req`). Replicas share a fork only
+    /// with equal requirements.
+    pub rdb_req: u8,
+}
+
+/// `rdb_req` bit: the RDB carries no keys.
+pub const REQ_EXCLUDE_DATA: u8 = 1;
+/// `rdb_req` bit: the RDB carries no functions.
+pub const REQ_EXCLUDE_FUNCTIONS: u8 = 2;
+
+impl Handshake {
+    /// Whether a replica with these capabilities can use the RDB produced
+    /// for `other` (it understands every format `other` does).
+    fn capa_covers(&self, other: &Handshake) -> bool {
+        (self.capa_eof || !other.capa_eof) && (self.capa_psync2 || !other.capa_psync2)
+    }
 }
 
 /// One attached replica.
@@ -113,6 +136,9 @@ pub struct ReplicaEntry {
     pub since_ms: i64,
     /// Sent SYNC (no `+FULLRESYNC` line).
     pub old_sync: bool,
+    /// The master offset its full sync's snapshot was taken at (Redis's
+    /// `psync_initial_offset`).
+    pub initial_offset: i64,
     /// The RDB file being sent and bytes left.
     bulk: Option<(File, u64)>,
 }
@@ -491,6 +517,7 @@ pub fn attach(srv: &mut Server, client: &mut Client, psync: Option<(&[u8], &[u8]
         acked_in_transfer: false,
         since_ms: srv.now_ms,
         old_sync: psync.is_none(),
+        initial_offset: 0,
         bulk: None,
     };
     log::info!("Replica {} asks for synchronization", entry.name());
@@ -506,15 +533,71 @@ pub fn attach(srv: &mut Server, client: &mut Client, psync: Option<(&[u8], &[u8]
     }
     srv.repl.sync_full += 1;
     ensure_backlog(srv);
-    let diskless = srv.config.get_bool("repl-diskless-sync") && entry.hs.capa_eof;
-    if diskless {
-        log::info!("Delay next BGSAVE for diskless SYNC");
-    } else if child::has_child(srv) {
-        log::info!(
-            "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
-        );
+    match child::child_kind(srv) {
+        Some(ChildKind::Rdb) => {
+            if join_disk_bgsave(srv, client, &mut entry) {
+                log::info!("Waiting for end of BGSAVE for SYNC");
+            } else {
+                log::info!(
+                    "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+                );
+            }
+        }
+        Some(ChildKind::ReplTransfer) => {
+            log::info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC");
+        }
+        other => {
+            if srv.config.get_bool("repl-diskless-sync")
+                && entry.hs.capa_eof
+                && srv.config.get_i64("repl-diskless-sync-delay") != 0
+            {
+                log::info!("Delay next BGSAVE for diskless SYNC");
+            } else if other.is_some() {
+                log::info!(
+                    "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed"
+                );
+            }
+        }
     }
     srv.repl.replicas.push(entry);
+}
+
+/// A disk BGSAVE runs: the new replica shares it when another replica
+/// waits for that same RDB with a stream buffer it can copy (an rdb-only
+/// one only serves other rdb-only ones), capabilities the new one has too
+/// and the same RDB requirements (Redis's `syncCommand`, case 1). It then
+/// gets `+FULLRESYNC` with that snapshot's offset and a copy of the
+/// stream kept since the fork.
+fn join_disk_bgsave(srv: &Server, client: &mut Client, entry: &mut ReplicaEntry) -> bool {
+    if !matches!(srv.repl.transfer, Some(Transfer::Disk)) {
+        return false;
+    }
+    let Some(other) = srv
+        .repl
+        .replicas
+        .iter()
+        .find(|r| r.state == ReplState::WaitBgsaveEnd && (!r.hs.rdb_only || entry.hs.rdb_only))
+    else {
+        return false;
+    };
+    if !entry.hs.capa_covers(&other.hs) || entry.hs.rdb_req != other.hs.rdb_req {
+        return false;
+    }
+    if !entry.hs.rdb_only {
+        entry.pending = other.pending.clone();
+    }
+    entry.state = ReplState::WaitBgsaveEnd;
+    entry.initial_offset = other.initial_offset;
+    if !entry.old_sync {
+        client.reply.raw(
+            format!(
+                "+FULLRESYNC {} {}\r\n",
+                srv.repl.replid, other.initial_offset
+            )
+            .as_bytes(),
+        );
+    }
+    true
 }
 
 /// Redis's `masterTryPartialResynchronization`: continues from the
@@ -604,7 +687,7 @@ pub fn forget_client(srv: &mut Server, id: u64) {
     srv.repl.waiting.retain(|w| w.client_id != id);
     if let Some(i) = srv.repl.replicas.iter().position(|r| r.client_id == id) {
         let r = srv.repl.replicas.remove(i);
-        log::info!("Connection with replica {} lost.", r.name());
+        log::warn!("Connection with replica {} lost.", r.name());
         if srv.repl.replicas.is_empty() {
             srv.repl.no_replicas_since_ms = srv.now_ms;
         }
@@ -616,7 +699,11 @@ pub fn forget_client(srv: &mut Server, id: u64) {
 
 /// Kills a diskless transfer child no replica waits for any more.
 fn maybe_abort_diskless(srv: &mut Server) {
-    let diskless = matches!(srv.repl.transfer, Some(Transfer::Diskless { .. }));
+    // Once the pipe is drained the child is left to exit on its own.
+    let diskless = matches!(
+        srv.repl.transfer,
+        Some(Transfer::Diskless { rx: Some(_), .. })
+    );
     let any = srv
         .repl
         .replicas
@@ -725,15 +812,28 @@ fn start_pending_sync(srv: &mut Server) {
     {
         return;
     }
-    let waiting: Vec<usize> = (0..srv.repl.replicas.len())
-        .filter(|&i| srv.repl.replicas[i].state == ReplState::WaitBgsaveStart)
-        .collect();
-    if waiting.is_empty() {
+    // The first waiting replica's RDB requirements pick who shares this
+    // fork; the others wait for the next one.
+    let Some(req) = srv
+        .repl
+        .replicas
+        .iter()
+        .find(|r| r.state == ReplState::WaitBgsaveStart)
+        .map(|r| r.hs.rdb_req)
+    else {
         return;
-    }
-    let diskless = srv.config.get_bool("repl-diskless-sync")
-        && waiting.iter().all(|&i| srv.repl.replicas[i].hs.capa_eof);
-    if diskless {
+    };
+    let waiting: Vec<usize> = (0..srv.repl.replicas.len())
+        .filter(|&i| {
+            let r = &srv.repl.replicas[i];
+            r.state == ReplState::WaitBgsaveStart && r.hs.rdb_req == req
+        })
+        .collect();
+    let config_diskless = srv.config.get_bool("repl-diskless-sync");
+    // A filtered RDB is never written to disk.
+    let diskless =
+        (config_diskless || req != 0) && waiting.iter().all(|&i| srv.repl.replicas[i].hs.capa_eof);
+    if diskless && config_diskless {
         let delay = srv.config.get_i64("repl-diskless-sync-delay") * 1000;
         let max = srv.config.get_i64("repl-diskless-sync-max-replicas");
         let oldest = waiting
@@ -746,7 +846,7 @@ fn start_pending_sync(srv: &mut Server) {
             return;
         }
     }
-    start_full_sync(srv, diskless, &waiting);
+    start_full_sync(srv, diskless, req, &waiting);
 }
 
 /// A random 40-hex-char EOF mark.
@@ -756,7 +856,7 @@ fn eof_mark(rng: &mut u64) -> String {
 
 /// Forks the child for a full sync of the replicas at `targets` (indices
 /// into `srv.repl.replicas`) and sends each its `+FULLRESYNC`.
-fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
+fn start_full_sync(srv: &mut Server, diskless: bool, req: u8, targets: &[usize]) {
     let replid = srv.repl.replid.clone();
     let offset = srv.repl.master_repl_offset;
     // A master's stream after the snapshot starts with a SELECT. A
@@ -782,8 +882,9 @@ fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
             return;
         };
         let mark = eof_mark(&mut srv.rng);
+        let no_data = req & REQ_EXCLUDE_DATA != 0;
         let res = child::spawn(srv, ChildKind::ReplTransfer, diskless_done, move |s| {
-            let ok = write_eof_rdb(s, tx, mark.as_bytes(), aux.as_ref()).is_ok();
+            let ok = write_eof_rdb(s, tx, mark.as_bytes(), aux.as_ref(), no_data).is_ok();
             if ok {
                 child::send_cow_info(child::InfoKind::RdbCowSize, "RDB");
                 0
@@ -799,6 +900,7 @@ fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
         }
         res
     } else {
+        crate::persistence::bgsave::note_started(srv);
         let res = child::spawn(srv, ChildKind::Rdb, disk_done, move |s| {
             if crate::persistence::write_rdb_repl(s, aux.as_ref()) {
                 child::send_cow_info(child::InfoKind::RdbCowSize, "RDB");
@@ -807,8 +909,12 @@ fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
                 1
             }
         });
-        if res.is_ok() {
-            srv.repl.transfer = Some(Transfer::Disk);
+        match &res {
+            Ok(_) => {
+                srv.repl.transfer = Some(Transfer::Disk);
+                srv.repl.rdb_generated_by_sync = true;
+            }
+            Err(_) => srv.persistence.last_bgsave_ok = false,
         }
         res
     };
@@ -819,10 +925,12 @@ fn start_full_sync(srv: &mut Server, diskless: bool, targets: &[usize]) {
             } else {
                 log::info!("Background saving started by pid {}", pid);
             }
+            crate::persistence::bgsave::note_forked(srv);
             let line = format!("+FULLRESYNC {} {}\r\n", replid, offset);
             for &i in targets {
                 let r = &mut srv.repl.replicas[i];
                 r.state = ReplState::WaitBgsaveEnd;
+                r.initial_offset = offset;
                 r.pending.clear();
                 let (token, id, old) = (r.token, r.client_id, r.old_sync);
                 if !old {
@@ -855,6 +963,7 @@ fn write_eof_rdb(
     tx: mio::unix::pipe::Sender,
     mark: &[u8],
     aux: Option<&rdb::ReplAux>,
+    no_data: bool,
 ) -> std::io::Result<()> {
     tx.set_nonblocking(false)?;
     let mut w = crate::persistence::bgsave::SaveWriter::new(
@@ -870,7 +979,15 @@ fn write_eof_rdb(
         crate::sys::used_memory() as u64,
     );
     opts.progress = Some(child::rdb_progress);
-    let mut w = rdb::save_keyspace_repl(w, &s.keyspace, &opts, aux)?;
+    // `rdb-filter-only`: the header and AUX fields, no keys.
+    let empty;
+    let ks = if no_data {
+        empty = crate::db::Keyspace::new(s.keyspace.dbs.len());
+        &empty
+    } else {
+        &s.keyspace
+    };
+    let mut w = rdb::save_keyspace_repl(w, ks, &opts, aux)?;
     w.write_all(mark)?;
     w.flush()
 }
@@ -922,7 +1039,7 @@ fn relay_pipe(srv: &mut Server) {
         match pipe.read(&mut buf) {
             Ok(0) => {
                 *rx = None;
-                log::info!(
+                log::warn!(
                     "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
                     targets.len()
                 );
@@ -949,6 +1066,7 @@ fn relay_pipe(srv: &mut Server) {
 
 /// The diskless child ended.
 fn diskless_done(srv: &mut Server, exit: ChildExit) {
+    crate::persistence::bgsave::note_time(srv);
     if exit.signal == 0 && exit.code == 0 {
         log::info!("Background RDB transfer terminated with success");
         let mut eof = false;
@@ -982,7 +1100,7 @@ fn finish_diskless(srv: &mut Server) {
         r.state = ReplState::Online;
         r.ack_time_ms = now;
         log::info!(
-            "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming",
+            "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
             r.name()
         );
         r.stream_on_ack = !r.acked_in_transfer;
@@ -1016,13 +1134,12 @@ fn abort_transfer(srv: &mut Server) {
 /// The disk child ended: its replicas get the file.
 fn disk_done(srv: &mut Server, exit: ChildExit) {
     srv.repl.transfer = None;
+    // Logged and counted as any BGSAVE (INFO persistence).
+    crate::persistence::bgsave::note_done(srv, exit);
     if !(exit.signal == 0 && exit.code == 0) {
-        log::warn!("Background saving error");
         abort_transfer(srv);
         return;
     }
-    log::info!("Background saving terminated with success");
-    srv.lastsave = crate::server::unix_us() / 1_000_000;
     let path = crate::persistence::rdb_path(&srv.config);
     for i in 0..srv.repl.replicas.len() {
         if srv.repl.replicas[i].state != ReplState::WaitBgsaveEnd {
@@ -1180,6 +1297,7 @@ pub fn cron(srv: &mut Server) {
             b.resize(size);
         }
     }
+    crate::persistence::bgsave::remove_rdb_used_to_sync_replicas(srv);
 }
 
 /// Replicas online whose last ACK is at most `min-replicas-max-lag`
@@ -1309,6 +1427,57 @@ pub fn continue_stream(srv: &mut Server, replid: String, replid2: String, offset
             shared: srv.repl.stream.clone(),
         }));
         srv.repl.sink_installed = true;
+    }
+}
+
+/// Whether every attached replica acknowledged the master's offset, so a
+/// shutdown need not wait (Redis's `isReadyToShutdown`).
+pub fn ready_to_shutdown(srv: &Server) -> bool {
+    srv.repl
+        .replicas
+        .iter()
+        .all(|r| r.ack_off == srv.repl.master_repl_offset)
+}
+
+/// Asks the replicas for an ACK (`REPLCONF GETACK *`), sent before the
+/// reactor sleeps (a shutdown waiting for its replicas).
+pub fn request_getack(srv: &mut Server) {
+    if !srv.repl.replicas.is_empty() {
+        srv.repl.get_ack_pending = true;
+    }
+}
+
+/// Logs each replica behind the master's offset, and how many are in
+/// sync, as a shutdown finishes (Redis's `finishShutdown`).
+pub fn log_lagging_replicas(srv: &Server) {
+    let master_off = srv.repl.master_repl_offset;
+    let now_secs = srv.now_ms / 1000;
+    let mut lagging = 0;
+    for r in &srv.repl.replicas {
+        if r.ack_off == master_off {
+            continue;
+        }
+        lagging += 1;
+        let lag = if r.state == ReplState::Online {
+            now_secs - r.ack_time_ms / 1000
+        } else {
+            0
+        };
+        log::warn!(
+            "Lagging replica {} reported offset {} behind master, lag={}, state={}.",
+            r.name(),
+            master_off - r.ack_off,
+            lag,
+            r.state.name()
+        );
+    }
+    let n = srv.repl.replicas.len();
+    if n > 0 {
+        log::info!(
+            "{} of {} replicas are in sync when shutting down.",
+            n - lagging,
+            n
+        );
     }
 }
 

@@ -86,6 +86,10 @@ pub struct ReplicationState {
     pub get_ack_pending: bool,
     /// An ACK arrived while clients wait in WAIT.
     pub wait_check_due: bool,
+    /// The RDB file on disk was written for a disk-based full sync
+    /// (`rdb-del-sync-files` deletes it; Redis's
+    /// `RDBGeneratedByReplication`).
+    pub rdb_generated_by_sync: bool,
 }
 
 /// A new random 40-hex-char replication ID.
@@ -122,6 +126,7 @@ impl ReplicationState {
             waiting: Vec::new(),
             get_ack_pending: false,
             wait_check_due: false,
+            rdb_generated_by_sync: false,
         }
     }
 

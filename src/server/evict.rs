@@ -35,7 +35,8 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
     let max = srv.config.maxmemory;
     // Nothing is evicted while the dataset loads or clients are paused
     // (the dataset must stay as it is then).
-    if max == 0 || srv.persistence.loading.active || srv.pause != super::PauseKind::None {
+    if max == 0 || srv.persistence.loading.active || srv.effective_pause() != super::PauseKind::None
+    {
         return true;
     }
     // A replica leaves eviction to its master (replica-ignore-maxmemory).

@@ -74,8 +74,8 @@ pub struct SlowlogEntry {
     pub name: Vec<u8>,
 }
 
-/// `CLIENT PAUSE` state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `CLIENT PAUSE` state (ordered: a stricter pause is greater).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PauseKind {
     None,
     Write,
@@ -149,6 +149,8 @@ pub struct Server {
     pub tracking: tracking::Tracking,
     /// Set by SHUTDOWN or a signal: exit at the next loop iteration.
     pub shutdown_asap: bool,
+    /// A shutdown waiting for lagging replicas.
+    pub shutdown: shutdown::ShutdownState,
     /// `DEBUG PAUSE-CRON`: skip cron ticks while set.
     pub cron_paused: bool,
     /// Whether the active expiry cycle runs (`DEBUG SET-ACTIVE-EXPIRE`).
@@ -230,6 +232,7 @@ impl Server {
             tracking: Default::default(),
             lazyfree: Default::default(),
             shutdown_asap: false,
+            shutdown: Default::default(),
             active_expire_enabled: true,
             cron_paused: false,
             used_memory_peak: 0,
@@ -352,6 +355,12 @@ impl Server {
             client.flags |= client::cflags::PENDING_WRITE;
             self.pending_writes.push(client.token);
         }
+    }
+
+    /// The pause in force: CLIENT PAUSE's, or writes while a shutdown
+    /// waits for its replicas (the stricter of the two).
+    pub fn effective_pause(&self) -> PauseKind {
+        self.pause.max(shutdown::pause(self))
     }
 
     /// Uptime in seconds.

@@ -190,6 +190,7 @@ impl Reactor {
     /// Runs until shutdown. Returns the process exit code.
     pub fn run(&mut self, srv: &mut Server) -> i32 {
         let mut events = Events::with_capacity(1024);
+        let mut last_pause = PauseKind::None;
         loop {
             let now = Instant::now();
             let mut timeout = self.next_cron.saturating_duration_since(now);
@@ -220,7 +221,9 @@ impl Reactor {
                         s.shutdown_asap = true;
                     }
                     if s.shutdown_asap {
-                        if super::shutdown::prepare_shutdown(s, Default::default()) {
+                        if super::shutdown::prepare_shutdown(s, Default::default())
+                            == super::shutdown::Outcome::Exit
+                        {
                             std::process::exit(0);
                         }
                         log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
@@ -231,9 +234,14 @@ impl Reactor {
             if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
                 srv.pause = PauseKind::None;
             }
-            if srv.pause == PauseKind::None && !srv.paused_clients.is_empty() {
+            // Paused clients get another try when the pause is lifted or
+            // became less strict (a shutdown's write pause outlasting a
+            // CLIENT PAUSE ALL).
+            let pause = srv.effective_pause();
+            if !srv.paused_clients.is_empty() && (pause == PauseKind::None || pause < last_pause) {
                 self.resume_paused(srv);
             }
+            last_pause = pause;
             handle_block_timeouts(srv);
             if Instant::now() >= self.next_cron {
                 cron::server_cron(srv);
@@ -241,20 +249,11 @@ impl Reactor {
                 self.next_cron = Instant::now() + Duration::from_micros(1_000_000 / hz);
             }
             if let Some(sig) = sys::take_shutdown_signal() {
-                let name = if sig == libc::SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                };
-                log::warn!("Received {} scheduling shutdown...", name);
-                srv.shutdown_asap = true;
+                super::shutdown::on_signal(srv, sig);
             }
             before_sleep(srv);
-            if srv.shutdown_asap {
-                if super::shutdown::prepare_shutdown(srv, Default::default()) {
-                    return 0;
-                }
-                srv.shutdown_asap = false;
+            if super::shutdown::tick(srv) {
+                return 0;
             }
         }
     }

@@ -148,7 +148,8 @@ pub fn run(args: &[String]) -> i32 {
             s.shutdown_asap = true;
         }
         if s.shutdown_asap {
-            if super::shutdown::prepare_shutdown(s, Default::default()) {
+            let flags = Default::default();
+            if super::shutdown::prepare_shutdown(s, flags) == super::shutdown::Outcome::Exit {
                 std::process::exit(0);
             }
             log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");

@@ -25,5 +25,6 @@ mod repl_chain;
 mod repl_master;
 mod repl_replica;
 mod server;
+mod shutdown_replicas;
 mod tidy;
 mod tracking;
