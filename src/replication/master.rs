@@ -1521,6 +1521,7 @@ mod tests {
             acked_in_transfer: false,
             since_ms: srv.now_ms,
             old_sync: false,
+            initial_offset: 0,
             bulk: None,
         }
     }
