@@ -99,6 +99,7 @@ fn shutdown_waits_until_a_stopped_replica_has_every_write() {
 fn shutdown_abort_cancels_the_wait_and_the_paused_write_runs() {
     let (m, r) = master_with_stopped_replica("60");
     m.cli(&["set", "a", "1"]);
+    m.cli(&["set", "short", "v", "px", "200"]);
     let mut sd = m.raw();
     sd.send_cmd(&["shutdown", "nosave"]);
     assert!(m.wait_for_log(
@@ -119,6 +120,10 @@ fn shutdown_abort_cancels_the_wait_and_the_paused_write_runs() {
     // CLIENT UNPAUSE does not lift a shutdown's pause.
     assert_eq!(m.cli(&["client", "unpause"]).trim(), "OK");
     assert_eq!(m.cli(&["exists", "paused-write"]).trim(), "0");
+    // The dataset stays static: no active expiry while writes are paused.
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(m.cli(&["dbsize"]).trim(), "3");
+    assert_eq!(info_field(&m, "stats", "expired_keys"), "0");
     let mut c = m.raw();
     assert_eq!(c.cmd(&["shutdown", "abort"]), b"+OK\r\n");
     assert_eq!(
@@ -135,6 +140,11 @@ fn shutdown_abort_cancels_the_wait_and_the_paused_write_runs() {
         b"-ERR No shutdown in progress.\r\n"
     );
     assert!(m.log().contains("* Shutdown manually aborted."));
+    assert!(wait_until(Duration::from_secs(10), || info_field(
+        &m,
+        "stats",
+        "expired_keys"
+    ) == "1"));
     assert!(info_field(&m, "errorstats", "errorstat_ERR").starts_with("count=3"));
     r.signal("CONT");
     assert!(wait_until(Duration::from_secs(20), || r
