@@ -111,11 +111,11 @@ pub fn replconf_command(ctx: &mut Ctx) -> CmdResult {
             // Include filters: only "functions" exists; "" (what
             // `redis-cli --functions-rdb` sends) asks for an RDB without
             // keys (ferredis has no functions to include anyway).
+            let filters = crate::resp::parser::split_args(val)
+                .ok_or(CmdError::msg("ERR Missing rdb-filter-only values"))?;
             let mut req = master::REQ_EXCLUDE_DATA | master::REQ_EXCLUDE_FUNCTIONS;
-            for f in val.split(|b| b.is_ascii_whitespace()) {
-                if f.is_empty() {
-                    continue;
-                }
+            for f in &filters {
+                let f = f.as_slice();
                 if args::is(f, "functions") {
                     req &= !master::REQ_EXCLUDE_FUNCTIONS;
                 } else {
@@ -293,6 +293,19 @@ mod tests {
             h.run_str(&["replconf", "ip-address", "1.2.3.4", "capa", "eof"]),
             "+OK\r\n"
         );
+        assert_eq!(
+            h.run_str(&["replconf", "rdb-filter-only", "\"abc"]),
+            "-ERR Missing rdb-filter-only values\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["replconf", "rdb-filter-only", "\"functions\" x"]),
+            "-ERR Unsupported rdb-filter-only option: x\r\n"
+        );
+        assert_eq!(
+            h.run_str(&["replconf", "rdb-filter-only", "'functions'"]),
+            "+OK\r\n"
+        );
+        assert_eq!(h.run_str(&["replconf", "rdb-filter-only", ""]), "+OK\r\n");
         assert_eq!(h.run_str(&["replconf", "ack", "10"]), "");
         assert_eq!(h.run_str(&["replconf", "getack", "x"]), "");
     }

@@ -940,9 +940,10 @@ fn start_full_sync(srv: &mut Server, diskless: bool, req: u8, targets: &[usize])
         }
         Err(e) => {
             log::warn!(
-                "BGSAVE for replication failed: {}",
+                "Can't save in background: fork: {}",
                 crate::config::strerror(&e)
             );
+            log::warn!("BGSAVE for replication failed");
             for &i in targets {
                 let (token, id) = (srv.repl.replicas[i].token, srv.repl.replicas[i].client_id);
                 push_to_client(

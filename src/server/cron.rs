@@ -22,8 +22,12 @@ pub fn server_cron(srv: &mut Server) {
     if used > srv.used_memory_peak {
         srv.used_memory_peak = used;
     }
-    // A replica leaves expiry to its master's DELs.
-    if srv.active_expire_enabled && !crate::replication::replica::is_replica(srv) {
+    // A replica leaves expiry to its master's DELs; paused writes (CLIENT
+    // PAUSE, a shutdown waiting for its replicas) keep the dataset static.
+    if srv.active_expire_enabled
+        && !crate::replication::replica::is_replica(srv)
+        && srv.effective_pause() == super::PauseKind::None
+    {
         // Redis gives the slow cycle 25% of a tick.
         let hz = srv.config.hz.clamp(1, 500) as u64;
         let budget = Duration::from_micros(250_000 / hz);

@@ -213,9 +213,8 @@ pub fn add_waiter(srv: &mut Server, token: usize, id: u64) {
 pub fn on_signal(srv: &mut Server, sig: i32) {
     if srv.shutdown_asap && sig == libc::SIGINT {
         log::warn!("You insist... exiting now.");
-        if let Some(c) = srv.child.as_ref() {
-            crate::persistence::remove_temp_file(&srv.config, c.pid);
-        }
+        // A synchronous save of this process's own may be under way.
+        crate::persistence::remove_temp_file(&srv.config, crate::sys::getpid());
         std::process::exit(1);
     }
     let name = if sig == libc::SIGINT {

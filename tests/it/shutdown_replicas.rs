@@ -1,15 +1,15 @@
 //! SHUTDOWN and SIGTERM on a master with lagging replicas (Redis 7.0's
 //! `shutdown-timeout`): the shutdown pauses writes and waits until every
-//! replica acknowledged the master's offset (a stopped ferredis replica
-//! gets every acknowledged write once resumed), `SHUTDOWN ABORT` cancels
-//! the wait and the paused write then runs, `NOW` and the timeout end it
-//! with Redis's log lines about the lagging replicas.
+//! replica acknowledged the master's offset (a stopped ferredis or
+//! redis-server replica gets every acknowledged write once resumed),
+//! `SHUTDOWN ABORT` cancels the wait and the paused write then runs, `NOW`,
+//! the timeout and a second SIGINT end it, with Redis's log lines.
 //!
 //! Redis counterpart: `tests/integration/shutdown.tcl`.
 
 use std::time::{Duration, Instant};
 
-use crate::common::{wait_until, TestServer};
+use crate::common::{have_tool, wait_until, TestServer};
 
 fn master(timeout: &str) -> TestServer {
     TestServer::with_args(&[
@@ -20,9 +20,9 @@ fn master(timeout: &str) -> TestServer {
     ])
 }
 
-fn replica(m: &TestServer) -> TestServer {
+fn replica(m: &TestServer, bin: &str) -> TestServer {
     let port = m.port.to_string();
-    TestServer::with_args(&["--replicaof", "127.0.0.1", &port])
+    TestServer::start_binary(bin, &["--replicaof", "127.0.0.1", &port])
 }
 
 fn info_field(s: &TestServer, section: &str, field: &str) -> String {
@@ -38,8 +38,13 @@ fn info_field(s: &TestServer, section: &str, field: &str) -> String {
 /// A master with one ferredis replica that acknowledged everything, then
 /// stopped (SIGSTOP) so it lags behind what comes next.
 fn master_with_stopped_replica(timeout: &str) -> (TestServer, TestServer) {
+    master_with_stopped(timeout, crate::common::FERREDIS)
+}
+
+/// The same with a replica run by `bin`.
+fn master_with_stopped(timeout: &str, bin: &str) -> (TestServer, TestServer) {
     let m = master(timeout);
-    let r = replica(&m);
+    let r = replica(&m, bin);
     m.cli(&["set", "k", "1"]);
     let synced = wait_until(Duration::from_secs(20), || {
         let off = info_field(&m, "replication", "master_repl_offset");
@@ -53,7 +58,19 @@ fn master_with_stopped_replica(timeout: &str) -> (TestServer, TestServer) {
 
 #[test]
 fn shutdown_waits_until_a_stopped_replica_has_every_write() {
-    let (mut m, r) = master_with_stopped_replica("60");
+    waits_until_a_stopped_replica_has_every_write(crate::common::FERREDIS);
+}
+
+#[test]
+fn shutdown_waits_until_a_stopped_redis_replica_has_every_write() {
+    if !have_tool("redis-server") {
+        return;
+    }
+    waits_until_a_stopped_replica_has_every_write("redis-server");
+}
+
+fn waits_until_a_stopped_replica_has_every_write(bin: &str) {
+    let (mut m, r) = master_with_stopped("60", bin);
     for i in 0..200 {
         assert_eq!(m.cli(&["set", &format!("key:{}", i), "v"]).trim(), "OK");
     }
@@ -99,6 +116,7 @@ fn shutdown_waits_until_a_stopped_replica_has_every_write() {
 fn shutdown_abort_cancels_the_wait_and_the_paused_write_runs() {
     let (m, r) = master_with_stopped_replica("60");
     m.cli(&["set", "a", "1"]);
+    m.cli(&["set", "short", "v", "px", "200"]);
     let mut sd = m.raw();
     sd.send_cmd(&["shutdown", "nosave"]);
     assert!(m.wait_for_log(
@@ -119,6 +137,10 @@ fn shutdown_abort_cancels_the_wait_and_the_paused_write_runs() {
     // CLIENT UNPAUSE does not lift a shutdown's pause.
     assert_eq!(m.cli(&["client", "unpause"]).trim(), "OK");
     assert_eq!(m.cli(&["exists", "paused-write"]).trim(), "0");
+    // The dataset stays static: no active expiry while writes are paused.
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(m.cli(&["dbsize"]).trim(), "3");
+    assert_eq!(info_field(&m, "stats", "expired_keys"), "0");
     let mut c = m.raw();
     assert_eq!(c.cmd(&["shutdown", "abort"]), b"+OK\r\n");
     assert_eq!(
@@ -135,6 +157,11 @@ fn shutdown_abort_cancels_the_wait_and_the_paused_write_runs() {
         b"-ERR No shutdown in progress.\r\n"
     );
     assert!(m.log().contains("* Shutdown manually aborted."));
+    assert!(wait_until(Duration::from_secs(10), || info_field(
+        &m,
+        "stats",
+        "expired_keys"
+    ) == "1"));
     assert!(info_field(&m, "errorstats", "errorstat_ERR").starts_with("count=3"));
     r.signal("CONT");
     assert!(wait_until(Duration::from_secs(20), || r
@@ -198,4 +225,21 @@ fn sigterm_waits_until_the_timeout_then_exits() {
     assert!(m2.log().contains("Lagging replica"));
     r.signal("CONT");
     r2.signal("CONT");
+}
+
+#[test]
+fn a_second_sigint_exits_at_once() {
+    let (mut m, r) = master_with_stopped_replica("60");
+    m.cli(&["set", "a", "1"]);
+    m.signal("INT");
+    assert!(m.wait_for_log(
+        "Waiting for replicas before shutting down.",
+        Duration::from_secs(10)
+    ));
+    m.signal("INT");
+    let st = m.wait_exit(Duration::from_secs(10)).expect("exited");
+    assert_eq!(st.code(), Some(1));
+    assert!(m.log().contains("# You insist... exiting now."));
+    assert!(!m.log().contains("ready to exit"));
+    r.signal("CONT");
 }
