@@ -144,6 +144,28 @@ pub struct ReplicaEntry {
 }
 
 impl ReplicaEntry {
+    /// A replica that just sent SYNC/PSYNC (client `client_id` in slab
+    /// slot `token`), waiting for its BGSAVE.
+    pub fn new(client_id: u64, token: usize, hs: Handshake, peer_ip: String, now_ms: i64) -> Self {
+        ReplicaEntry {
+            client_id,
+            token,
+            state: ReplState::WaitBgsaveStart,
+            hs,
+            peer_ip,
+            ack_off: 0,
+            ack_time_ms: now_ms,
+            pending: Vec::new(),
+            soft_since_ms: 0,
+            stream_on_ack: false,
+            acked_in_transfer: false,
+            since_ms: now_ms,
+            old_sync: false,
+            initial_offset: 0,
+            bulk: None,
+        }
+    }
+
     /// `ip:port` as Redis names a replica in its logs.
     pub fn name(&self) -> String {
         let ip = self.hs.ip.as_deref().unwrap_or(&self.peer_ip);
@@ -503,23 +525,14 @@ pub fn attach(srv: &mut Server, client: &mut Client, psync: Option<(&[u8], &[u8]
         Some(i) => srv.repl.handshakes.swap_remove(i).1,
         None => Handshake::default(),
     };
-    let mut entry = ReplicaEntry {
-        client_id: client.id,
-        token: client.token,
-        state: ReplState::WaitBgsaveStart,
+    let mut entry = ReplicaEntry::new(
+        client.id,
+        client.token,
         hs,
-        peer_ip: peer_ip(&client.addr),
-        ack_off: 0,
-        ack_time_ms: srv.now_ms,
-        pending: Vec::new(),
-        soft_since_ms: 0,
-        stream_on_ack: false,
-        acked_in_transfer: false,
-        since_ms: srv.now_ms,
-        old_sync: psync.is_none(),
-        initial_offset: 0,
-        bulk: None,
-    };
+        peer_ip(&client.addr),
+        srv.now_ms,
+    );
+    entry.old_sync = psync.is_none();
     log::info!("Replica {} asks for synchronization", entry.name());
     client.flags |= cflags::REPLICA;
     if let Some((replid, offset)) = psync {
@@ -1508,23 +1521,9 @@ mod tests {
     use super::*;
 
     fn waiting_replica(srv: &Server, id: u64) -> ReplicaEntry {
-        ReplicaEntry {
-            client_id: id,
-            token: 0,
-            state: ReplState::WaitBgsaveEnd,
-            hs: Handshake::default(),
-            peer_ip: "127.0.0.1".into(),
-            ack_off: 0,
-            ack_time_ms: srv.now_ms,
-            pending: Vec::new(),
-            soft_since_ms: 0,
-            stream_on_ack: false,
-            acked_in_transfer: false,
-            since_ms: srv.now_ms,
-            old_sync: false,
-            initial_offset: 0,
-            bulk: None,
-        }
+        let mut r = ReplicaEntry::new(id, 0, Handshake::default(), "127.0.0.1".into(), srv.now_ms);
+        r.state = ReplState::WaitBgsaveEnd;
+        r
     }
 
     fn child_ok() -> ChildExit {
