@@ -602,6 +602,8 @@ fn unblock_command(ctx: &mut Ctx) -> CmdResult {
 fn unpause_command(ctx: &mut Ctx) -> CmdResult {
     ctx.srv.pause = PauseKind::None;
     ctx.srv.pause_end_ms = 0;
+    let mode = crate::replication::replica::client_expire_mode(ctx.srv);
+    ctx.srv.keyspace.set_expire_mode(mode);
     ctx.client.reply.ok();
     Ok(())
 }

@@ -237,7 +237,12 @@ pub fn is_replica(srv: &Server) -> bool {
 /// replica keeps them (reads see them missing) until its master's `DEL`;
 /// a master or a writable replica deletes them when met.
 pub fn client_expire_mode(srv: &Server) -> crate::db::ExpireMode {
-    if is_replica(srv) && srv.config.get_bool("replica-read-only") {
+    // While writes are paused (CLIENT PAUSE, a shutdown waiting for its
+    // replicas) an expired key reads as missing but is not deleted, as
+    // Redis: deleting would write (and propagate) during the pause.
+    if (is_replica(srv) && srv.config.get_bool("replica-read-only"))
+        || srv.effective_pause() != crate::server::PauseKind::None
+    {
         crate::db::ExpireMode::ReplicaRead
     } else {
         crate::db::ExpireMode::Normal

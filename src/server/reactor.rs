@@ -241,6 +241,10 @@ impl Reactor {
             if !srv.paused_clients.is_empty() && (pause == PauseKind::None || pause < last_pause) {
                 self.resume_paused(srv);
             }
+            if pause != last_pause {
+                srv.keyspace
+                    .set_expire_mode(crate::replication::replica::client_expire_mode(srv));
+            }
             last_pause = pause;
             handle_block_timeouts(srv);
             if Instant::now() >= self.next_cron {

@@ -112,6 +112,9 @@ pub fn prepare_shutdown(srv: &mut Server, mut flags: ShutdownFlags) -> Outcome {
             crate::replication::master::request_getack(srv);
         }
         log::info!("Waiting for replicas before shutting down.");
+        // Expired keys stay while writes are paused.
+        srv.keyspace
+            .set_expire_mode(crate::replication::replica::client_expire_mode(srv));
         return Outcome::Waiting;
     }
     if finish_shutdown(srv) {
