@@ -177,7 +177,13 @@ fn clients_section(srv: &Server, out: &mut String, connected: usize) {
     field!(out, "maxclients", "{}", srv.config.maxclients);
     field!(out, "client_recent_max_input_buffer", "{}", max_in);
     field!(out, "client_recent_max_output_buffer", "{}", max_out);
-    field!(out, "blocked_clients", "{}", srv.blocking.count());
+    // Clients held by CLIENT PAUSE count as blocked, as in Redis.
+    field!(
+        out,
+        "blocked_clients",
+        "{}",
+        srv.blocking.count() + srv.paused_clients.len()
+    );
     field!(out, "tracking_clients", "{}", srv.tracking.clients_count());
     field!(out, "clients_in_timeout_table", "0");
 }

@@ -293,7 +293,10 @@ fn blocked_by_pause(srv: &Server, cmd_flags: u32) -> bool {
 /// Runs one parsed command for `client`: Redis's checks in Redis's order,
 /// then `call`.
 pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) -> Processed {
+    // As Redis, CLIENT LIST's `cmd` is the command looked up, whether it
+    // then runs, is rejected, queued or paused (`NULL` when unknown).
     let Some(mut spec) = srv.commands.lookup(argv[0]) else {
+        client.last_cmd = "NULL";
         reject(srv, client, None, &unknown_command_error(argv));
         return Processed::Done;
     };
@@ -301,6 +304,7 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         match find_subcommand(spec, argv[1]) {
             Some(sub) => spec = sub,
             None if spec.handler.is_none() => {
+                client.last_cmd = "NULL";
                 let text = errors::unknown_subcommand(argv[1], spec.name)
                     .text()
                     .into_owned();
@@ -310,6 +314,7 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
             None => {}
         }
     }
+    client.last_cmd = spec.name;
     if !spec.arity_ok(argv.len()) || (spec.handler.is_none() && argv.len() < 2) {
         let text = errors::wrong_arity(spec.name);
         reject(srv, client, Some(spec), &text);

@@ -239,7 +239,8 @@ impl Client {
         if self.multi.is_some() {
             s.push('x');
         }
-        if self.blocked.is_some() {
+        // A client held by CLIENT PAUSE is blocked too, for Redis.
+        if self.blocked.is_some() || self.has(cflags::PAUSED) {
             s.push('b');
         }
         s.push_str(tracking);

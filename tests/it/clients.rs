@@ -961,3 +961,39 @@ fn protected_mode_without_bind() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `cmd` is the command looked up even when it is rejected or held by
+/// CLIENT PAUSE (`NULL` when unknown); a paused client shows flag `b` and
+/// counts in INFO's blocked_clients, as in Redis.
+#[test]
+fn client_list_cmd_and_flags_of_rejected_and_paused_commands() {
+    let srv = TestServer::start();
+    let mut a = srv.raw();
+    let mut me = srv.raw();
+    let ida = client_id(&mut a);
+    let field_of_a = |me: &mut RawConn, name: &str| -> String {
+        let list = client_list(me, &["ID", &ida.to_string()]);
+        list[0][name].clone()
+    };
+    assert!(a
+        .cmd(&["GET"])
+        .starts_with(b"-ERR wrong number of arguments"));
+    assert_eq!(field_of_a(&mut me, "cmd"), "get");
+    assert!(a.cmd(&["NOSUCH"]).starts_with(b"-ERR unknown command"));
+    assert_eq!(field_of_a(&mut me, "cmd"), "NULL");
+    assert!(a
+        .cmd(&["CLIENT", "NOSUCH"])
+        .starts_with(b"-ERR unknown subcommand"));
+    assert_eq!(field_of_a(&mut me, "cmd"), "NULL");
+    assert_eq!(me.cmd(&["CLIENT", "PAUSE", "20000", "WRITE"]), b"+OK\r\n");
+    a.send_cmd(&["SET", "k", "v"]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        field_of_a(&mut me, "flags") == "b"
+    }));
+    assert_eq!(field_of_a(&mut me, "cmd"), "set");
+    let info = text_of(&me.cmd_frame(&["INFO", "clients"]));
+    assert!(info.contains("blocked_clients:1\r\n"), "{}", info);
+    assert_eq!(me.cmd(&["CLIENT", "UNPAUSE"]), b"+OK\r\n");
+    assert_eq!(a.read_reply().raw, b"+OK\r\n");
+    assert_eq!(field_of_a(&mut me, "flags"), "N");
+}
