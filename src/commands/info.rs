@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 
 use super::Ctx;
 use crate::errors::CmdResult;
-use crate::server::client::cflags;
 use crate::server::{cron, Server};
 use crate::sys;
 
@@ -597,16 +596,6 @@ fn keyspace_section(srv: &Server, out: &mut String) {
             db.avg_ttl
         );
     }
-}
-
-/// Number of connected clients with a flag (for sections that need it).
-pub fn count_clients_with(srv: &Server, flag: u32) -> usize {
-    srv.other_clients().filter(|c| c.has(flag)).count()
-}
-
-#[allow(dead_code)]
-fn _uses(srv: &Server) -> usize {
-    count_clients_with(srv, cflags::MONITOR)
 }
 
 #[cfg(test)]
