@@ -340,12 +340,12 @@ fn disconnect_blocked_clients(srv: &mut Server) {
     }
 }
 
-/// The replid and offset a former replica (now master) continues from.
+/// The replid and offset a master turned replica offers as its cached
+/// master: a former replica's (now master) stream, else its own (Redis
+/// does this for any master, so PSYNC asks `<replid> <offset+1>`).
 fn promoted_state(srv: &Server) -> Option<(String, i64)> {
-    if srv.repl.backlog.is_some() {
+    if srv.repl.backlog.is_some() || srv.replica.master_replid.is_empty() {
         Some((srv.repl.replid.clone(), srv.repl.master_repl_offset))
-    } else if srv.replica.master_replid.is_empty() {
-        None
     } else {
         Some((srv.replica.master_replid.clone(), srv.replica.reploff))
     }
@@ -386,6 +386,8 @@ pub fn unset_master(srv: &mut Server) {
         // so the old master's other replicas can continue from here.
         crate::replication::master::continue_stream(srv, new_id, old, off);
     }
+    // The AOF stopped by a sync that failed comes back.
+    restart_aof_after_sync(srv);
 }
 
 /// A fresh 40-hex-char replication ID.
@@ -1117,7 +1119,20 @@ pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
     };
     srv.replica.loaded_transfer = srv.replica.transfer.as_ref().map(|t| (t.size, t.received));
     srv.replica.loading = true;
+    // As Redis: the AOF stops before the dataset is replaced (so it never
+    // mixes the old data with the new) and restarts after a successful
+    // load with a rewrite of the new data.
+    if srv.aof.status != crate::persistence::aof::Status::Off {
+        crate::persistence::aof::stop_append_only(srv);
+    }
     srv.replica.last_newline_ms = srv.now_ms;
+    if matches!(load, PendingLoad::Disk(_)) {
+        // A save of the old data must not overwrite the file being loaded.
+        if let Some(c) = srv.child.as_ref().filter(|c| c.kind.is_rdb()) {
+            log::info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", c.pid);
+            crate::persistence::child::kill_child(srv);
+        }
+    }
     let ok = match load {
         PendingLoad::Disk(rest) => {
             finish_transfer(srv, events) && (rest.is_empty() || handle_bytes(srv, &rest))
@@ -1265,9 +1280,29 @@ fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> boo
     srv.replica.full_syncs += 1;
     start_stream(srv, 0);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
+    restart_aof_after_sync(srv);
     // The first ACK puts this replica online on a diskless master.
     send_ack(srv);
     true
+}
+
+/// Turns the AOF back on after a full sync (or a promotion) when it is
+/// configured but stopped, retrying as Redis's `restartAOFAfterSYNC`: it
+/// starts with a rewrite of the new dataset.
+fn restart_aof_after_sync(srv: &mut Server) {
+    if !srv.config.get_bool("appendonly") || srv.aof.status != crate::persistence::aof::Status::Off
+    {
+        return;
+    }
+    for _ in 0..10 {
+        if crate::persistence::aof::start_append_only(srv).is_ok() {
+            return;
+        }
+        log::warn!("Failed enabling the AOF after successful master synchronization! Trying it again in one second.");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    log::warn!("FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned on. Exiting now.");
+    std::process::exit(1);
 }
 
 /// Replaces the dataset with the one received from the master.
@@ -1281,10 +1316,6 @@ fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
     }
     let old = std::mem::replace(&mut srv.keyspace, ks);
     drop(old);
-    if srv.config.get_bool("appendonly") {
-        // The AOF must be rebuilt from the new dataset.
-        srv.aof.rewrite_scheduled = true;
-    }
     srv.apply_config();
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     srv.dirty += 1;
@@ -1409,6 +1440,7 @@ fn diskless_load(
     srv.replica.full_syncs += 1;
     start_stream(srv, 0);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
+    restart_aof_after_sync(srv);
     send_ack(srv);
     if srv.replica.state != LinkState::Connected {
         return true;

@@ -842,3 +842,136 @@ fn loading_during_a_socket_load_on_an_empty_replica() {
     ]);
     serves_loading_during_the_sync_load(&master, "on-empty-db");
 }
+
+fn persistence_field(s: &TestServer, field: &str) -> String {
+    let info = s.cli(&["info", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// A replica with `appendonly yes`: its AOF stops before the full sync's
+/// load and restarts after it with a rewrite of the new data, so the old
+/// AOF files never get the new stream mixed into the old dataset; after
+/// the sync the AOF alone restores the master's dataset.
+fn aof_restarts_after_a_full_sync(master: &TestServer, load: &str) {
+    master.cli(&["debug", "populate", "300", "m"]);
+    write_everything(master, "before");
+    let dir = crate::common::unique_dir("replica-aof");
+    let d = dir.to_str().expect("utf-8 dir").to_string();
+    let mut replica = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        d.as_str(),
+        "--appendonly",
+        "yes",
+        "--rdb-key-save-delay",
+        "1000",
+        "--repl-diskless-load",
+        load,
+    ]);
+    replica.cli(&["set", "old:str", "x"]);
+    replica.cli(&["rpush", "old:list", "a", "b"]);
+    let aof_dir = dir.join("appendonlydir");
+    let old_incr = aof_dir.join("appendonly.aof.1.incr.aof");
+    assert!(wait_until(SYNC_WAIT, || std::fs::read(&old_incr)
+        .is_ok_and(|b| b.windows(7).any(|w| w == b"old:str"))));
+    // A slow BGSAVE of the old data runs when the sync ends: a load from
+    // disk kills it (it would overwrite the new file), a load from the
+    // socket lets it finish, and the AOF rewrite that restarts the AOF
+    // waits for it. Either way the stream must not go to the old AOF.
+    replica.cli(&["debug", "populate", "300", "old"]);
+    replica.cli(&["bgsave"]);
+    replica.cli(&["replicaof", "127.0.0.1", &master.port.to_string()]);
+    wait_link_up(&replica);
+    master.cli(&["set", "during-rewrite", "1"]);
+    assert!(wait_until(SYNC_WAIT, || replica
+        .cli(&["get", "during-rewrite"])
+        .trim()
+        == "1"));
+    // The AOF is not on yet (else this test proves nothing).
+    assert!(
+        persistence_field(&replica, "aof_rewrite_in_progress") == "1"
+            || persistence_field(&replica, "aof_rewrite_scheduled") == "1",
+        "{}",
+        replica.cli(&["info", "persistence"])
+    );
+    let old = std::fs::read(&old_incr).expect("old incr file");
+    assert!(
+        !old.windows(14).any(|w| w == b"during-rewrite"),
+        "the old AOF got the new stream"
+    );
+    assert!(
+        wait_until(SYNC_WAIT, || {
+            let p = replica.cli(&["info", "persistence"]);
+            p.contains("aof_rewrite_in_progress:0\r\n") && p.contains("aof_rewrite_scheduled:0\r\n")
+        }),
+        "{}",
+        replica.log()
+    );
+    assert_eq!(
+        persistence_field(&replica, "aof_last_bgrewrite_status"),
+        "ok"
+    );
+    assert_eq!(persistence_field(&replica, "aof_enabled"), "1");
+    write_everything(master, "after");
+    assert_same_dataset(master, &replica);
+    let log = replica.log();
+    let finished = log
+        .find("MASTER <-> REPLICA sync: Finished with success")
+        .expect("sync finished");
+    let creating = log
+        .find("Creating AOF incr file temp-appendonly.aof.incr on background rewrite")
+        .expect("AOF restarted");
+    assert!(finished < creating, "{}", log);
+    let killed = log.contains("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process");
+    assert_eq!(killed, load == "disabled", "{}", log);
+    let _ = std::process::Command::new("redis-cli")
+        .args(["-p", &replica.port.to_string(), "shutdown", "nosave"])
+        .output();
+    assert!(replica.wait_exit(Duration::from_secs(10)).is_some());
+    // The AOF alone (no replicaof, no dump file) gives the master's data.
+    let _ = std::fs::remove_file(dir.join("dump.rdb"));
+    let restarted = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        d.as_str(),
+        "--appendonly",
+        "yes",
+    ]);
+    assert_eq!(
+        restarted.cli(&["debug", "digest"]),
+        master.cli(&["debug", "digest"])
+    );
+    assert_eq!(
+        restarted
+            .cli(&["exists", "old:str", "old:list", "old:1"])
+            .trim(),
+        "0"
+    );
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn aof_restarts_after_a_full_sync_from_a_ferredis_master() {
+    let master = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    aof_restarts_after_a_full_sync(&master, "swapdb");
+}
+
+#[test]
+fn aof_restarts_after_a_full_sync_from_a_redis_master() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "no"]) else {
+        return;
+    };
+    aof_restarts_after_a_full_sync(&master, "disabled");
+}
