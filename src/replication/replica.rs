@@ -412,6 +412,8 @@ fn drop_link(srv: &mut Server, cache: bool) {
     link.inbuf.clear();
     link.outbuf.clear();
     link.multi_bytes = 0;
+    // A snapshot received but not loaded yet goes with its link.
+    link.pending_load = None;
     if let Some(t) = link.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -851,9 +853,6 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         }
         srv.replica.reploff = off;
         srv.replica.read_reploff = off;
-        if discard_cached(srv) {
-            log::info!("Discarding previously cached master state.");
-        }
         let dir = crate::persistence::rdb_path(&srv.config)
             .parent()
             .map(|p| p.to_path_buf())
@@ -893,12 +892,12 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         let new_id = rest.trim();
         srv.replica.master_replid = id.clone();
         if !new_id.is_empty() && new_id.len() == 40 && new_id != id {
-            // replid2 = old id valid up to off+1, replid = new id. (Not done
-            // yet: Redis also disconnects its own replicas here so they
-            // learn the new replid, continuing with +CONTINUE <newid>.)
+            // replid2 = old id valid up to off+1, replid = new id; this
+            // server's replicas are disconnected to learn the new ID.
             srv.replica.replid2 = Some((id, off + 1));
             srv.replica.master_replid = new_id.to_string();
             log::warn!("Master replication ID changed to {}", new_id);
+            disconnect_sub_replicas(srv);
         }
         srv.replica.reploff = off;
         srv.replica.read_reploff = off;
@@ -1102,6 +1101,48 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
     true
 }
 
+/// The dataset is about to be replaced by a new master's: the cached
+/// master goes, and this server's own replicas are disconnected and its
+/// backlog freed so they resync from scratch (they cannot continue a
+/// history that no longer exists), as Redis's
+/// `replicationAttachToNewMaster`.
+fn attach_to_new_master(srv: &mut Server) {
+    if discard_cached(srv) {
+        log::info!("Discarding previously cached master state.");
+    }
+    disconnect_sub_replicas(srv);
+    if srv.repl.backlog.is_some() {
+        // As the master side's cron frees it (a new ID comes with the
+        // next backlog).
+        srv.repl.change_replid(&mut srv.rng);
+        srv.repl.clear_replid2();
+        srv.repl.backlog = None;
+        srv.repl.stream.borrow_mut().enabled = false;
+        srv.propagation.sinks.retain(|s| !s.is_replication_stream());
+        srv.repl.sink_installed = false;
+    }
+}
+
+/// Closes the connections of this server's own replicas (Redis's
+/// `disconnectSlaves`; each logs `Connection with replica ... lost.` as
+/// it is freed): they reconnect and ask again.
+fn disconnect_sub_replicas(srv: &mut Server) {
+    let targets: Vec<(usize, u64)> = srv
+        .repl
+        .replicas
+        .iter()
+        .map(|r| (r.token, r.client_id))
+        .collect();
+    for (token, id) in targets {
+        if let Some(Some(c)) = srv.clients.get_mut(token) {
+            if c.id == id {
+                c.flags |= cflags::CLOSE_ASAP;
+                srv.to_close.push(token);
+            }
+        }
+    }
+}
+
 /// Whether a received snapshot waits for `run_pending_load`.
 #[inline]
 pub fn has_pending_load(srv: &Server) -> bool {
@@ -1119,6 +1160,7 @@ pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
     };
     srv.replica.loaded_transfer = srv.replica.transfer.as_ref().map(|t| (t.size, t.received));
     srv.replica.loading = true;
+    attach_to_new_master(srv);
     // As Redis: the AOF stops before the dataset is replaced (so it never
     // mixes the old data with the new) and restarts after a successful
     // load with a rewrite of the new data.
@@ -1307,9 +1349,10 @@ fn restart_aof_after_sync(srv: &mut Server) {
 
 /// Replaces the dataset with the one received from the master.
 fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
-    // Not done yet: as Redis after a full sync, this server's own replicas
-    // should be disconnected (they resync with the new history) and the
-    // backlog restarted at the master's replid/offset.
+    // This server's own replicas were dropped and its backlog freed before
+    // the load (`attach_to_new_master`). Not done yet: Redis then restarts
+    // the backlog at the master's replid/offset (one history along a
+    // chain); that comes with the verbatim proxying of the stream.
     // Clients watching keys of the old dataset see them change.
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         srv.watch.touch_flushed(i, db);

@@ -615,11 +615,16 @@ fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
         ],
     );
     let f = ferredis_replica(&m, &[]);
+    // F has a replica of its own: it is disconnected when F's master
+    // changes its replid, so it learns the new history.
+    let sub = ferredis_replica(&f, &[]);
     wait_link_up(&r);
     wait_link_up(&f);
+    wait_link_up(&sub);
     write_everything(&m, "shared");
     assert_same_dataset(&m, &f);
     assert_same_dataset(&m, &r);
+    assert_same_dataset(&m, &sub);
     assert!(wait_until(SYNC_WAIT, || info_field(
         &f,
         "slave_repl_offset"
@@ -641,6 +646,66 @@ fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
         info_field(&f, "master_replid"),
         info_field(&r, "master_replid")
     );
+    let flog = f.log();
+    let changed = flog
+        .find("Master replication ID changed to")
+        .expect("replid change logged");
+    let lost = flog
+        .rfind(&format!(
+            "Connection with replica 127.0.0.1:{} lost.",
+            sub.port
+        ))
+        .expect("sub-replica dropped");
+    assert!(changed < lost, "{}", flog);
+    wait_link_up(&sub);
+    write_everything(&r, "after-promotion");
+    assert_same_dataset(&r, &sub);
+}
+
+/// A replica that full-syncs with a new master drops its own replicas
+/// and frees its backlog: they resync from scratch and end with the new
+/// master's dataset (a partial resync would keep the old one).
+#[test]
+fn full_sync_drops_sub_replicas() {
+    let debug = [
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    let m1 = TestServer::with_args(&debug);
+    let m2 = TestServer::with_args(&debug);
+    m1.cli(&["debug", "populate", "500", "one"]);
+    m2.cli(&["debug", "populate", "700", "two"]);
+    write_everything(&m2, "m2");
+    let r = ferredis_replica(&m1, &["--repl-diskless-sync-delay", "0"]);
+    wait_link_up(&r);
+    let sub = ferredis_replica(&r, &[]);
+    wait_link_up(&sub);
+    m1.cli(&["set", "on-m1", "1"]);
+    assert_same_dataset(&m1, &sub);
+    let full_before = stat(&r, "sync_full");
+    assert_eq!(
+        r.cli(&["replicaof", "127.0.0.1", &m2.port.to_string()])
+            .trim(),
+        "OK"
+    );
+    assert!(r.wait_for_log(
+        &format!("Connection with replica 127.0.0.1:{} lost.", sub.port),
+        SYNC_WAIT
+    ));
+    wait_link_up(&r);
+    assert_same_dataset(&m2, &r);
+    m2.cli(&["set", "on-m2", "1"]);
+    assert_same_dataset(&m2, &sub);
+    assert_eq!(sub.cli(&["exists", "on-m1"]).trim(), "0");
+    // The sub-replica could not continue: a second full sync.
+    assert_eq!(stat(&r, "sync_full"), full_before + 1);
+    assert_eq!(stat(&r, "sync_partial_ok"), 0);
+    let log = r.log();
+    let discard = log.rfind("Discarding previously cached master state.");
+    let flush = log.rfind("MASTER <-> REPLICA sync: Flushing old data");
+    assert!(discard.is_some() && discard < flush, "{}", log);
 }
 
 /// The `CLIENT LIST TYPE master` line of a replica ("" when none).
