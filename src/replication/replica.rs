@@ -1819,7 +1819,8 @@ pub fn info_fields(srv: &Server, out: &mut String) {
     } else if let Some((_, off, _)) = &link.cached {
         (*off, *off)
     } else {
-        (0, 0)
+        // Redis's default with neither a master nor a cached one.
+        (1, 1)
     };
     let _ = write!(out, "slave_read_repl_offset:{}\r\n", read_off);
     let _ = write!(out, "slave_repl_offset:{}\r\n", off);
