@@ -1207,6 +1207,8 @@ struct ProgressReader<'a, R> {
     interval: u64,
     delay: i64,
     calls: u64,
+    /// The master's socket while loading from it (else the link's).
+    socket: Option<&'a std::net::TcpStream>,
 }
 
 impl<'a, R> ProgressReader<'a, R> {
@@ -1225,7 +1227,14 @@ impl<'a, R> ProgressReader<'a, R> {
             interval,
             delay,
             calls: 0,
+            socket: None,
         }
+    }
+
+    /// Newlines go to `socket` (a load from the master's socket).
+    fn with_socket(mut self, socket: &'a std::net::TcpStream) -> Self {
+        self.socket = Some(socket);
+        self
     }
 }
 
@@ -1252,7 +1261,7 @@ impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
             srv.persistence.loading.loaded_bytes = self.loaded;
             srv.persistence.loading.rdb_used_mem = crate::persistence::rdb::loading_used_mem();
             srv.update_time();
-            send_newline(srv);
+            send_newline(srv, self.socket);
             (self.events)(srv);
             // CONFIG SET may have changed it meanwhile (a test hook).
             self.delay = self.srv.config.get_i64("key-load-delay");
@@ -1262,12 +1271,14 @@ impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
 
 /// Once a second while loading, a newline to the master so it does not
 /// time this replica out (Redis's `replicationSendNewlineToMaster`).
-fn send_newline(srv: &mut Server) {
+fn send_newline(srv: &mut Server, socket: Option<&std::net::TcpStream>) {
     if srv.now_ms - srv.replica.last_newline_ms < 1000 {
         return;
     }
     srv.replica.last_newline_ms = srv.now_ms;
-    if let Some(s) = srv.replica.stream.as_mut() {
+    if let Some(mut s) = socket {
+        let _ = s.write(b"\n");
+    } else if let Some(s) = srv.replica.stream.as_mut() {
         let _ = s.write(b"\n");
     }
 }
@@ -1426,7 +1437,8 @@ fn diskless_load(
                 BufReader::with_capacity(64 * 1024, source.take(n)),
                 srv,
                 events,
-            );
+            )
+            .with_socket(&stream);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             // The rest of the payload (if the loader stopped short) goes.
             let drained = io::copy(&mut r, &mut io::sink());
@@ -1442,7 +1454,8 @@ fn diskless_load(
         }
         SocketPayload::Eof(mark) => {
             let mut r =
-                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events);
+                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events)
+                    .with_socket(&stream);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             let mut tail = [0u8; 40];
             let checked = result.map_err(|e| e.error.to_string()).and_then(|st| {
