@@ -1160,7 +1160,11 @@ pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
     };
     srv.replica.loaded_transfer = srv.replica.transfer.as_ref().map(|t| (t.size, t.received));
     srv.replica.loading = true;
-    attach_to_new_master(srv);
+    // `swapdb` keeps the old data (and history) until the new is loaded.
+    let swapdb = srv.config.get_enum("repl-diskless-load") == "swapdb";
+    if !(swapdb && matches!(load, PendingLoad::Socket(..))) {
+        attach_to_new_master(srv);
+    }
     // As Redis: the AOF stops before the dataset is replaced (so it never
     // mixes the old data with the new) and restarts after a successful
     // load with a rewrite of the new data.
@@ -1420,6 +1424,10 @@ fn diskless_load(
     {
         return false;
     }
+    let swapdb = srv.config.get_enum("repl-diskless-load") == "swapdb";
+    if !swapdb {
+        log::info!("MASTER <-> REPLICA sync: Flushing old data");
+    }
     log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
     let total = match payload {
         SocketPayload::Bulk(n) => n,
@@ -1473,7 +1481,14 @@ fn diskless_load(
     crate::persistence::stop_loading(srv);
     srv.update_time();
     if !sync_loaded(srv, result, "socket") {
+        if swapdb {
+            log::info!("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+        }
         return false;
+    }
+    if swapdb {
+        attach_to_new_master(srv);
+        log::info!("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     }
     if stream.set_nonblocking(true).is_err() {
         return false;
@@ -1493,6 +1508,9 @@ fn diskless_load(
     srv.replica.stream = Some(ms);
     srv.update_time();
     install_dataset(srv, ks);
+    if swapdb {
+        log::info!("MASTER <-> REPLICA sync: Discarding old DB in background");
+    }
     srv.replica.full_syncs += 1;
     start_stream(srv, 0);
     log::info!("MASTER <-> REPLICA sync: Finished with success");

@@ -551,6 +551,17 @@ fn diskless_load_from_the_socket() {
             log
         );
         assert!(log.contains("MASTER <-> REPLICA sync: Finished with success"));
+        // Redis's words: swapdb swaps in the loaded data at the end, the
+        // in-place load flushes first.
+        let swapped = log.contains("MASTER <-> REPLICA sync: Swapping active DB with loaded DB")
+            && log.contains("MASTER <-> REPLICA sync: Discarding old DB in background");
+        let flushed = log.contains("MASTER <-> REPLICA sync: Flushing old data");
+        assert_eq!(
+            (swapped, flushed),
+            (load == "swapdb", load != "swapdb"),
+            "{}",
+            log
+        );
         // No temp file, no dump: nothing touched the disk.
         let files: Vec<_> = std::fs::read_dir(&replica.dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
