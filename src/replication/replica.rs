@@ -386,6 +386,9 @@ pub fn unset_master(srv: &mut Server) {
         // so the old master's other replicas can continue from here.
         crate::replication::master::continue_stream(srv, new_id, old, off);
     }
+    // This server's replicas must learn the new replid (Redis's
+    // replicationUnsetMaster): they reconnect and continue.
+    disconnect_sub_replicas(srv);
     // The AOF stopped by a sync that failed comes back.
     restart_aof_after_sync(srv);
 }

@@ -717,6 +717,15 @@ fn full_sync_drops_sub_replicas() {
     let discard = log.rfind("Discarding previously cached master state.");
     let flush = log.rfind("MASTER <-> REPLICA sync: Flushing old data");
     assert!(discard.is_some() && discard < flush, "{}", log);
+    // Promoted, it drops its replicas too (a new replid); they come back
+    // and follow its writes.
+    let lost = format!("Connection with replica 127.0.0.1:{} lost.", sub.port);
+    let before = log.matches(&lost).count();
+    assert_eq!(r.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    assert!(wait_until(SYNC_WAIT, || r.log().matches(&lost).count() > before));
+    wait_link_up(&sub);
+    r.cli(&["set", "on-promoted-r", "1"]);
+    assert_same_dataset(&r, &sub);
 }
 
 /// The `CLIENT LIST TYPE master` line of a replica ("" when none).
