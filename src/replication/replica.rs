@@ -154,6 +154,9 @@ pub struct ReplicaLink {
     loaded_transfer: Option<(Option<u64>, u64)>,
     /// Unix ms of the last newline sent to the master while loading.
     last_newline_ms: i64,
+    /// The replid and offset of a `+FULLRESYNC`, taken once its snapshot
+    /// is loaded.
+    fullsync_ids: Option<(String, i64)>,
     /// The master client of a lost link, kept with `cached` so a partial
     /// resync resumes it (same id, age and last command, as Redis's
     /// `replicationResurrectCachedMaster`).
@@ -197,6 +200,7 @@ impl Default for ReplicaLink {
             cached: None,
             master_client: None,
             cached_client: None,
+            fullsync_ids: None,
             pending_load: None,
             loading: false,
             loaded_transfer: None,
@@ -417,6 +421,7 @@ fn drop_link(srv: &mut Server, cache: bool) {
     link.multi_bytes = 0;
     // A snapshot received but not loaded yet goes with its link.
     link.pending_load = None;
+    link.fullsync_ids = None;
     if let Some(t) = link.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -846,16 +851,15 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         let mut it = rest.split_whitespace();
         let id = it.next().unwrap_or("");
         let off = it.next().and_then(|o| o.parse::<i64>().ok()).unwrap_or(-1);
+        // The server takes the master's replid and offset once the
+        // snapshot is loaded (until then INFO shows its own, as Redis).
         if id.len() != 40 {
             log::warn!("Master replied with wrong +FULLRESYNC syntax.");
-            srv.replica.master_replid.clear();
+            srv.replica.fullsync_ids = Some((String::new(), off));
         } else {
             log::info!("Full resync from master: {}:{}", id, off);
-            // The server's replid becomes the master's.
-            srv.replica.master_replid = id.to_string();
+            srv.replica.fullsync_ids = Some((id.to_string(), off));
         }
-        srv.replica.reploff = off;
-        srv.replica.read_reploff = off;
         let dir = crate::persistence::rdb_path(&srv.config)
             .parent()
             .map(|p| p.to_path_buf())
@@ -918,6 +922,18 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     }
     log::warn!("Unexpected reply to PSYNC from master: {}", line);
     false
+}
+
+/// After a full sync's load: the server's replid and offset become those
+/// the master announced, and replid2 is cleared (Redis's
+/// `clearReplicationId2` after `readSyncBulkPayload`).
+fn take_fullsync_ids(srv: &mut Server) {
+    if let Some((id, off)) = srv.replica.fullsync_ids.take() {
+        srv.replica.master_replid = id;
+        srv.replica.reploff = off;
+        srv.replica.read_reploff = off;
+        srv.replica.replid2 = None;
+    }
 }
 
 /// Enters the Connected state with a master client on `db`: the cached
@@ -1338,6 +1354,7 @@ fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> boo
         let _ = std::fs::remove_file(&final_path);
     }
     srv.replica.full_syncs += 1;
+    take_fullsync_ids(srv);
     start_stream(srv, 0);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
     restart_aof_after_sync(srv);
@@ -1515,6 +1532,7 @@ fn diskless_load(
         log::info!("MASTER <-> REPLICA sync: Discarding old DB in background");
     }
     srv.replica.full_syncs += 1;
+    take_fullsync_ids(srv);
     start_stream(srv, 0);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
     restart_aof_after_sync(srv);

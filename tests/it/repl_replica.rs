@@ -880,6 +880,9 @@ fn serves_loading_during_the_sync_load(master: &TestServer, load: &str) {
     let repl = replica.cli(&["info", "replication"]);
     assert!(repl.contains("master_sync_in_progress:1\r\n"), "{}", repl);
     assert!(repl.contains("master_link_status:down\r\n"), "{}", repl);
+    // As Redis, the master's replid is taken once the snapshot is loaded.
+    let master_id = info_field(master, "master_replid");
+    assert_ne!(info_field(&replica, "master_replid"), master_id);
     let pers = replica.cli(&["info", "persistence"]);
     assert!(pers.contains("loading_loaded_bytes:"), "{}", pers);
     assert!(pers.contains("loading_eta_seconds:"), "{}", pers);
@@ -888,6 +891,7 @@ fn serves_loading_during_the_sync_load(master: &TestServer, load: &str) {
     replica.cli(&["config", "set", "key-load-delay", "0"]);
     wait_link_up(&replica);
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_eq!(info_field(&replica, "master_replid"), master_id);
     assert_same_dataset(master, &replica);
     assert_eq!(replica.cli(&["get", "during-load"]).trim(), "1");
     assert!(replica
