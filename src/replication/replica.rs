@@ -157,6 +157,8 @@ pub struct ReplicaLink {
     /// The replid and offset of a `+FULLRESYNC`, taken once its snapshot
     /// is loaded.
     fullsync_ids: Option<(String, i64)>,
+    /// That `+FULLRESYNC` continues the history of the data held.
+    same_history: bool,
     /// The master client of a lost link, kept with `cached` so a partial
     /// resync resumes it (same id, age and last command, as Redis's
     /// `replicationResurrectCachedMaster`).
@@ -201,6 +203,7 @@ impl Default for ReplicaLink {
             master_client: None,
             cached_client: None,
             fullsync_ids: None,
+            same_history: false,
             pending_load: None,
             loading: false,
             loaded_transfer: None,
@@ -853,6 +856,9 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         let off = it.next().and_then(|o| o.parse::<i64>().ok()).unwrap_or(-1);
         // The server takes the master's replid and offset once the
         // snapshot is loaded (until then INFO shows its own, as Redis).
+        // The same history as the data held (the backlog could not serve
+        // the offset): a `swapdb` load can serve the old data meanwhile.
+        srv.replica.same_history = crate::replication::current_ids(srv).replid == id;
         if id.len() != 40 {
             log::warn!("Master replied with wrong +FULLRESYNC syntax.");
             srv.replica.fullsync_ids = Some((String::new(), off));
@@ -1454,6 +1460,12 @@ fn diskless_load(
         SocketPayload::Eof(_) => 0,
     };
     crate::persistence::start_loading(srv, total);
+    if swapdb && srv.replica.same_history {
+        // Redis's async loading: the old data (an earlier point of the
+        // same history) is served until the new one is swapped in.
+        srv.persistence.loading.active = false;
+        srv.persistence.loading.async_loading = true;
+    }
     let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);

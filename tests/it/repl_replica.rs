@@ -1064,3 +1064,72 @@ fn aof_restarts_after_a_full_sync_from_a_redis_master() {
     };
     aof_restarts_after_a_full_sync(&master, "disabled");
 }
+
+/// A `swapdb` replica that must full-sync again with the same master (its
+/// backlog could not serve the offset) loads asynchronously, as Redis:
+/// the old data is served meanwhile (`async_loading:1`, `loading:0`),
+/// only `no_async_loading` commands get `-LOADING`.
+#[test]
+fn swapdb_resync_of_the_same_history_serves_the_old_data() {
+    let master = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-backlog-size",
+        "16384",
+    ]);
+    master.cli(&["debug", "populate", "30000", "big"]);
+    master.cli(&["set", "marker", "old"]);
+    let replica = ferredis_replica(
+        &master,
+        &[
+            "--repl-diskless-load",
+            "swapdb",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    replica.cli(&["config", "set", "key-load-delay", "100"]);
+    // The replica stalls while the master drops it and writes more than
+    // its backlog holds: the PSYNC that follows cannot continue.
+    let mut sleeper = replica.raw();
+    sleeper.send_cmd(&["debug", "sleep", "1"]);
+    assert!(wait_until(SYNC_WAIT, || master
+        .cli(&["client", "kill", "type", "replica"])
+        .trim()
+        == "1"));
+    master.cli(&["set", "marker", "new"]);
+    let filler = "x".repeat(1000);
+    for i in 0..40 {
+        master.cli(&["set", &format!("fill:{}", i), &filler]);
+    }
+    let mut c = replica.raw();
+    let async_load = wait_until(SYNC_WAIT, || {
+        replica
+            .cli(&["info", "persistence"])
+            .contains("async_loading:1\r\n")
+    });
+    assert!(async_load, "{}", replica.log());
+    let pers = replica.cli(&["info", "persistence"]);
+    assert!(pers.contains("loading:0\r\n"), "{}", pers);
+    assert!(pers.contains("loading_loaded_bytes:"), "{}", pers);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_eq!(c.cmd(&["GET", "marker"]), b"$3\r\nold\r\n");
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "no", "one"]),
+        b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    replica.cli(&["config", "set", "key-load-delay", "0"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    assert_eq!(c.cmd(&["GET", "marker"]), b"$3\r\nnew\r\n");
+    assert!(replica
+        .cli(&["info", "persistence"])
+        .contains("async_loading:0\r\n"));
+    let log = replica.log();
+    assert!(log.contains("MASTER <-> REPLICA sync: Swapping active DB with loaded DB"));
+    assert_eq!(stat(&master, "sync_full"), 2);
+}
