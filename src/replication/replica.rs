@@ -9,10 +9,19 @@
 //! `repl-timeout`, reconnection with `PSYNC <cached replid> <offset+1>`
 //! (`+CONTINUE`), and promotion by `REPLICAOF NO ONE`.
 //!
+//! The master client is listed by `CLIENT LIST` (`flags=M`) and killable
+//! (`CLIENT KILL TYPE master`): the link drops, is cached with its client
+//! and reconnects at once. A received snapshot is loaded by the reactor at
+//! the top of its loop (`run_pending_load`), serving clients meanwhile
+//! (`-LOADING`, or the old data during a `swapdb` async load); the AOF is
+//! stopped before it and restarted after it, and this server's own
+//! replicas are dropped when the history changes.
+//!
 //! Redis counterpart: `replication.c` (replicationSetMaster,
 //! connectWithMaster, syncWithMaster, slaveTryPartialResynchronization,
 //! readSyncBulkPayload, replicationCacheMaster, replicationCron,
-//! replicationSendAck, replicationUnsetMaster).
+//! replicationSendAck, replicationUnsetMaster, replicationAttachToNewMaster,
+//! restartAOFAfterSYNC).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};

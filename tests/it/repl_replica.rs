@@ -2,8 +2,11 @@
 //! sync (disk-based and diskless, with writes during the transfer), the
 //! streamed commands of every data type, reconnection with a partial
 //! resync (`+CONTINUE`), `masterauth`, expired keys kept until the
-//! master's DEL, promotion with `REPLICAOF NO ONE`. Every test ends with
-//! equal `DEBUG DIGEST`s of master and replica.
+//! master's DEL, promotion with `REPLICAOF NO ONE`; the master client in
+//! CLIENT LIST / KILL, `-LOADING` (and async loading) during the sync's
+//! load, the AOF restarted after a full sync, sub-replicas dropped when
+//! the history changes. Every test ends with equal `DEBUG DIGEST`s of
+//! master and replica.
 //!
 //! Redis counterpart: `tests/integration/replication*.tcl` and
 //! `tests/integration/psync2*.tcl` in Redis's suite.
