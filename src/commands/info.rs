@@ -327,7 +327,7 @@ fn persistence_section(srv: &Server, out: &mut String) {
     };
     out.push_str("# Persistence\r\n");
     field!(out, "loading", "{}", p.loading.active as u8);
-    field!(out, "async_loading", "0");
+    field!(out, "async_loading", "{}", p.loading.async_loading as u8);
     field!(out, "current_cow_peak", "{}", fi.cow_peak);
     field!(out, "current_cow_size", "{}", fi.cow_size);
     field!(
@@ -373,7 +373,7 @@ fn persistence_section(srv: &Server, out: &mut String) {
     for (k, v) in aof_on {
         field!(out, k, "{}", v);
     }
-    if p.loading.active {
+    if p.loading.active || p.loading.async_loading {
         loading_fields(&p.loading, now, out);
     }
 }

@@ -395,7 +395,11 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         reject(srv, client, Some(spec), text);
         return Processed::Done;
     }
-    if srv.persistence.loading.active && !spec.has(flags::LOADING) {
+    // (During a replica's async load the old data is served: only
+    // `no_async_loading` commands are refused.)
+    if (srv.persistence.loading.active && !spec.has(flags::LOADING))
+        || (srv.persistence.loading.async_loading && spec.has(flags::NO_ASYNC_LOADING))
+    {
         reject(
             srv,
             client,

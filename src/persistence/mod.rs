@@ -101,6 +101,10 @@ pub struct Loading {
     pub rdb_used_mem: u64,
     /// Bytes read so far.
     pub loaded_bytes: u64,
+    /// A replica's `swapdb` load of the same history: the old data is
+    /// served meanwhile (`active` stays false) and only commands flagged
+    /// `no_async_loading` get `-LOADING` (Redis's `async_loading`).
+    pub async_loading: bool,
 }
 
 /// The directory files are resolved in, for paths and log lines (the
@@ -240,12 +244,14 @@ pub fn start_loading(srv: &mut Server, total_bytes: u64) {
         total_bytes,
         rdb_used_mem: 0,
         loaded_bytes: 0,
+        async_loading: false,
     };
 }
 
 /// Leaves the LOADING state (Redis's `stopLoading`).
 pub fn stop_loading(srv: &mut Server) {
     srv.persistence.loading.active = false;
+    srv.persistence.loading.async_loading = false;
 }
 
 /// A reader that records the load's progress and, every

@@ -319,13 +319,23 @@ pub fn set_proxy(srv: &mut Server, on: bool) {
     s.enc.selected_db = None;
 }
 
+/// Frees the backlog and stops feeding the stream (Redis's
+/// `freeReplicationBacklog`).
+pub fn free_backlog(srv: &mut Server) {
+    srv.repl.backlog = None;
+    srv.repl.stream.borrow_mut().enabled = false;
+    srv.propagation.sinks.retain(|s| !s.is_replication_stream());
+    srv.repl.sink_installed = false;
+}
+
 /// A replica's link to its master is up, after a full sync (`full`) or a
 /// partial one: its own replication ID, secondary ID and offset become the
 /// stream's it follows, and its backlog holds that stream from here, so
 /// its sub-replicas follow the top master's offsets (and a promoted replica
 /// can continue them). The backlog is kept when the stream continues the
-/// one it holds. Sub-replicas are disconnected after a full sync or when
-/// the ID changed, as Redis does: they resync and learn the new history.
+/// one it holds. Sub-replicas are disconnected after a full sync (they
+/// already were before its load) or when the ID changed, as Redis does:
+/// they resync and learn the new history.
 pub fn follow_master(srv: &mut Server, full: bool) {
     let link = &srv.replica;
     let replid = link.master_replid.clone();
@@ -369,7 +379,7 @@ pub fn follow_master(srv: &mut Server, full: bool) {
 /// it continues that stream as a master under `new_id`, the old ID valid
 /// up to `offset + 1` (Redis's `shiftReplicationId`). The backlog of the
 /// stream it proxied is kept when it has one, so replicas behind it can
-/// still continue; its sub-replicas are disconnected to learn the new ID.
+/// still continue (the caller disconnects them to learn the new ID).
 pub fn promote(srv: &mut Server, new_id: String, old_id: String, offset: i64) {
     set_proxy(srv, false);
     let keeps_backlog = srv.repl.backlog.is_some()
@@ -383,7 +393,6 @@ pub fn promote(srv: &mut Server, new_id: String, old_id: String, offset: i64) {
     } else {
         continue_stream(srv, new_id, old_id, offset);
     }
-    disconnect_replicas(srv);
 }
 
 /// Drops every attached replica (Redis's `disconnectSlaves`).
@@ -1296,10 +1305,7 @@ pub fn cron(srv: &mut Server) {
         // A master frees its backlog and takes a new ID.
         srv.repl.change_replid(&mut srv.rng);
         srv.repl.clear_replid2();
-        srv.repl.backlog = None;
-        srv.repl.stream.borrow_mut().enabled = false;
-        srv.propagation.sinks.retain(|s| !s.is_replication_stream());
-        srv.repl.sink_installed = false;
+        free_backlog(srv);
         log::info!(
             "Replication backlog freed after {} seconds without connected replicas.",
             ttl

@@ -9,10 +9,19 @@
 //! `repl-timeout`, reconnection with `PSYNC <cached replid> <offset+1>`
 //! (`+CONTINUE`), and promotion by `REPLICAOF NO ONE`.
 //!
+//! The master client is listed by `CLIENT LIST` (`flags=M`) and killable
+//! (`CLIENT KILL TYPE master`): the link drops, is cached with its client
+//! and reconnects at once. A received snapshot is loaded by the reactor at
+//! the top of its loop (`run_pending_load`), serving clients meanwhile
+//! (`-LOADING`, or the old data during a `swapdb` async load); the AOF is
+//! stopped before it and restarted after it, and this server's own
+//! replicas are dropped when the history changes.
+//!
 //! Redis counterpart: `replication.c` (replicationSetMaster,
 //! connectWithMaster, syncWithMaster, slaveTryPartialResynchronization,
 //! readSyncBulkPayload, replicationCacheMaster, replicationCron,
-//! replicationSendAck, replicationUnsetMaster).
+//! replicationSendAck, replicationUnsetMaster, replicationAttachToNewMaster,
+//! restartAOFAfterSYNC).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
@@ -154,6 +163,11 @@ pub struct ReplicaLink {
     loaded_transfer: Option<(Option<u64>, u64)>,
     /// Unix ms of the last newline sent to the master while loading.
     last_newline_ms: i64,
+    /// The replid and offset of a `+FULLRESYNC`, taken once its snapshot
+    /// is loaded.
+    fullsync_ids: Option<(String, i64)>,
+    /// That `+FULLRESYNC` continues the history of the data held.
+    same_history: bool,
     /// The master client of a lost link, kept with `cached` so a partial
     /// resync resumes it (same id, age and last command, as Redis's
     /// `replicationResurrectCachedMaster`).
@@ -197,6 +211,8 @@ impl Default for ReplicaLink {
             cached: None,
             master_client: None,
             cached_client: None,
+            fullsync_ids: None,
+            same_history: false,
             pending_load: None,
             loading: false,
             loaded_transfer: None,
@@ -346,12 +362,12 @@ fn disconnect_blocked_clients(srv: &mut Server) {
     }
 }
 
-/// The replid and offset a former replica (now master) continues from.
+/// The replid and offset a master turned replica offers as its cached
+/// master: a former replica's (now master) stream, else its own (Redis
+/// does this for any master, so PSYNC asks `<replid> <offset+1>`).
 fn promoted_state(srv: &Server) -> Option<(String, i64)> {
-    if srv.repl.backlog.is_some() {
+    if srv.repl.backlog.is_some() || srv.replica.master_replid.is_empty() {
         Some((srv.repl.replid.clone(), srv.repl.master_repl_offset))
-    } else if srv.replica.master_replid.is_empty() {
-        None
     } else {
         Some((srv.replica.master_replid.clone(), srv.replica.reploff))
     }
@@ -394,6 +410,11 @@ pub fn unset_master(srv: &mut Server) {
     } else {
         crate::replication::master::set_proxy(srv, false);
     }
+    // This server's replicas must learn the new replid (Redis's
+    // replicationUnsetMaster): they reconnect and continue.
+    crate::replication::master::disconnect_replicas(srv);
+    // The AOF stopped by a sync that failed comes back.
+    restart_aof_after_sync(srv);
 }
 
 /// A fresh 40-hex-char replication ID.
@@ -418,6 +439,9 @@ fn drop_link(srv: &mut Server, cache: bool) {
     link.inbuf.clear();
     link.outbuf.clear();
     link.multi_buf = Vec::new();
+    // A snapshot received but not loaded yet goes with its link.
+    link.pending_load = None;
+    link.fullsync_ids = None;
     if let Some(t) = link.transfer.take() {
         drop(t.file);
         let _ = std::fs::remove_file(&t.path);
@@ -847,18 +871,17 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         let mut it = rest.split_whitespace();
         let id = it.next().unwrap_or("");
         let off = it.next().and_then(|o| o.parse::<i64>().ok()).unwrap_or(-1);
+        // The server takes the master's replid and offset once the
+        // snapshot is loaded (until then INFO shows its own, as Redis).
+        // The same history as the data held (the backlog could not serve
+        // the offset): a `swapdb` load can serve the old data meanwhile.
+        srv.replica.same_history = crate::replication::current_ids(srv).replid == id;
         if id.len() != 40 {
             log::warn!("Master replied with wrong +FULLRESYNC syntax.");
-            srv.replica.master_replid.clear();
+            srv.replica.fullsync_ids = Some((String::new(), off));
         } else {
             log::info!("Full resync from master: {}:{}", id, off);
-            // The server's replid becomes the master's.
-            srv.replica.master_replid = id.to_string();
-        }
-        srv.replica.reploff = off;
-        srv.replica.read_reploff = off;
-        if discard_cached(srv) {
-            log::info!("Discarding previously cached master state.");
+            srv.replica.fullsync_ids = Some((id.to_string(), off));
         }
         let dir = crate::persistence::rdb_path(&srv.config)
             .parent()
@@ -899,9 +922,9 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
         let new_id = rest.trim();
         srv.replica.master_replid = id.clone();
         if !new_id.is_empty() && new_id.len() == 40 && new_id != id {
-            // replid2 = old id valid up to off+1, replid = new id. (Not done
-            // yet: Redis also disconnects its own replicas here so they
-            // learn the new replid, continuing with +CONTINUE <newid>.)
+            // replid2 = old id valid up to off+1, replid = new id; this
+            // server's replicas are disconnected to learn the new ID
+            // (`master::follow_master`).
             srv.replica.replid2 = Some((id, off + 1));
             srv.replica.master_replid = new_id.to_string();
             log::warn!("Master replication ID changed to {}", new_id);
@@ -922,6 +945,18 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     }
     log::warn!("Unexpected reply to PSYNC from master: {}", line);
     false
+}
+
+/// After a full sync's load: the server's replid and offset become those
+/// the master announced, and replid2 is cleared (Redis's
+/// `clearReplicationId2` after `readSyncBulkPayload`).
+fn take_fullsync_ids(srv: &mut Server) {
+    if let Some((id, off)) = srv.replica.fullsync_ids.take() {
+        srv.replica.master_replid = id;
+        srv.replica.reploff = off;
+        srv.replica.read_reploff = off;
+        srv.replica.replid2 = None;
+    }
 }
 
 /// Enters the Connected state with a master client on `db`: the cached
@@ -1122,6 +1157,22 @@ fn transfer_bytes(srv: &mut Server, mut data: &[u8]) -> bool {
     true
 }
 
+/// The dataset is about to be replaced by a new master's: the cached
+/// master goes, and this server's own replicas are disconnected and its
+/// backlog freed so they resync from scratch (they cannot continue a
+/// history that no longer exists), as Redis's
+/// `replicationAttachToNewMaster`.
+fn attach_to_new_master(srv: &mut Server) {
+    if discard_cached(srv) {
+        log::info!("Discarding previously cached master state.");
+    }
+    // Redis's disconnectSlaves and freeReplicationBacklog: the backlog
+    // comes back on the master's history once the snapshot is loaded
+    // (`master::follow_master`).
+    crate::replication::master::disconnect_replicas(srv);
+    crate::replication::master::free_backlog(srv);
+}
+
 /// Whether a received snapshot waits for `run_pending_load`.
 #[inline]
 pub fn has_pending_load(srv: &Server) -> bool {
@@ -1139,7 +1190,25 @@ pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
     };
     srv.replica.loaded_transfer = srv.replica.transfer.as_ref().map(|t| (t.size, t.received));
     srv.replica.loading = true;
+    // `swapdb` keeps the old data (and history) until the new is loaded.
+    let swapdb = srv.config.get_enum("repl-diskless-load") == "swapdb";
+    if !(swapdb && matches!(load, PendingLoad::Socket(..))) {
+        attach_to_new_master(srv);
+    }
+    // As Redis: the AOF stops before the dataset is replaced (so it never
+    // mixes the old data with the new) and restarts after a successful
+    // load with a rewrite of the new data.
+    if srv.aof.status != crate::persistence::aof::Status::Off {
+        crate::persistence::aof::stop_append_only(srv);
+    }
     srv.replica.last_newline_ms = srv.now_ms;
+    if matches!(load, PendingLoad::Disk(_)) {
+        // A save of the old data must not overwrite the file being loaded.
+        if let Some(c) = srv.child.as_ref().filter(|c| c.kind.is_rdb()) {
+            log::info!("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process {} and removing its temp file to avoid any race", c.pid);
+            crate::persistence::child::kill_child(srv);
+        }
+    }
     let ok = match load {
         PendingLoad::Disk(rest) => {
             finish_transfer(srv, events) && (rest.is_empty() || handle_bytes(srv, &rest))
@@ -1172,6 +1241,8 @@ struct ProgressReader<'a, R> {
     interval: u64,
     delay: i64,
     calls: u64,
+    /// The master's socket while loading from it (else the link's).
+    socket: Option<&'a std::net::TcpStream>,
 }
 
 impl<'a, R> ProgressReader<'a, R> {
@@ -1190,7 +1261,14 @@ impl<'a, R> ProgressReader<'a, R> {
             interval,
             delay,
             calls: 0,
+            socket: None,
         }
+    }
+
+    /// Newlines go to `socket` (a load from the master's socket).
+    fn with_socket(mut self, socket: &'a std::net::TcpStream) -> Self {
+        self.socket = Some(socket);
+        self
     }
 }
 
@@ -1217,7 +1295,7 @@ impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
             srv.persistence.loading.loaded_bytes = self.loaded;
             srv.persistence.loading.rdb_used_mem = crate::persistence::rdb::loading_used_mem();
             srv.update_time();
-            send_newline(srv);
+            send_newline(srv, self.socket);
             (self.events)(srv);
             // CONFIG SET may have changed it meanwhile (a test hook).
             self.delay = self.srv.config.get_i64("key-load-delay");
@@ -1227,12 +1305,14 @@ impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
 
 /// Once a second while loading, a newline to the master so it does not
 /// time this replica out (Redis's `replicationSendNewlineToMaster`).
-fn send_newline(srv: &mut Server) {
+fn send_newline(srv: &mut Server, socket: Option<&std::net::TcpStream>) {
     if srv.now_ms - srv.replica.last_newline_ms < 1000 {
         return;
     }
     srv.replica.last_newline_ms = srv.now_ms;
-    if let Some(s) = srv.replica.stream.as_mut() {
+    if let Some(mut s) = socket {
+        let _ = s.write(b"\n");
+    } else if let Some(s) = srv.replica.stream.as_mut() {
         let _ = s.write(b"\n");
     }
 }
@@ -1285,29 +1365,54 @@ fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> boo
         let _ = std::fs::remove_file(&final_path);
     }
     srv.replica.full_syncs += 1;
+    take_fullsync_ids(srv);
     let db = loaded_stream_db(srv);
     start_stream(srv, db, true);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
+    restart_aof_after_sync(srv);
     // The first ACK puts this replica online on a diskless master.
     send_ack(srv);
     true
 }
 
+/// Turns the AOF back on after a full sync (or a promotion) when it is
+/// configured but stopped, retrying as Redis's `restartAOFAfterSYNC`: it
+/// starts with a rewrite of the new dataset.
+fn restart_aof_after_sync(srv: &mut Server) {
+    if !srv.config.get_bool("appendonly") || srv.aof.status != crate::persistence::aof::Status::Off
+    {
+        return;
+    }
+    for _ in 0..10 {
+        if crate::persistence::aof::start_append_only(srv).is_ok() {
+            return;
+        }
+        log::warn!("Failed enabling the AOF after successful master synchronization! Trying it again in one second.");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    log::warn!("FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned on. Exiting now.");
+    std::process::exit(1);
+}
+
 /// Replaces the dataset with the one received from the master.
 fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
-    // Not done yet: as Redis after a full sync, this server's own replicas
-    // should be disconnected (they resync with the new history) and the
-    // backlog restarted at the master's replid/offset.
+    // This server's own replicas were dropped and its backlog freed before
+    // the load (`attach_to_new_master`); the backlog comes back on the
+    // master's history with the stream (`master::follow_master`).
     // Clients watching keys of the old dataset see them change.
     for (i, db) in srv.keyspace.dbs.iter().enumerate() {
         srv.watch.touch_flushed(i, db);
     }
-    let old = std::mem::replace(&mut srv.keyspace, ks);
-    drop(old);
-    if srv.config.get_bool("appendonly") {
-        // The AOF must be rebuilt from the new dataset.
-        srv.aof.rewrite_scheduled = true;
+    let mut old = std::mem::replace(&mut srv.keyspace, ks);
+    // The old data goes as a flush does: `replica-lazy-flush` frees it in
+    // the background, and big tables go there anyway so the loop does not
+    // stall on them.
+    let lazy = srv.config.get_bool("replica-lazy-flush");
+    for db in old.dbs.iter_mut() {
+        let table = db.clear();
+        srv.lazyfree.free_table(table, lazy);
     }
+    drop(old);
     srv.apply_config();
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
     srv.dirty += 1;
@@ -1358,12 +1463,22 @@ fn diskless_load(
     {
         return false;
     }
+    let swapdb = srv.config.get_enum("repl-diskless-load") == "swapdb";
+    if !swapdb {
+        log::info!("MASTER <-> REPLICA sync: Flushing old data");
+    }
     log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
     let total = match payload {
         SocketPayload::Bulk(n) => n,
         SocketPayload::Eof(_) => 0,
     };
     crate::persistence::start_loading(srv, total);
+    if swapdb && srv.replica.same_history {
+        // Redis's async loading: the old data (an earlier point of the
+        // same history) is served until the new one is swapped in.
+        srv.persistence.loading.active = false;
+        srv.persistence.loading.async_loading = true;
+    }
     let opts = crate::persistence::rdb::LoadOptions::from_config(&srv.config);
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);
@@ -1375,7 +1490,8 @@ fn diskless_load(
                 BufReader::with_capacity(64 * 1024, source.take(n)),
                 srv,
                 events,
-            );
+            )
+            .with_socket(&stream);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             // The rest of the payload (if the loader stopped short) goes.
             let drained = io::copy(&mut r, &mut io::sink());
@@ -1391,7 +1507,8 @@ fn diskless_load(
         }
         SocketPayload::Eof(mark) => {
             let mut r =
-                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events);
+                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events)
+                    .with_socket(&stream);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             let mut tail = [0u8; 40];
             let checked = result.map_err(|e| e.error.to_string()).and_then(|st| {
@@ -1409,7 +1526,14 @@ fn diskless_load(
     crate::persistence::stop_loading(srv);
     srv.update_time();
     if !sync_loaded(srv, result, "socket") {
+        if swapdb {
+            log::info!("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+        }
         return false;
+    }
+    if swapdb {
+        attach_to_new_master(srv);
+        log::info!("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     }
     if stream.set_nonblocking(true).is_err() {
         return false;
@@ -1429,10 +1553,15 @@ fn diskless_load(
     srv.replica.stream = Some(ms);
     srv.update_time();
     install_dataset(srv, ks);
+    if swapdb {
+        log::info!("MASTER <-> REPLICA sync: Discarding old DB in background");
+    }
     srv.replica.full_syncs += 1;
+    take_fullsync_ids(srv);
     let db = loaded_stream_db(srv);
     start_stream(srv, db, true);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
+    restart_aof_after_sync(srv);
     send_ack(srv);
     if srv.replica.state != LinkState::Connected {
         return true;
@@ -1778,7 +1907,8 @@ pub fn info_fields(srv: &Server, out: &mut String) {
     } else if let Some((_, off, _)) = &link.cached {
         (*off, *off)
     } else {
-        (0, 0)
+        // Redis's default with neither a master nor a cached one.
+        (1, 1)
     };
     let _ = write!(out, "slave_read_repl_offset:{}\r\n", read_off);
     let _ = write!(out, "slave_repl_offset:{}\r\n", off);

@@ -2,8 +2,11 @@
 //! sync (disk-based and diskless, with writes during the transfer), the
 //! streamed commands of every data type, reconnection with a partial
 //! resync (`+CONTINUE`), `masterauth`, expired keys kept until the
-//! master's DEL, promotion with `REPLICAOF NO ONE`. Every test ends with
-//! equal `DEBUG DIGEST`s of master and replica.
+//! master's DEL, promotion with `REPLICAOF NO ONE`; the master client in
+//! CLIENT LIST / KILL, `-LOADING` (and async loading) during the sync's
+//! load, the AOF restarted after a full sync, sub-replicas dropped when
+//! the history changes. Every test ends with equal `DEBUG DIGEST`s of
+//! master and replica.
 //!
 //! Redis counterpart: `tests/integration/replication*.tcl` and
 //! `tests/integration/psync2*.tcl` in Redis's suite.
@@ -551,6 +554,17 @@ fn diskless_load_from_the_socket() {
             log
         );
         assert!(log.contains("MASTER <-> REPLICA sync: Finished with success"));
+        // Redis's words: swapdb swaps in the loaded data at the end, the
+        // in-place load flushes first.
+        let swapped = log.contains("MASTER <-> REPLICA sync: Swapping active DB with loaded DB")
+            && log.contains("MASTER <-> REPLICA sync: Discarding old DB in background");
+        let flushed = log.contains("MASTER <-> REPLICA sync: Flushing old data");
+        assert_eq!(
+            (swapped, flushed),
+            (load == "swapdb", load != "swapdb"),
+            "{}",
+            log
+        );
         // No temp file, no dump: nothing touched the disk.
         let files: Vec<_> = std::fs::read_dir(&replica.dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
@@ -615,11 +629,16 @@ fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
         ],
     );
     let f = ferredis_replica(&m, &[]);
+    // F has a replica of its own: it is disconnected when F's master
+    // changes its replid, so it learns the new history.
+    let sub = ferredis_replica(&f, &[]);
     wait_link_up(&r);
     wait_link_up(&f);
+    wait_link_up(&sub);
     write_everything(&m, "shared");
     assert_same_dataset(&m, &f);
     assert_same_dataset(&m, &r);
+    assert_same_dataset(&m, &sub);
     assert!(wait_until(SYNC_WAIT, || info_field(
         &f,
         "slave_repl_offset"
@@ -641,6 +660,75 @@ fn repointed_to_a_promoted_sibling_with_a_partial_resync() {
         info_field(&f, "master_replid"),
         info_field(&r, "master_replid")
     );
+    let flog = f.log();
+    let changed = flog
+        .find("Master replication ID changed to")
+        .expect("replid change logged");
+    let lost = flog
+        .rfind(&format!(
+            "Connection with replica 127.0.0.1:{} lost.",
+            sub.port
+        ))
+        .expect("sub-replica dropped");
+    assert!(changed < lost, "{}", flog);
+    wait_link_up(&sub);
+    write_everything(&r, "after-promotion");
+    assert_same_dataset(&r, &sub);
+}
+
+/// A replica that full-syncs with a new master drops its own replicas
+/// and frees its backlog: they resync from scratch and end with the new
+/// master's dataset (a partial resync would keep the old one).
+#[test]
+fn full_sync_drops_sub_replicas() {
+    let debug = [
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    let m1 = TestServer::with_args(&debug);
+    let m2 = TestServer::with_args(&debug);
+    m1.cli(&["debug", "populate", "500", "one"]);
+    m2.cli(&["debug", "populate", "700", "two"]);
+    write_everything(&m2, "m2");
+    let r = ferredis_replica(&m1, &["--repl-diskless-sync-delay", "0"]);
+    wait_link_up(&r);
+    let sub = ferredis_replica(&r, &[]);
+    wait_link_up(&sub);
+    m1.cli(&["set", "on-m1", "1"]);
+    assert_same_dataset(&m1, &sub);
+    let full_before = stat(&r, "sync_full");
+    assert_eq!(
+        r.cli(&["replicaof", "127.0.0.1", &m2.port.to_string()])
+            .trim(),
+        "OK"
+    );
+    assert!(r.wait_for_log(
+        &format!("Connection with replica 127.0.0.1:{} lost.", sub.port),
+        SYNC_WAIT
+    ));
+    wait_link_up(&r);
+    assert_same_dataset(&m2, &r);
+    m2.cli(&["set", "on-m2", "1"]);
+    assert_same_dataset(&m2, &sub);
+    assert_eq!(sub.cli(&["exists", "on-m1"]).trim(), "0");
+    // The sub-replica could not continue: a second full sync.
+    assert_eq!(stat(&r, "sync_full"), full_before + 1);
+    assert_eq!(stat(&r, "sync_partial_ok"), 0);
+    let log = r.log();
+    let discard = log.rfind("Discarding previously cached master state.");
+    let flush = log.rfind("MASTER <-> REPLICA sync: Flushing old data");
+    assert!(discard.is_some() && discard < flush, "{}", log);
+    // Promoted, it drops its replicas too (a new replid); they come back
+    // and follow its writes.
+    let lost = format!("Connection with replica 127.0.0.1:{} lost.", sub.port);
+    let before = log.matches(&lost).count();
+    assert_eq!(r.cli(&["replicaof", "no", "one"]).trim(), "OK");
+    assert!(wait_until(SYNC_WAIT, || r.log().matches(&lost).count() > before));
+    wait_link_up(&sub);
+    r.cli(&["set", "on-promoted-r", "1"]);
+    assert_same_dataset(&r, &sub);
 }
 
 /// The `CLIENT LIST TYPE master` line of a replica ("" when none).
@@ -795,6 +883,9 @@ fn serves_loading_during_the_sync_load(master: &TestServer, load: &str) {
     let repl = replica.cli(&["info", "replication"]);
     assert!(repl.contains("master_sync_in_progress:1\r\n"), "{}", repl);
     assert!(repl.contains("master_link_status:down\r\n"), "{}", repl);
+    // As Redis, the master's replid is taken once the snapshot is loaded.
+    let master_id = info_field(master, "master_replid");
+    assert_ne!(info_field(&replica, "master_replid"), master_id);
     let pers = replica.cli(&["info", "persistence"]);
     assert!(pers.contains("loading_loaded_bytes:"), "{}", pers);
     assert!(pers.contains("loading_eta_seconds:"), "{}", pers);
@@ -803,6 +894,7 @@ fn serves_loading_during_the_sync_load(master: &TestServer, load: &str) {
     replica.cli(&["config", "set", "key-load-delay", "0"]);
     wait_link_up(&replica);
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_eq!(info_field(&replica, "master_replid"), master_id);
     assert_same_dataset(master, &replica);
     assert_eq!(replica.cli(&["get", "during-load"]).trim(), "1");
     assert!(replica
@@ -841,4 +933,237 @@ fn loading_during_a_socket_load_on_an_empty_replica() {
         "0",
     ]);
     serves_loading_during_the_sync_load(&master, "on-empty-db");
+}
+
+fn persistence_field(s: &TestServer, field: &str) -> String {
+    let info = s.cli(&["info", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// A replica with `appendonly yes`: its AOF stops before the full sync's
+/// load and restarts after it with a rewrite of the new data, so the old
+/// AOF files never get the new stream mixed into the old dataset; after
+/// the sync the AOF alone restores the master's dataset.
+fn aof_restarts_after_a_full_sync(master: &TestServer, load: &str) {
+    master.cli(&["debug", "populate", "300", "m"]);
+    write_everything(master, "before");
+    let dir = crate::common::unique_dir("replica-aof");
+    let d = dir.to_str().expect("utf-8 dir").to_string();
+    let mut replica = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        d.as_str(),
+        "--appendonly",
+        "yes",
+        "--rdb-key-save-delay",
+        "1000",
+        "--repl-diskless-load",
+        load,
+    ]);
+    replica.cli(&["set", "old:str", "x"]);
+    replica.cli(&["rpush", "old:list", "a", "b"]);
+    let aof_dir = dir.join("appendonlydir");
+    let old_incr = aof_dir.join("appendonly.aof.1.incr.aof");
+    assert!(wait_until(SYNC_WAIT, || std::fs::read(&old_incr)
+        .is_ok_and(|b| b.windows(7).any(|w| w == b"old:str"))));
+    // A slow BGSAVE of the old data runs when the sync ends: a load from
+    // disk kills it (it would overwrite the new file), a load from the
+    // socket lets it finish, and the AOF rewrite that restarts the AOF
+    // waits for it. Either way the stream must not go to the old AOF.
+    replica.cli(&["debug", "populate", "300", "old"]);
+    replica.cli(&["bgsave"]);
+    replica.cli(&["replicaof", "127.0.0.1", &master.port.to_string()]);
+    wait_link_up(&replica);
+    master.cli(&["set", "during-rewrite", "1"]);
+    assert!(wait_until(SYNC_WAIT, || replica
+        .cli(&["get", "during-rewrite"])
+        .trim()
+        == "1"));
+    // The AOF is not on yet (else this test proves nothing).
+    assert!(
+        persistence_field(&replica, "aof_rewrite_in_progress") == "1"
+            || persistence_field(&replica, "aof_rewrite_scheduled") == "1",
+        "{}",
+        replica.cli(&["info", "persistence"])
+    );
+    let old = std::fs::read(&old_incr).expect("old incr file");
+    assert!(
+        !old.windows(14).any(|w| w == b"during-rewrite"),
+        "the old AOF got the new stream"
+    );
+    assert!(
+        wait_until(SYNC_WAIT, || {
+            let p = replica.cli(&["info", "persistence"]);
+            p.contains("aof_rewrite_in_progress:0\r\n") && p.contains("aof_rewrite_scheduled:0\r\n")
+        }),
+        "{}",
+        replica.log()
+    );
+    assert_eq!(
+        persistence_field(&replica, "aof_last_bgrewrite_status"),
+        "ok"
+    );
+    assert_eq!(persistence_field(&replica, "aof_enabled"), "1");
+    write_everything(master, "after");
+    assert_same_dataset(master, &replica);
+    let log = replica.log();
+    let finished = log
+        .find("MASTER <-> REPLICA sync: Finished with success")
+        .expect("sync finished");
+    let creating = log
+        .find("Creating AOF incr file temp-appendonly.aof.incr on background rewrite")
+        .expect("AOF restarted");
+    assert!(finished < creating, "{}", log);
+    let killed = log.contains("Replica is about to load the RDB file received from the master, but there is a pending RDB child running. Killing process");
+    assert_eq!(killed, load == "disabled", "{}", log);
+    let _ = std::process::Command::new("redis-cli")
+        .args(["-p", &replica.port.to_string(), "shutdown", "nosave"])
+        .output();
+    assert!(replica.wait_exit(Duration::from_secs(10)).is_some());
+    // The AOF alone (no replicaof, no dump file) gives the master's data.
+    let _ = std::fs::remove_file(dir.join("dump.rdb"));
+    let restarted = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--dir",
+        d.as_str(),
+        "--appendonly",
+        "yes",
+    ]);
+    assert_eq!(
+        restarted.cli(&["debug", "digest"]),
+        master.cli(&["debug", "digest"])
+    );
+    assert_eq!(
+        restarted
+            .cli(&["exists", "old:str", "old:list", "old:1"])
+            .trim(),
+        "0"
+    );
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn aof_restarts_after_a_full_sync_from_a_ferredis_master() {
+    let master = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    aof_restarts_after_a_full_sync(&master, "swapdb");
+}
+
+#[test]
+fn aof_restarts_after_a_full_sync_from_a_redis_master() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "no"]) else {
+        return;
+    };
+    aof_restarts_after_a_full_sync(&master, "disabled");
+}
+
+/// A `swapdb` replica that must full-sync again with the same master (its
+/// backlog could not serve the offset) loads asynchronously, as Redis:
+/// the old data is served meanwhile (`async_loading:1`, `loading:0`),
+/// only `no_async_loading` commands get `-LOADING`.
+#[test]
+fn swapdb_resync_of_the_same_history_serves_the_old_data() {
+    let master = TestServer::with_args(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-backlog-size",
+        "16384",
+    ]);
+    master.cli(&["debug", "populate", "30000", "big"]);
+    master.cli(&["set", "marker", "old"]);
+    let replica = ferredis_replica(
+        &master,
+        &[
+            "--repl-diskless-load",
+            "swapdb",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    replica.cli(&["config", "set", "key-load-delay", "100"]);
+    // The replica stalls while the master drops it and writes more than
+    // its backlog holds: the PSYNC that follows cannot continue.
+    let mut sleeper = replica.raw();
+    sleeper.send_cmd(&["debug", "sleep", "1"]);
+    assert!(wait_until(SYNC_WAIT, || master
+        .cli(&["client", "kill", "type", "replica"])
+        .trim()
+        == "1"));
+    master.cli(&["set", "marker", "new"]);
+    let filler = "x".repeat(1000);
+    for i in 0..40 {
+        master.cli(&["set", &format!("fill:{}", i), &filler]);
+    }
+    let mut c = replica.raw();
+    let async_load = wait_until(SYNC_WAIT, || {
+        replica
+            .cli(&["info", "persistence"])
+            .contains("async_loading:1\r\n")
+    });
+    assert!(async_load, "{}", replica.log());
+    let pers = replica.cli(&["info", "persistence"]);
+    assert!(pers.contains("loading:0\r\n"), "{}", pers);
+    assert!(pers.contains("loading_loaded_bytes:"), "{}", pers);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert_eq!(c.cmd(&["GET", "marker"]), b"$3\r\nold\r\n");
+    assert_eq!(
+        c.cmd(&["REPLICAOF", "no", "one"]),
+        b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    replica.cli(&["config", "set", "key-load-delay", "0"]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    assert_eq!(c.cmd(&["GET", "marker"]), b"$3\r\nnew\r\n");
+    assert!(replica
+        .cli(&["info", "persistence"])
+        .contains("async_loading:0\r\n"));
+    let log = replica.log();
+    assert!(log.contains("MASTER <-> REPLICA sync: Swapping active DB with loaded DB"));
+    assert_eq!(stat(&master, "sync_full"), 2);
+}
+
+/// `replica-lazy-flush yes`: the dataset a full sync replaces is freed in
+/// the background (INFO's lazyfreed_objects counts its keys, as Redis);
+/// with `no` it is freed inline.
+#[test]
+fn replica_lazy_flush_frees_the_replaced_dataset_in_the_background() {
+    for (lazy, freed) in [("yes", "1000"), ("no", "0")] {
+        let args = [
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+        ];
+        let first = TestServer::with_args(&args);
+        let second = TestServer::with_args(&args);
+        first.cli(&["debug", "populate", "1000", "a"]);
+        second.cli(&["debug", "populate", "10", "b"]);
+        let r = ferredis_replica(&first, &["--replica-lazy-flush", lazy]);
+        wait_link_up(&r);
+        assert_same_dataset(&first, &r);
+        let port = second.port.to_string();
+        assert_eq!(r.cli(&["replicaof", "127.0.0.1", &port]).trim(), "OK");
+        assert_same_dataset(&second, &r);
+        let ok = wait_until(SYNC_WAIT, || {
+            r.cli(&["info", "memory"])
+                .lines()
+                .any(|l| l.trim() == format!("lazyfreed_objects:{}", freed))
+        });
+        assert!(ok, "lazy={}: {}", lazy, r.cli(&["info", "memory"]));
+    }
 }

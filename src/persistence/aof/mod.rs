@@ -679,7 +679,9 @@ pub fn write_denied_error(srv: &Server) -> Option<String> {
 }
 
 /// `CONFIG SET appendonly yes`: Redis's `startAppendOnly`.
-fn start_append_only(srv: &mut Server) -> Result<(), String> {
+/// Turns the AOF on (`CONFIG SET appendonly yes`, a replica after its
+/// full sync): Redis's `startAppendOnly`.
+pub fn start_append_only(srv: &mut Server) -> Result<(), String> {
     // The files on disk are stale: they are only history now.
     let dir = aof_dir(&srv.config);
     if let Ok(Some(m)) = Manifest::load(&dir.join(manifest_name(&srv.config))) {
@@ -711,8 +713,9 @@ fn start_wait_rewrite(srv: &mut Server) -> Result<(), String> {
     Err("Unable to turn on AOF. Check server logs.".into())
 }
 
-/// `CONFIG SET appendonly no`: Redis's `stopAppendOnly`.
-fn stop_append_only(srv: &mut Server) {
+/// `CONFIG SET appendonly no` (and a replica before loading its
+/// master's snapshot): Redis's `stopAppendOnly`.
+pub fn stop_append_only(srv: &mut Server) {
     flush(srv, true);
     if let Some(f) = srv.aof.file.take() {
         let _ = f.sync_data();
