@@ -257,8 +257,9 @@ pub fn stop_loading(srv: &mut Server) {
 /// A reader that records the load's progress and, every
 /// `loading-process-events-interval-bytes`, lets the server serve its
 /// clients (who get `-LOADING` for most commands), as Redis's
-/// `rdbLoadProgressCallback` calls `processEventsWhileBlocked`.
-struct LoadReader<'a, R> {
+/// `rdbLoadProgressCallback` calls `processEventsWhileBlocked`. The
+/// start-up load and a replica's full-sync load both read through it.
+pub(crate) struct LoadReader<'a, R> {
     inner: R,
     srv: &'a mut Server,
     events: &'a mut dyn FnMut(&mut Server),
@@ -266,9 +267,45 @@ struct LoadReader<'a, R> {
     next_events: u64,
     interval: u64,
     /// `key-load-delay` (a test hook), applied each time the loader asks
-    /// for bytes.
+    /// for bytes; read again after serving clients (CONFIG SET).
     delay: i64,
     calls: u64,
+}
+
+impl<'a, R> LoadReader<'a, R> {
+    /// Reads `inner`, calling `events` with `srv` every
+    /// `loading-process-events-interval-bytes`.
+    pub(crate) fn new(
+        inner: R,
+        srv: &'a mut Server,
+        events: &'a mut dyn FnMut(&mut Server),
+    ) -> Self {
+        let interval = srv
+            .config
+            .get_i64("loading-process-events-interval-bytes")
+            .max(1024) as u64;
+        let delay = srv.config.get_i64("key-load-delay");
+        LoadReader {
+            inner,
+            srv,
+            events,
+            loaded: 0,
+            next_events: interval,
+            interval,
+            delay,
+            calls: 0,
+        }
+    }
+
+    /// The source, with whatever the loader left unread.
+    pub(crate) fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// The source, borrowed.
+    pub(crate) fn inner(&self) -> &R {
+        &self.inner
+    }
 }
 
 /// `Read::read` of a reader that is really a `BufRead` (a `BufRead` must
@@ -305,7 +342,9 @@ impl<R: std::io::BufRead> std::io::BufRead for LoadReader<'_, R> {
             self.next_events = self.loaded + self.interval;
             self.srv.persistence.loading.loaded_bytes = self.loaded;
             self.srv.persistence.loading.rdb_used_mem = rdb::loading_used_mem();
+            self.srv.update_time();
             (self.events)(self.srv);
+            self.delay = self.srv.config.get_i64("key-load-delay");
         }
     }
 }
@@ -336,23 +375,9 @@ pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) ->
     let started = Instant::now();
     let now_ms = crate::server::unix_us() / 1000;
     let opts = rdb::LoadOptions::from_config(&srv.config);
-    let interval = srv
-        .config
-        .get_i64("loading-process-events-interval-bytes")
-        .max(1024) as u64;
-    let delay = srv.config.get_i64("key-load-delay");
     let databases = srv.keyspace.dbs.len();
     let mut keyspace = std::mem::replace(&mut srv.keyspace, crate::db::Keyspace::new(databases));
-    let reader = LoadReader {
-        inner: BufReader::with_capacity(64 * 1024, file),
-        srv: &mut *srv,
-        events,
-        loaded: 0,
-        next_events: interval,
-        interval,
-        delay,
-        calls: 0,
-    };
+    let reader = LoadReader::new(BufReader::with_capacity(64 * 1024, file), &mut *srv, events);
     let result = rdb::load_keyspace(reader, &mut keyspace, now_ms, true, &opts);
     srv.keyspace = keyspace;
     srv.keyspace.set_clock(srv.now_ms);

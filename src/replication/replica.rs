@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
+use crate::persistence::LoadReader;
 use crate::server::client::{cflags, Client, Conn};
 use crate::server::Server;
 
@@ -1229,80 +1230,6 @@ pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
     }
 }
 
-/// Reads a snapshot while serving clients: records the load's progress
-/// and calls `events` every `loading-process-events-interval-bytes`
-/// (and applies `key-load-delay`), as `persistence`'s start-up load.
-struct ProgressReader<'a, R> {
-    inner: R,
-    srv: &'a mut Server,
-    events: &'a mut dyn FnMut(&mut Server),
-    loaded: u64,
-    next_events: u64,
-    interval: u64,
-    delay: i64,
-    calls: u64,
-    /// The master's socket while loading from it (else the link's).
-    socket: Option<&'a std::net::TcpStream>,
-}
-
-impl<'a, R> ProgressReader<'a, R> {
-    fn new(inner: R, srv: &'a mut Server, events: &'a mut dyn FnMut(&mut Server)) -> Self {
-        let interval = srv
-            .config
-            .get_i64("loading-process-events-interval-bytes")
-            .max(1024) as u64;
-        let delay = srv.config.get_i64("key-load-delay");
-        ProgressReader {
-            inner,
-            srv,
-            events,
-            loaded: 0,
-            next_events: interval,
-            interval,
-            delay,
-            calls: 0,
-            socket: None,
-        }
-    }
-
-    /// Newlines go to `socket` (a load from the master's socket).
-    fn with_socket(mut self, socket: &'a std::net::TcpStream) -> Self {
-        self.socket = Some(socket);
-        self
-    }
-}
-
-impl<R: io::BufRead> Read for ProgressReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        crate::persistence::read_through_buffer(self, buf)
-    }
-}
-
-impl<R: io::BufRead> io::BufRead for ProgressReader<'_, R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.delay != 0 {
-            crate::persistence::bgsave::debug_delay(self.delay, &mut self.calls);
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.inner.consume(n);
-        self.loaded += n as u64;
-        if self.loaded >= self.next_events {
-            self.next_events = self.loaded + self.interval;
-            let srv = &mut *self.srv;
-            srv.persistence.loading.loaded_bytes = self.loaded;
-            srv.persistence.loading.rdb_used_mem = crate::persistence::rdb::loading_used_mem();
-            srv.update_time();
-            send_newline(srv, self.socket);
-            (self.events)(srv);
-            // CONFIG SET may have changed it meanwhile (a test hook).
-            self.delay = self.srv.config.get_i64("key-load-delay");
-        }
-    }
-}
-
 /// Once a second while loading, a newline to the master so it does not
 /// time this replica out (Redis's `replicationSendNewlineToMaster`).
 fn send_newline(srv: &mut Server, socket: Option<&std::net::TcpStream>) {
@@ -1352,7 +1279,11 @@ fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> boo
     let mut ks = crate::db::Keyspace::new(srv.keyspace.dbs.len());
     ks.set_clock(srv.now_ms);
     let now = srv.now_ms;
-    let reader = ProgressReader::new(BufReader::with_capacity(64 * 1024, file), srv, events);
+    let mut tick = |s: &mut Server| {
+        send_newline(s, None);
+        events(s);
+    };
+    let reader = LoadReader::new(BufReader::with_capacity(64 * 1024, file), srv, &mut tick);
     let result = crate::persistence::rdb::load_keyspace(reader, &mut ks, now, false, &opts);
     crate::persistence::stop_loading(srv);
     srv.update_time();
@@ -1484,18 +1415,22 @@ fn diskless_load(
     ks.set_clock(srv.now_ms);
     let now = srv.now_ms;
     let source = io::Cursor::new(already).chain(&stream);
+    // Newlines to the master go on the socket being read.
+    let mut tick = |s: &mut Server| {
+        send_newline(s, Some(&stream));
+        events(s);
+    };
     let (result, leftover) = match payload {
         SocketPayload::Bulk(n) => {
-            let mut r = ProgressReader::new(
+            let mut r = LoadReader::new(
                 BufReader::with_capacity(64 * 1024, source.take(n)),
                 srv,
-                events,
-            )
-            .with_socket(&stream);
+                &mut tick,
+            );
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             // The rest of the payload (if the loader stopped short) goes.
             let drained = io::copy(&mut r, &mut io::sink());
-            let (cursor, _) = r.inner.into_inner().into_inner().into_inner();
+            let (cursor, _) = r.into_inner().into_inner().into_inner().into_inner();
             let pos = cursor.position() as usize;
             let rest = cursor.into_inner().get(pos..).unwrap_or(&[]).to_vec();
             (
@@ -1507,8 +1442,7 @@ fn diskless_load(
         }
         SocketPayload::Eof(mark) => {
             let mut r =
-                ProgressReader::new(BufReader::with_capacity(64 * 1024, source), srv, events)
-                    .with_socket(&stream);
+                LoadReader::new(BufReader::with_capacity(64 * 1024, source), srv, &mut tick);
             let result = crate::persistence::rdb::load_keyspace(&mut r, &mut ks, now, false, &opts);
             let mut tail = [0u8; 40];
             let checked = result.map_err(|e| e.error.to_string()).and_then(|st| {
@@ -1519,7 +1453,7 @@ fn diskless_load(
                     Err("the EOF mark does not follow the RDB".to_string())
                 }
             });
-            let rest = r.inner.buffer().to_vec();
+            let rest = r.inner().buffer().to_vec();
             (checked, rest)
         }
     };
