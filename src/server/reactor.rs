@@ -215,20 +215,7 @@ impl Reactor {
                 // A replica's full sync received its snapshot: loaded
                 // here, where clients can be served meanwhile (-LOADING).
                 crate::replication::replica::run_pending_load(srv, &mut |s: &mut Server| {
-                    self.process_events_while_blocked(s);
-                    if sys::take_shutdown_signal().is_some() {
-                        log::warn!("Received shutdown signal during loading, scheduling shutdown.");
-                        s.shutdown_asap = true;
-                    }
-                    if s.shutdown_asap {
-                        if super::shutdown::prepare_shutdown(s, Default::default())
-                            == super::shutdown::Outcome::Exit
-                        {
-                            std::process::exit(0);
-                        }
-                        log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
-                        s.shutdown_asap = false;
-                    }
+                    self.serve_while_loading(s);
                 });
             }
             if srv.pause != PauseKind::None && srv.pause_end_ms <= srv.now_ms {
@@ -285,6 +272,26 @@ impl Reactor {
                 crate::persistence::aof::before_sleep(srv);
                 write_client(srv, t);
             }
+        }
+    }
+
+    /// Called every few megabytes of a load (at start-up, or a replica's
+    /// full sync): serves clients once and acts on a shutdown signal.
+    pub fn serve_while_loading(&mut self, srv: &mut Server) {
+        self.process_events_while_blocked(srv);
+        // A shutdown signal is acted on here, as Redis's whileBlockedCron.
+        if sys::take_shutdown_signal().is_some() {
+            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            srv.shutdown_asap = true;
+        }
+        if srv.shutdown_asap {
+            if super::shutdown::prepare_shutdown(srv, Default::default())
+                == super::shutdown::Outcome::Exit
+            {
+                std::process::exit(0);
+            }
+            log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+            srv.shutdown_asap = false;
         }
     }
 

@@ -142,19 +142,7 @@ pub fn run(args: &[String]) -> i32 {
     // The listeners are up: clients connecting during the load are served
     // every few megabytes and get -LOADING for most commands.
     let loaded = crate::persistence::aof::load_data_from_disk(&mut srv, &mut |s: &mut Server| {
-        reactor.process_events_while_blocked(s);
-        if sys::take_shutdown_signal().is_some() {
-            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
-            s.shutdown_asap = true;
-        }
-        if s.shutdown_asap {
-            let flags = Default::default();
-            if super::shutdown::prepare_shutdown(s, flags) == super::shutdown::Outcome::Exit {
-                std::process::exit(0);
-            }
-            log::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
-            s.shutdown_asap = false;
-        }
+        reactor.serve_while_loading(s);
     });
     if !loaded {
         remove_pid_file(&srv.config.pidfile);
