@@ -41,6 +41,18 @@ pub const LINK_TOKEN: usize = usize::MAX - 100;
 const MASTER_CLIENT_TOKEN: usize = usize::MAX - 101;
 /// Bytes read from the master per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Reads of the master's link per readiness event (1 MB): a master that
+/// streams faster than this replica applies must not keep the loop away
+/// from its own clients, its clock and its ACKs.
+const LINK_READS_PER_EVENT: usize = 16;
+
+/// While the master's stream flows, an ACK goes back at most this often
+/// (besides the once-a-second one Redis sends from cron), so the master's
+/// view of this replica (its `slaveN` offset and lag, `min-replicas-max-lag`,
+/// WAIT without a GETACK round) trails by a tenth of a second, not a
+/// whole one. A master takes `REPLCONF ACK` whenever it comes.
+const STREAMING_ACK_MS: i64 = 100;
 /// Longest handshake reply line accepted.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -180,8 +192,11 @@ pub struct ReplicaLink {
     state_since_ms: i64,
     /// Unix ms of the last connect attempt.
     last_connect_ms: i64,
-    /// Unix ms of the last `REPLCONF ACK`.
+    /// The last read stopped at `LINK_READS_PER_EVENT`, not at WouldBlock.
+    more_to_read: bool,
+    /// Unix ms of the last `REPLCONF ACK`, and the offset it carried.
     last_ack_ms: i64,
+    acked_off: i64,
     /// Unix seconds the link went down (`master_link_down_since_seconds`).
     pub down_since_secs: i64,
     /// Unix ms the last full sync started, and its bytes (INFO).
@@ -223,6 +238,8 @@ impl Default for ReplicaLink {
             state_since_ms: 0,
             last_connect_ms: 0,
             last_ack_ms: 0,
+            acked_off: 0,
+            more_to_read: false,
             down_since_secs: 0,
             sync_started_ms: 0,
             full_syncs: 0,
@@ -610,6 +627,7 @@ pub fn send_ack(srv: &mut Server) {
         return;
     }
     srv.replica.last_ack_ms = srv.now_ms;
+    srv.replica.acked_off = srv.replica.reploff;
     let off = srv.replica.reploff.to_string();
     if !send(srv, &[b"REPLCONF", b"ACK", off.as_bytes()]) {
         link_lost(srv);
@@ -667,7 +685,23 @@ pub fn on_event(srv: &mut Server) {
     read_link(srv);
 }
 
-/// Reads everything the master sent and acts on it.
+/// Whether the link has data left from its last readiness event (the
+/// reactor then polls without sleeping and calls `resume_read`).
+#[inline]
+pub fn has_more_to_read(srv: &Server) -> bool {
+    srv.replica.more_to_read
+}
+
+/// Goes on reading the link where the last event stopped.
+pub fn resume_read(srv: &mut Server) {
+    if srv.replica.more_to_read {
+        srv.replica.more_to_read = false;
+        read_link(srv);
+    }
+}
+
+/// Reads what the master sent (up to `LINK_READS_PER_EVENT` reads) and
+/// acts on it.
 fn read_link(srv: &mut Server) {
     let mut buf = std::mem::take(&mut srv.replica.read_buf);
     buf.resize(READ_CHUNK, 0);
@@ -676,7 +710,8 @@ fn read_link(srv: &mut Server) {
 }
 
 fn read_link_with(srv: &mut Server, buf: &mut [u8]) {
-    loop {
+    srv.replica.more_to_read = false;
+    for _ in 0..LINK_READS_PER_EVENT {
         let Some(s) = srv.replica.stream.as_mut() else {
             return;
         };
@@ -709,6 +744,9 @@ fn read_link_with(srv: &mut Server, buf: &mut [u8]) {
             }
         }
     }
+    // The socket may hold more: the reactor comes back to it after its
+    // other clients had their turn (`resume_read`).
+    srv.replica.more_to_read = srv.replica.stream.is_some();
 }
 
 /// Feeds bytes read from the master to the current state. Returns false
@@ -1679,6 +1717,12 @@ fn apply_stream(srv: &mut Server) -> bool {
     query.drain(..pos.min(query.len()));
     mc.query = query;
     srv.replica.master_client = Some(mc);
+    if ok
+        && srv.replica.reploff != srv.replica.acked_off
+        && srv.now_ms - srv.replica.last_ack_ms >= STREAMING_ACK_MS
+    {
+        send_ack(srv);
+    }
     ok
 }
 

@@ -198,7 +198,8 @@ impl Reactor {
                 let left = (deadline - super::unix_us() / 1000).max(0) as u64;
                 timeout = timeout.min(Duration::from_millis(left));
             }
-            if !self.pending_reads.is_empty() {
+            if !self.pending_reads.is_empty() || crate::replication::replica::has_more_to_read(srv)
+            {
                 timeout = Duration::ZERO;
             }
             // Replication: an RDB transfer is relayed in chunks from
@@ -319,6 +320,7 @@ impl Reactor {
         for t in pending {
             self.read_client(srv, t);
         }
+        crate::replication::replica::resume_read(srv);
     }
 
     fn accept_all(&mut self, srv: &mut Server, idx: usize) {
