@@ -1329,8 +1329,15 @@ fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> boo
         return false;
     }
     install_dataset(srv, ks);
-    if srv.config.save.is_empty() && !srv.config.get_bool("appendonly") {
-        // As Redis: the file only served the transfer.
+    // As Redis, the file stays (it is this replica's dump.rdb) unless
+    // `rdb-del-sync-files` asks to delete it with persistence off.
+    if srv.config.get_bool("rdb-del-sync-files")
+        && srv.config.save.is_empty()
+        && !srv.config.get_bool("appendonly")
+    {
+        log::info!(
+            "Removing the RDB file obtained from the master. This replica has persistence disabled"
+        );
         let _ = std::fs::remove_file(&final_path);
     }
     srv.replica.full_syncs += 1;

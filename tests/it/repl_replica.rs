@@ -1167,3 +1167,34 @@ fn replica_lazy_flush_frees_the_replaced_dataset_in_the_background() {
         assert!(ok, "lazy={}: {}", lazy, r.cli(&["info", "memory"]));
     }
 }
+
+/// A disk-loaded snapshot stays as the replica's dump.rdb, as in Redis,
+/// unless `rdb-del-sync-files yes` with persistence off removes it.
+#[test]
+fn the_received_rdb_stays_unless_rdb_del_sync_files() {
+    let Some(master) = redis_master(&["--repl-diskless-sync", "no"]) else {
+        return;
+    };
+    master.cli(&["set", "k", "v"]);
+    let kept = ferredis_replica(&master, &["--save", "", "--appendonly", "no"]);
+    let removed = ferredis_replica(
+        &master,
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--rdb-del-sync-files",
+            "yes",
+        ],
+    );
+    for r in [&kept, &removed] {
+        wait_link_up(r);
+        assert_same_dataset(&master, r);
+    }
+    assert!(kept.dir.join("dump.rdb").exists(), "{}", kept.log());
+    assert!(!removed.dir.join("dump.rdb").exists(), "{}", removed.log());
+    assert!(removed.log().contains(
+        "Removing the RDB file obtained from the master. This replica has persistence disabled"
+    ));
+}
