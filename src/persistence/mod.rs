@@ -377,8 +377,11 @@ pub fn load_at_startup(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) ->
     let opts = rdb::LoadOptions::from_config(&srv.config);
     let databases = srv.keyspace.dbs.len();
     let mut keyspace = std::mem::replace(&mut srv.keyspace, crate::db::Keyspace::new(databases));
+    // A master drops keys already expired; a replica keeps them for its
+    // master's DELs (Redis's iAmMaster check in rdbLoad).
+    let expire_stale = !crate::replication::replica::is_replica(srv);
     let reader = LoadReader::new(BufReader::with_capacity(64 * 1024, file), &mut *srv, events);
-    let result = rdb::load_keyspace(reader, &mut keyspace, now_ms, true, &opts);
+    let result = rdb::load_keyspace(reader, &mut keyspace, now_ms, expire_stale, &opts);
     srv.keyspace = keyspace;
     srv.keyspace.set_clock(srv.now_ms);
     // The new databases take the configured policies (LRU/LFU, lazyfree).

@@ -1834,6 +1834,19 @@ fn sync_loaded(
 /// When the RDB loaded at start carried a replid and offset (a clean
 /// shutdown), they become the cached master: the first PSYNC asks to
 /// continue from there.
+/// Before the start-up load: a `replicaof` directive makes this server a
+/// replica from the start, as Redis reads it with the configuration (INFO
+/// shows `role:slave` while it loads, and the RDB's expired keys are kept
+/// for the master's DELs). `start_from_config` starts the link after it.
+pub fn configure_at_startup(srv: &mut Server) {
+    let Some((h, p)) = srv.config.replicaof.clone() else {
+        return;
+    };
+    srv.replica.master = Some((h, p));
+    crate::replication::master::set_proxy(srv, true);
+    srv.keyspace.set_expire_mode(client_expire_mode(srv));
+}
+
 pub fn start_from_config(srv: &mut Server) {
     let Some((h, p)) = srv.config.replicaof.clone() else {
         return;

@@ -141,6 +141,7 @@ pub fn run(args: &[String]) -> i32 {
     }
     // The listeners are up: clients connecting during the load are served
     // every few megabytes and get -LOADING for most commands.
+    crate::replication::replica::configure_at_startup(&mut srv);
     let loaded = crate::persistence::aof::load_data_from_disk(&mut srv, &mut |s: &mut Server| {
         reactor.serve_while_loading(s);
     });

@@ -1198,3 +1198,32 @@ fn the_received_rdb_stays_unless_rdb_del_sync_files() {
         "Removing the RDB file obtained from the master. This replica has persistence disabled"
     ));
 }
+
+/// With `replicaof` in its configuration a server is a replica from the
+/// start: its start-up load keeps keys that have expired (its master's DEL
+/// removes them) where a master drops them, as Redis.
+#[test]
+fn a_configured_replica_keeps_expired_keys_of_its_rdb() {
+    let source = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    source.cli(&["debug", "set-active-expire", "0"]);
+    source.cli(&["set", "gone", "v", "px", "50"]);
+    source.cli(&["set", "kept", "v"]);
+    source.cli(&["debug", "sleep", "0.2"]);
+    assert_eq!(source.cli(&["save"]).trim(), "OK");
+    let rdb = source.dir.join("dump.rdb");
+    let load = |extra: &[&str]| {
+        let dir = crate::common::unique_dir("expired-load");
+        std::fs::copy(&rdb, dir.join("dump.rdb")).expect("copy the RDB");
+        let dir_s = dir.to_string_lossy().into_owned();
+        let mut args = vec!["--dir", dir_s.as_str()];
+        args.extend_from_slice(extra);
+        TestServer::with_args(&args)
+    };
+    let unused = crate::common::free_port().to_string();
+    let replica = load(&["--replicaof", "127.0.0.1", &unused]);
+    assert_eq!(info_field(&replica, "role"), "slave");
+    assert_eq!(replica.cli(&["dbsize"]).trim(), "2");
+    assert_eq!(replica.cli(&["get", "gone"]).trim(), "");
+    let master = load(&[]);
+    assert_eq!(master.cli(&["dbsize"]).trim(), "1");
+}
