@@ -1259,7 +1259,13 @@ pub fn run_pending_load(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) {
     crate::persistence::stop_loading(srv);
     srv.update_time();
     if !ok {
+        // As Redis's cancelReplicationHandshake: try again at once.
         link_lost(srv);
+        let reconnecting = srv.replica.stream.is_some();
+        if let Some((h, p)) = srv.replica.master.clone().filter(|_| !reconnecting) {
+            log::info!("Reconnecting to MASTER {}:{} after failure", h, p);
+            connect(srv);
+        }
         return;
     }
     // What the master sent meanwhile (the socket is edge-triggered).

@@ -1227,3 +1227,45 @@ fn a_configured_replica_keeps_expired_keys_of_its_rdb() {
     let master = load(&[]);
     assert_eq!(master.cli(&["dbsize"]).trim(), "1");
 }
+
+/// A snapshot that does not load: the replica logs Redis's "Reconnecting
+/// to MASTER ... after failure" and asks again at once. The master here is
+/// the test itself, over raw TCP, sending a corrupt RDB.
+#[test]
+fn a_snapshot_that_fails_to_load_reconnects_at_once() {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    let replica = TestServer::with_args(&["--replicaof", "127.0.0.1", &port]);
+    let serve_one = |listener: &TcpListener| {
+        let (s, _) = listener.accept().expect("accept");
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut c = crate::common::RawConn::new(s);
+        loop {
+            let f = c.read_reply();
+            let name = f
+                .children
+                .first()
+                .and_then(|a| a.body.clone())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            match name.as_slice() {
+                b"ping" => c.send(b"+PONG\r\n"),
+                b"replconf" => c.send(b"+OK\r\n"),
+                b"psync" => {
+                    let id = "a".repeat(40);
+                    c.send(format!("+FULLRESYNC {} 0\r\n$16\r\nREDIS0010garbage", id).as_bytes());
+                    return c;
+                }
+                other => panic!("unexpected {:?}", String::from_utf8_lossy(other)),
+            }
+        }
+    };
+    let _first = serve_one(&listener);
+    // The replica comes back on its own for a second try.
+    let _second = serve_one(&listener);
+    assert!(replica.log().contains(&format!(
+        "Reconnecting to MASTER 127.0.0.1:{} after failure",
+        port
+    )));
+}
