@@ -1836,10 +1836,6 @@ fn sync_loaded(
     }
 }
 
-/// Starts replicating the `replicaof` of the configuration (start-up).
-/// When the RDB loaded at start carried a replid and offset (a clean
-/// shutdown), they become the cached master: the first PSYNC asks to
-/// continue from there.
 /// Before the start-up load: a `replicaof` directive makes this server a
 /// replica from the start, as Redis reads it with the configuration (INFO
 /// shows `role:slave` while it loads, and the RDB's expired keys are kept
@@ -1853,6 +1849,10 @@ pub fn configure_at_startup(srv: &mut Server) {
     srv.keyspace.set_expire_mode(client_expire_mode(srv));
 }
 
+/// Starts replicating the `replicaof` of the configuration (start-up).
+/// When the RDB loaded at start carried a replid and offset (a clean
+/// shutdown), they become the cached master: the first PSYNC asks to
+/// continue from there.
 pub fn start_from_config(srv: &mut Server) {
     let Some((h, p)) = srv.config.replicaof.clone() else {
         return;
