@@ -396,9 +396,9 @@ pub fn process_command(srv: &mut Server, client: &mut Client, argv: &[&[u8]]) ->
         return Processed::Done;
     }
     // (During a replica's async load the old data is served: only
-    // `no_async_loading` commands are refused.)
+    // `no_async_loading` commands are refused, and an EXEC that queued one.)
     if (srv.persistence.loading.active && !spec.has(flags::LOADING))
-        || (srv.persistence.loading.async_loading && spec.has(flags::NO_ASYNC_LOADING))
+        || (srv.persistence.loading.async_loading && cmd_flags & flags::NO_ASYNC_LOADING != 0)
     {
         reject(
             srv,

@@ -1096,6 +1096,11 @@ fn swapdb_resync_of_the_same_history_serves_the_old_data() {
     wait_link_up(&replica);
     assert_same_dataset(&master, &replica);
     replica.cli(&["config", "set", "key-load-delay", "100"]);
+    // A transaction queued before the load, holding a no_async_loading
+    // command, has its EXEC refused during it.
+    let mut tx = replica.raw();
+    assert_eq!(tx.cmd(&["MULTI"]), b"+OK\r\n");
+    assert_eq!(tx.cmd(&["BGREWRITEAOF"]), b"+QUEUED\r\n");
     // The replica stalls while the master drops it and writes more than
     // its backlog holds: the PSYNC that follows cannot continue.
     let mut sleeper = replica.raw();
@@ -1124,6 +1129,11 @@ fn swapdb_resync_of_the_same_history_serves_the_old_data() {
     assert_eq!(
         c.cmd(&["REPLICAOF", "no", "one"]),
         b"-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    // As Redis's rejectCommand for an EXEC.
+    assert_eq!(
+        tx.cmd(&["EXEC"]),
+        &b"-EXECABORT Transaction discarded because of: LOADING Redis is loading the dataset in memory\r\n"[..]
     );
     replica.cli(&["config", "set", "key-load-delay", "0"]);
     wait_link_up(&replica);
