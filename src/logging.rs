@@ -152,6 +152,26 @@ pub fn raw(text: &str) {
     }
 }
 
+/// A line in the shape Redis gives what its signal handlers log
+/// (`serverLogFromHandler`: `<pid>:signal-handler (<unix secs>) <msg>`),
+/// which log watchers match: SIGTERM/SIGINT's scheduling of the shutdown.
+/// A warning, so dropped only by `loglevel nothing`.
+pub fn from_signal_handler(msg: &str) {
+    if !log::log_enabled!(log::Level::Warn) {
+        return;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    raw(&format!(
+        "{}:signal-handler ({}) {}\n",
+        sys::getpid(),
+        now,
+        msg
+    ));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -282,7 +282,9 @@ impl Reactor {
         self.process_events_while_blocked(srv);
         // A shutdown signal is acted on here, as Redis's whileBlockedCron.
         if sys::take_shutdown_signal().is_some() {
-            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            crate::logging::from_signal_handler(
+                "Received shutdown signal during loading, scheduling shutdown.",
+            );
             srv.shutdown_asap = true;
         }
         if srv.shutdown_asap {

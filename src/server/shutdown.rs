@@ -215,7 +215,7 @@ pub fn add_waiter(srv: &mut Server, token: usize, id: u64) {
 /// signal's shutdown is pending exits at once, as Redis does.
 pub fn on_signal(srv: &mut Server, sig: i32) {
     if srv.shutdown_asap && sig == libc::SIGINT {
-        log::warn!("You insist... exiting now.");
+        crate::logging::from_signal_handler("You insist... exiting now.");
         // A synchronous save of this process's own may be under way.
         crate::persistence::remove_temp_file(&srv.config, crate::sys::getpid());
         std::process::exit(1);
@@ -225,7 +225,7 @@ pub fn on_signal(srv: &mut Server, sig: i32) {
     } else {
         "SIGTERM"
     };
-    log::warn!("Received {} scheduling shutdown...", name);
+    crate::logging::from_signal_handler(&format!("Received {} scheduling shutdown...", name));
     srv.shutdown_asap = true;
     srv.shutdown.signal = sig;
 }

@@ -201,7 +201,9 @@ fn sigterm_waits_until_the_timeout_then_exits() {
     assert!(m.wait_exit(Duration::from_secs(20)).is_some());
     let log = m.log();
     let order = [
-        "# Received SIGTERM scheduling shutdown...",
+        // Redis's signal-handler line shape: `<pid>:signal-handler (<secs>) ...`.
+        ":signal-handler (",
+        ") Received SIGTERM scheduling shutdown...",
         "# User requested shutdown...",
         "* Waiting for replicas before shutting down.",
         "# Lagging replica 127.0.0.1:",
@@ -239,7 +241,8 @@ fn a_second_sigint_exits_at_once() {
     m.signal("INT");
     let st = m.wait_exit(Duration::from_secs(10)).expect("exited");
     assert_eq!(st.code(), Some(1));
-    assert!(m.log().contains("# You insist... exiting now."));
+    assert!(m.log().contains(&format!("{}:signal-handler (", m.pid())));
+    assert!(m.log().contains(") You insist... exiting now."));
     assert!(!m.log().contains("ready to exit"));
     r.signal("CONT");
 }
