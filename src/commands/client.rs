@@ -361,7 +361,7 @@ fn list_command(ctx: &mut Ctx) -> CmdResult {
     }
     let mut all: Vec<&Client> = ctx.srv.other_clients().collect();
     all.push(ctx.client);
-    all.sort_by_key(|c| c.id);
+    all.sort_by_key(|c| c.list_order);
     let mut out = String::new();
     for c in all {
         if filter_type.is_some_and(|t| t != client_type(c)) {

@@ -1027,7 +1027,12 @@ fn start_stream(srv: &mut Server, db: usize, full: bool) {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let mut c = match srv.replica.cached_client.take() {
-        Some(c) => c,
+        Some(mut c) => {
+            // Linked again: listed after every client there now, before
+            // any that comes later (their ids are from next_client_id on).
+            c.list_order = srv.next_client_id.saturating_mul(2).saturating_sub(1);
+            c
+        }
         None => {
             let id = srv.next_client_id;
             srv.next_client_id += 1;

@@ -116,6 +116,10 @@ pub struct Client {
     pub flags: u32,
     /// Unix ms when the connection was accepted.
     pub created_ms: i64,
+    /// Where CLIENT LIST shows it: in the order clients were linked to the
+    /// server, as Redis's client list (`2 * id`; a replica's master client
+    /// that is resurrected after a partial resync moves to the end).
+    pub list_order: u64,
     /// Unix ms of the last command.
     pub last_interaction_ms: i64,
     /// Name of the last command run (`CLIENT LIST`'s `cmd=`).
@@ -167,6 +171,7 @@ impl Client {
             authenticated: false,
             flags: 0,
             created_ms: now_ms,
+            list_order: id.saturating_mul(2),
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,

@@ -795,6 +795,11 @@ fn master_client_is_listed_and_killable(master: &TestServer) {
         vec!["client", "kill", addr.as_str()],
     ];
     let partial_before: i64 = stat(master, "sync_partial_ok");
+    // A client connected before the kills: the resurrected master client
+    // is linked again after it, so CLIENT LIST shows it later (as Redis's
+    // client list), though its id is lower.
+    let mut early = replica.raw();
+    assert_eq!(early.cmd(&["PING"]), b"+PONG\r\n");
     for (i, kill) in kills.iter().enumerate() {
         let laddr = client_field(&master_client_line(&replica), "laddr").to_string();
         let reply = replica.cli(kill).trim().to_string();
@@ -817,6 +822,10 @@ fn master_client_is_listed_and_killable(master: &TestServer) {
     }
     assert_eq!(stat(master, "sync_partial_ok"), partial_before + 4);
     assert_eq!(stat(master, "sync_full"), 1);
+    let listed = early.cmd_frame(&["CLIENT", "LIST"]);
+    let text = String::from_utf8_lossy(listed.body.as_deref().unwrap_or_default()).into_owned();
+    let flags: Vec<&str> = text.lines().map(|l| client_field(l, "flags")).collect();
+    assert_eq!(flags, ["N", "M"], "{}", text);
     let log = replica.log();
     assert!(log.contains("Caching the disconnected master state."));
     assert!(log.contains(&format!("Reconnecting to MASTER 127.0.0.1:{}", master.port)));
