@@ -45,8 +45,31 @@ pub fn sync_command(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// PSYNC replicationid offset
+/// PSYNC replicationid offset [FAILOVER]
 pub fn psync_command(ctx: &mut Ctx) -> CmdResult {
+    if ctx.client.has(cflags::REPLICA) {
+        return Ok(());
+    }
+    // The last step of a master's FAILOVER: it hands over to this replica,
+    // which becomes a master on the spot when it follows the same history,
+    // then answers the PSYNC as any other (a partial resync on replid2).
+    if ctx.argc() > 3 && args::is(ctx.argv[3], "failover") {
+        if !crate::replication::replica::is_replica(ctx.srv) {
+            return Err(CmdError::msg(
+                "ERR PSYNC FAILOVER can't be sent to a master.",
+            ));
+        }
+        if ctx.argv[1] != crate::replication::current_ids(ctx.srv).replid.as_bytes() {
+            return Err(CmdError::msg(
+                "ERR PSYNC FAILOVER replid must match my replid.",
+            ));
+        }
+        crate::replication::replica::unset_master(ctx.srv);
+        log::info!(
+            "MASTER MODE enabled (failover request from '{}')",
+            super::client::client_info_line(ctx.srv, ctx.client)
+        );
+    }
     if !sync_allowed(ctx)? {
         return Ok(());
     }

@@ -1288,3 +1288,50 @@ fn a_snapshot_that_fails_to_load_reconnects_at_once() {
         port
     )));
 }
+
+/// A real Redis master's `FAILOVER TO` this replica: the master waits for
+/// it to catch up, becomes its replica and sends `PSYNC <replid> <offset>
+/// FAILOVER`; the ferredis replica becomes a master on the spot and
+/// answers with a partial resync. A PSYNC FAILOVER with another replid is
+/// refused with Redis's error.
+#[test]
+fn failover_from_a_redis_master_to_this_replica() {
+    let Some(master) = redis_master(&[]) else {
+        return;
+    };
+    master.cli(&["set", "before", "1"]);
+    let replica = ferredis_replica(&master, &[]);
+    wait_link_up(&replica);
+    assert_same_dataset(&master, &replica);
+    let mut c = replica.raw();
+    assert_eq!(
+        c.cmd(&[
+            "PSYNC",
+            "0123456789012345678901234567890123456789",
+            "1",
+            "FAILOVER"
+        ]),
+        &b"-ERR PSYNC FAILOVER replid must match my replid.\r\n"[..]
+    );
+    let port = replica.port.to_string();
+    assert_eq!(
+        master.cli(&["failover", "to", "127.0.0.1", &port]).trim(),
+        "OK"
+    );
+    let switched = wait_until(SYNC_WAIT, || {
+        info_field(&replica, "role") == "master"
+            && info_field(&master, "role") == "slave"
+            && info_field(&master, "master_link_status") == "up"
+            && info_field(&master, "master_failover_state") == "no-failover"
+    });
+    assert!(switched, "{}\n{}", replica.log(), master.log());
+    assert!(replica
+        .log()
+        .contains("MASTER MODE enabled (failover request from 'id="));
+    let stats = replica.cli(&["info", "stats"]);
+    assert!(stats.contains("sync_partial_ok:1\r\n"), "{}", stats);
+    assert!(stats.contains("sync_full:0\r\n"), "{}", stats);
+    assert_eq!(replica.cli(&["set", "after", "2"]).trim(), "OK");
+    assert_same_dataset(&replica, &master);
+    assert_eq!(master.cli(&["get", "after"]).trim(), "2");
+}
