@@ -1314,10 +1314,12 @@ fn failover_from_a_redis_master_to_this_replica() {
         &b"-ERR PSYNC FAILOVER replid must match my replid.\r\n"[..]
     );
     let port = replica.port.to_string();
-    assert_eq!(
-        master.cli(&["failover", "to", "127.0.0.1", &port]).trim(),
-        "OK"
-    );
+    // The master refuses until it counts the replica online (its first
+    // ACK after the sync): a refused FAILOVER changes nothing, so ask again.
+    assert!(wait_until(SYNC_WAIT, || master
+        .cli(&["failover", "to", "127.0.0.1", &port])
+        .trim()
+        == "OK"));
     let switched = wait_until(SYNC_WAIT, || {
         info_field(&replica, "role") == "master"
             && info_field(&master, "role") == "slave"
