@@ -516,7 +516,12 @@ fn replication_section(srv: &Server, out: &mut String) {
     }
     field!(out, "connected_slaves", "{}", repl.replicas.len());
     crate::replication::master::info_lines(srv, out);
-    field!(out, "master_failover_state", "no-failover");
+    field!(
+        out,
+        "master_failover_state",
+        "{}",
+        crate::replication::failover::state_name(srv)
+    );
     // A replica shows the IDs and offset of the stream it follows.
     let ids = crate::replication::current_ids(srv);
     field!(out, "master_replid", "{}", ids.replid);

@@ -21,6 +21,9 @@ fn sync_allowed(ctx: &mut Ctx) -> Result<bool, CmdError> {
         // Already a replica: ignored, as Redis does.
         return Ok(false);
     }
+    if ctx.srv.repl.failover.is_some() {
+        return Err(CmdError::msg("NOMASTERLINK Can't SYNC while failing over"));
+    }
     if ctx.srv.replica.is_replica()
         && ctx.srv.replica.state != crate::replication::replica::LinkState::Connected
     {
@@ -75,6 +78,81 @@ pub fn psync_command(ctx: &mut Ctx) -> CmdResult {
     }
     let (replid, offset) = (ctx.argv[1], ctx.argv[2]);
     master::attach(ctx.srv, ctx.client, Some((replid, offset)));
+    Ok(())
+}
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]
+pub fn failover_command(ctx: &mut Ctx) -> CmdResult {
+    use crate::replication::failover;
+    if ctx.argc() == 2 && args::is(ctx.argv[1], "abort") {
+        if ctx.srv.repl.failover.is_none() {
+            return Err(CmdError::msg("ERR No failover in progress."));
+        }
+        failover::abort(ctx.srv, "Failover manually aborted");
+        ctx.client.reply.ok();
+        return Ok(());
+    }
+    let (mut timeout_ms, mut force, mut target) = (0i64, false, None);
+    let mut j = 1;
+    while j < ctx.argc() {
+        let a = ctx.argv[j];
+        if args::is(a, "timeout") && j + 1 < ctx.argc() && timeout_ms == 0 {
+            timeout_ms = args::int(ctx.argv[j + 1])?;
+            if timeout_ms <= 0 {
+                return Err(CmdError::msg("ERR FAILOVER timeout must be greater than 0"));
+            }
+            j += 2;
+        } else if args::is(a, "to") && j + 2 < ctx.argc() && target.is_none() {
+            let port = args::int(ctx.argv[j + 2])?;
+            let host = String::from_utf8_lossy(ctx.argv[j + 1]).into_owned();
+            target = Some((host, port));
+            j += 3;
+        } else if args::is(a, "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if ctx.srv.repl.failover.is_some() {
+        return Err(CmdError::msg("ERR FAILOVER already in progress."));
+    }
+    if ctx.srv.replica.is_replica() {
+        return Err(CmdError::msg(
+            "ERR FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    if ctx.srv.repl.replicas.is_empty() {
+        return Err(CmdError::msg("ERR FAILOVER requires connected replicas."));
+    }
+    if force && (timeout_ms == 0 || target.is_none()) {
+        return Err(CmdError::msg(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    let target = match target {
+        Some((host, port)) => {
+            let port = u16::try_from(port).ok();
+            let found = ctx
+                .srv
+                .repl
+                .replicas
+                .iter()
+                .find(|r| port.is_some_and(|p| r.matches(&host, p)));
+            let Some(r) = found else {
+                return Err(CmdError::msg(
+                    "ERR FAILOVER target HOST and PORT is not a replica.",
+                ));
+            };
+            if r.state != ReplState::Online {
+                return Err(CmdError::msg("ERR FAILOVER target replica is not online."));
+            }
+            Some(r.address())
+        }
+        None => None,
+    };
+    failover::start(ctx.srv, target, timeout_ms, force);
+    ctx.client.reply.ok();
     Ok(())
 }
 
@@ -237,6 +315,14 @@ pub fn role_command(ctx: &mut Ctx) -> CmdResult {
 
 /// The replication commands' rows.
 pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "failover",
+        -1,
+        ADMIN | NOSCRIPT | STALE,
+        NO_KEYS,
+        SRV,
+        failover_command,
+    ),
     cmd(
         "psync",
         -3,

@@ -144,6 +144,20 @@ pub struct ReplicaEntry {
 }
 
 impl ReplicaEntry {
+    /// The address it announced: its IP (REPLCONF ip-address, else the
+    /// connection's) and listening port, as FAILOVER names replicas.
+    pub fn address(&self) -> (String, u16) {
+        let ip = self.hs.ip.clone().unwrap_or_else(|| self.peer_ip.clone());
+        (ip, self.hs.listening_port)
+    }
+
+    /// Whether it is the replica at `host`:`port` (Redis's findReplica:
+    /// the text of the address, no name lookup).
+    pub fn matches(&self, host: &str, port: u16) -> bool {
+        let (ip, p) = self.address();
+        ip.eq_ignore_ascii_case(host) && p == port
+    }
+
     /// A replica that just sent SYNC/PSYNC (client `client_id` in slab
     /// slot `token`), waiting for its BGSAVE.
     pub fn new(client_id: u64, token: usize, hs: Handshake, peer_ip: String, now_ms: i64) -> Self {
@@ -786,6 +800,7 @@ pub fn next_wait_deadline(srv: &Server) -> Option<i64> {
 /// Work before the reactor sleeps: start a pending full sync, relay the
 /// RDB, hand held-back stream bytes over, answer WAITs, send GETACK.
 pub fn before_sleep(srv: &mut Server) {
+    super::failover::tick(srv);
     if srv.repl.replicas.is_empty() && srv.repl.waiting.is_empty() {
         return;
     }

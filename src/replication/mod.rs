@@ -14,6 +14,7 @@
 //! `clearReplicationId2`, `shiftReplicationId` (`replication.c`).
 
 pub mod backlog;
+pub mod failover;
 pub mod master;
 pub mod replica;
 
@@ -86,6 +87,8 @@ pub struct ReplicationState {
     pub get_ack_pending: bool,
     /// An ACK arrived while clients wait in WAIT.
     pub wait_check_due: bool,
+    /// A FAILOVER under way.
+    pub failover: Option<failover::Failover>,
     /// The RDB file on disk was written for a disk-based full sync
     /// (`rdb-del-sync-files` deletes it; Redis's
     /// `RDBGeneratedByReplication`).
@@ -127,6 +130,7 @@ impl ReplicationState {
             get_ack_pending: false,
             wait_check_due: false,
             rdb_generated_by_sync: false,
+            failover: None,
         }
     }
 

@@ -892,7 +892,12 @@ fn handshake_reply(srv: &mut Server, line: &str) -> bool {
                 }
             };
             srv.replica.set_state(LinkState::ReceivePsync, now);
-            send(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes()])
+            if crate::replication::failover::in_progress(srv) {
+                // A master handing over: the target becomes master.
+                send(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"])
+            } else {
+                send(srv, &[b"PSYNC", id.as_bytes(), off.as_bytes()])
+            }
         }
         LinkState::ReceivePsync => psync_reply(srv, line),
         _ => true,
@@ -905,6 +910,21 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     if line.is_empty() {
         // The master sends newlines while it prepares.
         return true;
+    }
+    // A FAILOVER's hand-over ends with the target's answer: accepted, the
+    // pause ends; refused, this server is a master again.
+    if crate::replication::failover::in_progress(srv) {
+        let accepted = line.starts_with("+FULLRESYNC") || line.starts_with("+CONTINUE");
+        if !accepted {
+            log::info!(
+                "Master does not support PSYNC or is in error state (reply: {})",
+                line
+            );
+        }
+        crate::replication::failover::psync_answered(srv, accepted);
+        if !accepted {
+            return false;
+        }
     }
     if let Some(rest) = line.strip_prefix("+FULLRESYNC") {
         let mut it = rest.split_whitespace();

@@ -360,7 +360,9 @@ impl Server {
     /// The pause in force: CLIENT PAUSE's, or writes while a shutdown
     /// waits for its replicas (the stricter of the two).
     pub fn effective_pause(&self) -> PauseKind {
-        self.pause.max(shutdown::pause(self))
+        self.pause
+            .max(shutdown::pause(self))
+            .max(crate::replication::failover::pause(self))
     }
 
     /// Uptime in seconds.

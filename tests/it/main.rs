@@ -14,6 +14,7 @@ mod clients;
 mod common;
 mod dump;
 mod evict;
+mod failover;
 mod keyspace;
 mod list;
 mod multi;
