@@ -8,37 +8,16 @@
 
 use std::time::Duration;
 
-use crate::common::{have_tool, wait_until, TestServer};
+use crate::common::{have_tool, info_field, replication_node, wait_until, TestServer};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 fn node(bin: &str, master: Option<&TestServer>) -> TestServer {
-    let mut args: Vec<String> = [
-        "--repl-diskless-sync-delay",
-        "0",
-        "--enable-debug-command",
-        "yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if let Some(m) = master {
-        args.extend(["--replicaof".into(), "127.0.0.1".into(), m.port.to_string()]);
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if bin == "ferredis" {
-        TestServer::with_args(&args)
-    } else {
-        TestServer::start_binary(bin, &args)
-    }
+    replication_node(bin, master)
 }
 
 fn field(s: &TestServer, name: &str) -> String {
-    let prefix = format!("{}:", name);
-    s.cli(&["info", "replication"])
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
-        .unwrap_or_default()
+    info_field(s, "replication", name)
 }
 
 fn wait_up(r: &TestServer) {

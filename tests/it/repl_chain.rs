@@ -11,39 +11,18 @@
 
 use std::time::Duration;
 
-use crate::common::{have_tool, redis_required, wait_until, TestServer};
+use crate::common::{
+    have_tool, info_field, redis_required, replication_node, wait_until, TestServer,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 fn server(bin: &str, master: Option<&TestServer>) -> TestServer {
-    let mut args: Vec<String> = [
-        "--enable-debug-command",
-        "yes",
-        "--repl-diskless-sync-delay",
-        "0",
-        "--appendonly",
-        "no",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if let Some(m) = master {
-        args.extend(["--replicaof".into(), "127.0.0.1".into(), m.port.to_string()]);
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if bin == "ferredis" {
-        TestServer::with_args(&args)
-    } else {
-        TestServer::start_binary(bin, &args)
-    }
+    replication_node(bin, master)
 }
 
 fn field(s: &TestServer, section: &str, name: &str) -> String {
-    let prefix = format!("{}:", name);
-    s.cli(&["info", section])
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
-        .unwrap_or_default()
+    info_field(s, section, name)
 }
 
 /// Polls until every server has the first one's dataset, replication ID

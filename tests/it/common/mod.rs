@@ -435,3 +435,35 @@ impl<S: Read + Write> RawConn<S> {
         }
     }
 }
+
+/// A server for replication tests: `bin` is `"ferredis"` or another
+/// binary's name (`redis-server`), with DEBUG enabled, no diskless-sync
+/// delay, no AOF, and `replicaof` `master` when given.
+pub fn replication_node(bin: &str, master: Option<&TestServer>) -> TestServer {
+    let port = master.map(|m| m.port.to_string());
+    let mut args = vec![
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--appendonly",
+        "no",
+    ];
+    if let Some(p) = port.as_deref() {
+        args.extend(["--replicaof", "127.0.0.1", p]);
+    }
+    if bin == "ferredis" {
+        TestServer::with_args(&args)
+    } else {
+        TestServer::start_binary(bin, &args)
+    }
+}
+
+/// A field of an INFO section, "" when absent.
+pub fn info_field(s: &TestServer, section: &str, name: &str) -> String {
+    let prefix = format!("{}:", name);
+    s.cli(&["info", section])
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
+        .unwrap_or_default()
+}
