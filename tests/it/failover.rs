@@ -153,3 +153,50 @@ fn a_replica_that_never_catches_up_times_out_or_is_aborted() {
     r.signal("CONT");
     let _ = (&mut m, &mut r);
 }
+
+/// FORCE: at the deadline the master hands over to the named replica even
+/// though it has not acknowledged everything; both end with the same
+/// data (the new master's).
+#[test]
+fn force_fails_over_at_the_deadline() {
+    let m = node("ferredis", None);
+    let r = node("ferredis", Some(&m));
+    wait_up(&r);
+    // The master counts it online once its transfer is over.
+    assert!(wait_until(WAIT, || m
+        .cli(&["info", "replication"])
+        .contains("state=online")));
+    r.signal("STOP");
+    m.cli(&["set", "unacked", "1"]);
+    let port = r.port.to_string();
+    assert_eq!(
+        m.cli(&[
+            "failover",
+            "to",
+            "127.0.0.1",
+            &port,
+            "timeout",
+            "200",
+            "force"
+        ])
+        .trim(),
+        "OK"
+    );
+    assert!(wait_until(WAIT, || field(&m, "master_failover_state")
+        == "failover-in-progress"));
+    assert!(m.log().contains(&format!(
+        "FAILOVER to 127.0.0.1:{} time out exceeded, failing over.",
+        r.port
+    )));
+    r.signal("CONT");
+    assert!(
+        wait_until(WAIT, || field(&r, "role") == "master"
+            && field(&m, "role") == "slave"
+            && field(&m, "master_link_status") == "up"
+            && field(&m, "master_failover_state") == "no-failover"),
+        "{}\n{}",
+        m.log(),
+        r.log()
+    );
+    same_data(&r, &m);
+}
