@@ -72,32 +72,19 @@ info() { # PORT FIELD
     redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
 }
 
+# launch_in_dir PORT DIR BINARY: LAUNCH for start_with_retry, a server
+# working in DIR (where its dump.rdb is) and logging to DIR/log (the
+# load time is read from there).
+launch_in_dir() {
+    (cd "$2" && exec "$3" --port "$1" --bind 127.0.0.1 --save "" --appendonly no \
+        --logfile "$2/log") &
+}
+
 start() { # NAME BINARY DIR -> sets SPID and SPORT
-    # A fresh port each time (the restart too), tried again when another
-    # process took it between free_port and the bind: a PONG from a
-    # server that is not ours would measure the wrong process.
-    local attempt
-    for attempt in 1 2 3 4 5; do
-        SPORT=$(free_port)
-        : >"$3/log"
-        (cd "$3" && exec "$2" --port "$SPORT" --bind 127.0.0.1 --save "" --appendonly no \
-            --logfile "$3/log") &
-        SPID=$!
-        for _ in $(seq 6000); do
-            grep -q "Address already in use" "$3/log" && break
-            if [ "$(redis-cli -p "$SPORT" ping 2>/dev/null)" = PONG ]; then
-                PIDS+=("$SPID")
-                return
-            fi
-            sleep 0.05
-        done
-        kill "$SPID" 2>/dev/null || true
-        wait "$SPID" 2>/dev/null || true
-        grep -q "Address already in use" "$3/log" || break
-    done
-    echo "persistence: $1 did not start" >&2
-    cat "$3/log" >&2
-    exit 1
+    # A fresh port each time (the restart too).
+    start_with_retry srv "$3/log" launch_in_dir "$3" "$2"
+    SPID=$PID_srv
+    SPORT=$PORT_srv
 }
 
 # run NAME BINARY DATASET: prints "bgsave_s pss_mb rss_mb cow_mb size_mb load_s"

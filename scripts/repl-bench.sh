@@ -36,34 +36,13 @@ fi
 REDIS_BIN=$(command -v redis-server)
 
 # start_server NAME BINARY CPU DIR [ARGS...]: like start_pinned_server but
-# on CPU CPU, in its own directory DIR; retried on another port when the one
-# picked was taken meanwhile.
+# on CPU CPU, in its own directory DIR, with DEBUG enabled.
 start_server() {
-    local name=$1 bin=$2 cpu=$3 dir=$4 port pid attempt
+    local name=$1 bin=$2 cpu=$3 dir=$4
     shift 4
     mkdir -p "$dir"
-    for attempt in 1 2 3 4 5; do
-        port=$(free_port)
-        taskset -c "$cpu" "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-            --dir "$dir" --enable-debug-command yes "$@" >"$WORK/$name.log" 2>&1 &
-        pid=$!
-        for _ in $(seq 1 500); do
-            if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
-                PIDS+=("$pid")
-                printf -v "PORT_$name" '%s' "$port"
-                printf -v "PID_$name" '%s' "$pid"
-                return
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.02
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        grep -q "Address already in use" "$WORK/$name.log" || break
-    done
-    echo "repl-bench: $name did not start:" >&2
-    cat "$WORK/$name.log" >&2
-    exit 1
+    start_with_retry "$name" "$WORK/$name.log" launch_pinned "$WORK/$name.log" "$cpu" "$bin" \
+        --dir "$dir" --enable-debug-command yes "$@"
 }
 
 stop_all() {

@@ -543,6 +543,8 @@ fn pause_command(ctx: &mut Ctx) -> CmdResult {
         }
         ctx.srv.pause_end_ms = ctx.srv.pause_end_ms.max(end);
     }
+    // Expired keys stay from now on, not from the next loop iteration.
+    ctx.srv.refresh_expire_mode();
     ctx.client.reply.ok();
     Ok(())
 }
@@ -602,8 +604,7 @@ fn unblock_command(ctx: &mut Ctx) -> CmdResult {
 fn unpause_command(ctx: &mut Ctx) -> CmdResult {
     ctx.srv.pause = PauseKind::None;
     ctx.srv.pause_end_ms = 0;
-    let mode = crate::replication::replica::client_expire_mode(ctx.srv);
-    ctx.srv.keyspace.set_expire_mode(mode);
+    ctx.srv.refresh_expire_mode();
     ctx.client.reply.ok();
     Ok(())
 }

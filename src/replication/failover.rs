@@ -82,19 +82,14 @@ pub fn start(srv: &mut Server, target: Option<(String, u16)>, timeout_ms: i64, f
         deadline_ms,
         force,
     });
-    refresh_pause(srv);
+    // Expired keys stay while writes are paused.
+    srv.refresh_expire_mode();
 }
 
 /// Ends the failover (done or aborted): writes resume.
 fn clear(srv: &mut Server) {
     srv.repl.failover = None;
-    refresh_pause(srv);
-}
-
-/// Expired keys stay while writes are paused; they go again after.
-fn refresh_pause(srv: &mut Server) {
-    let mode = crate::replication::replica::client_expire_mode(srv);
-    srv.keyspace.set_expire_mode(mode);
+    srv.refresh_expire_mode();
 }
 
 /// Aborts the failover: a demoted master becomes a master again.

@@ -276,17 +276,8 @@ fn ensure_backlog(srv: &mut Server) {
     srv.repl.clear_replid2();
     let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
     srv.repl.backlog = Some(Backlog::new(size, srv.repl.master_repl_offset + 1));
-    {
-        let mut s = srv.repl.stream.borrow_mut();
-        s.enabled = true;
-        s.enc.selected_db = None;
-    }
-    if !srv.repl.sink_installed {
-        srv.propagation.sinks.push(Box::new(StreamSink {
-            shared: srv.repl.stream.clone(),
-        }));
-        srv.repl.sink_installed = true;
-    }
+    srv.repl.stream.borrow_mut().enc.selected_db = None;
+    enable_stream(srv);
     log::info!(
         "Replication backlog created, my new replication IDs are '{}' and '{}'",
         srv.repl.replid,
@@ -333,6 +324,18 @@ pub fn set_proxy(srv: &mut Server, on: bool) {
     s.enc.selected_db = None;
 }
 
+/// Feeds the stream from here on (a backlog exists): the propagation
+/// sink is installed once.
+fn enable_stream(srv: &mut Server) {
+    srv.repl.stream.borrow_mut().enabled = true;
+    if !srv.repl.sink_installed {
+        srv.propagation.sinks.push(Box::new(StreamSink {
+            shared: srv.repl.stream.clone(),
+        }));
+        srv.repl.sink_installed = true;
+    }
+}
+
 /// Frees the backlog and stops feeding the stream (Redis's
 /// `freeReplicationBacklog`).
 pub fn free_backlog(srv: &mut Server) {
@@ -374,16 +377,10 @@ pub fn follow_master(srv: &mut Server, full: bool) {
     }
     {
         let mut s = srv.repl.stream.borrow_mut();
-        s.enabled = true;
         s.proxy = true;
         s.buf.clear();
     }
-    if !srv.repl.sink_installed {
-        srv.propagation.sinks.push(Box::new(StreamSink {
-            shared: srv.repl.stream.clone(),
-        }));
-        srv.repl.sink_installed = true;
-    }
+    enable_stream(srv);
     if full || id_changed {
         disconnect_replicas(srv);
     }
@@ -1452,17 +1449,8 @@ pub fn continue_stream(srv: &mut Server, replid: String, replid2: String, offset
     let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
     srv.repl.backlog = Some(Backlog::new(size, offset + 1));
     srv.repl.no_replicas_since_ms = srv.now_ms;
-    {
-        let mut s = srv.repl.stream.borrow_mut();
-        s.enabled = true;
-        s.enc.selected_db = None;
-    }
-    if !srv.repl.sink_installed {
-        srv.propagation.sinks.push(Box::new(StreamSink {
-            shared: srv.repl.stream.clone(),
-        }));
-        srv.repl.sink_installed = true;
-    }
+    srv.repl.stream.borrow_mut().enc.selected_db = None;
+    enable_stream(srv);
 }
 
 /// Whether every attached replica acknowledged the master's offset, so a

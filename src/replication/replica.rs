@@ -342,7 +342,7 @@ pub fn set_master(srv: &mut Server, host: String, port: u16) {
     srv.replica.master = Some((host.clone(), port));
     srv.config.replicaof = Some((host.clone(), port));
     crate::replication::master::set_proxy(srv, true);
-    srv.keyspace.set_expire_mode(client_expire_mode(srv));
+    srv.refresh_expire_mode();
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connect, now);
     srv.replica.down_since_secs = 0;
@@ -409,7 +409,7 @@ pub fn unset_master(srv: &mut Server) {
     srv.replica.master = None;
     srv.config.replicaof = None;
     srv.replica.set_state(LinkState::None, srv.now_ms);
-    srv.keyspace.set_expire_mode(crate::db::ExpireMode::Normal);
+    srv.refresh_expire_mode();
     let off = srv.replica.reploff;
     let old = std::mem::take(&mut srv.replica.master_replid);
     if !old.is_empty() {
@@ -1006,6 +1006,20 @@ fn psync_reply(srv: &mut Server, line: &str) -> bool {
     false
 }
 
+/// A full sync's snapshot is in place (from disk or the socket): the
+/// stream starts on the database the snapshot names, the AOF comes back,
+/// and the first ACK goes out (it puts this replica online on a diskless
+/// master).
+fn sync_finished(srv: &mut Server) {
+    srv.replica.full_syncs += 1;
+    take_fullsync_ids(srv);
+    let db = loaded_stream_db(srv);
+    start_stream(srv, db, true);
+    log::info!("MASTER <-> REPLICA sync: Finished with success");
+    restart_aof_after_sync(srv);
+    send_ack(srv);
+}
+
 /// After a full sync's load: the server's replid and offset become those
 /// the master announced, and replid2 is cleared (Redis's
 /// `clearReplicationId2` after `readSyncBulkPayload`).
@@ -1371,14 +1385,7 @@ fn finish_transfer(srv: &mut Server, events: &mut dyn FnMut(&mut Server)) -> boo
         );
         let _ = std::fs::remove_file(&final_path);
     }
-    srv.replica.full_syncs += 1;
-    take_fullsync_ids(srv);
-    let db = loaded_stream_db(srv);
-    start_stream(srv, db, true);
-    log::info!("MASTER <-> REPLICA sync: Finished with success");
-    restart_aof_after_sync(srv);
-    // The first ACK puts this replica online on a diskless master.
-    send_ack(srv);
+    sync_finished(srv);
     true
 }
 
@@ -1421,7 +1428,7 @@ fn install_dataset(srv: &mut Server, ks: crate::db::Keyspace) {
     }
     drop(old);
     srv.apply_config();
-    srv.keyspace.set_expire_mode(client_expire_mode(srv));
+    srv.refresh_expire_mode();
     srv.dirty += 1;
 }
 
@@ -1566,13 +1573,7 @@ fn diskless_load(
     if swapdb {
         log::info!("MASTER <-> REPLICA sync: Discarding old DB in background");
     }
-    srv.replica.full_syncs += 1;
-    take_fullsync_ids(srv);
-    let db = loaded_stream_db(srv);
-    start_stream(srv, db, true);
-    log::info!("MASTER <-> REPLICA sync: Finished with success");
-    restart_aof_after_sync(srv);
-    send_ack(srv);
+    sync_finished(srv);
     if srv.replica.state != LinkState::Connected {
         return true;
     }
@@ -1703,7 +1704,7 @@ fn apply_stream(srv: &mut Server) -> bool {
                     let Some(m) = srv.replica.master_client.take() else {
                         // The link failed while sending.
                         crate::replication::master::feed_stream(srv);
-                        srv.keyspace.set_expire_mode(client_expire_mode(srv));
+                        srv.refresh_expire_mode();
                         return true;
                     };
                     mc = m;
@@ -1750,7 +1751,7 @@ fn apply_stream(srv: &mut Server) -> bool {
         }
     }
     crate::replication::master::feed_stream(srv);
-    srv.keyspace.set_expire_mode(client_expire_mode(srv));
+    srv.refresh_expire_mode();
     let mut query = query;
     query.drain(..pos.min(query.len()));
     mc.query = query;
@@ -1871,7 +1872,7 @@ pub fn configure_at_startup(srv: &mut Server) {
     };
     srv.replica.master = Some((h, p));
     crate::replication::master::set_proxy(srv, true);
-    srv.keyspace.set_expire_mode(client_expire_mode(srv));
+    srv.refresh_expire_mode();
 }
 
 /// Starts replicating the `replicaof` of the configuration (start-up).
@@ -1895,7 +1896,7 @@ pub fn start_from_config(srv: &mut Server) {
     }
     srv.replica.master = Some((h, p));
     crate::replication::master::set_proxy(srv, true);
-    srv.keyspace.set_expire_mode(client_expire_mode(srv));
+    srv.refresh_expire_mode();
     let now = srv.now_ms;
     srv.replica.set_state(LinkState::Connect, now);
     srv.replica.down_since_secs = 0;

@@ -274,9 +274,7 @@ impl Server {
         }
         self.keyspace
             .set_notify_mask(self.config.notify_keyspace_events);
-        // Replicas keep expired keys until their master deletes them.
-        self.keyspace
-            .set_expire_mode(crate::replication::replica::client_expire_mode(self));
+        self.refresh_expire_mode();
         self.keyspace.set_lazy_deletes(crate::db::LazyDeletes {
             server_del: self.config.get_bool("lazyfree-lazy-server-del"),
             expire: self.config.get_bool("lazyfree-lazy-expire"),
@@ -359,6 +357,14 @@ impl Server {
 
     /// The pause in force: CLIENT PAUSE's, or writes while a shutdown
     /// waits for its replicas (the stricter of the two).
+    /// Sets how the databases treat expired keys for normal clients, after
+    /// the role or a pause changed (`replica::client_expire_mode`: replicas
+    /// and paused servers keep them).
+    pub fn refresh_expire_mode(&mut self) {
+        let mode = crate::replication::replica::client_expire_mode(self);
+        self.keyspace.set_expire_mode(mode);
+    }
+
     pub fn effective_pause(&self) -> PauseKind {
         self.pause
             .max(shutdown::pause(self))

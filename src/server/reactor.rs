@@ -230,8 +230,7 @@ impl Reactor {
                 self.resume_paused(srv);
             }
             if pause != last_pause {
-                srv.keyspace
-                    .set_expire_mode(crate::replication::replica::client_expire_mode(srv));
+                srv.refresh_expire_mode();
             }
             last_pause = pause;
             handle_block_timeouts(srv);

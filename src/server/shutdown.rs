@@ -113,8 +113,7 @@ pub fn prepare_shutdown(srv: &mut Server, mut flags: ShutdownFlags) -> Outcome {
         }
         log::info!("Waiting for replicas before shutting down.");
         // Expired keys stay while writes are paused.
-        srv.keyspace
-            .set_expire_mode(crate::replication::replica::client_expire_mode(srv));
+        srv.refresh_expire_mode();
         return Outcome::Waiting;
     }
     if finish_shutdown(srv) {
