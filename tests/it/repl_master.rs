@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::common::{have_tool, wait_until, TestServer};
+use crate::common::{have_tool, info_field, wait_until, TestServer};
 
 fn master(extra: &[&str]) -> TestServer {
     let mut args = vec![
@@ -34,16 +34,6 @@ fn redis_replica(m: &TestServer, extra: &[&str]) -> TestServer {
     ];
     args.extend_from_slice(extra);
     TestServer::start_binary("redis-server", &args)
-}
-
-fn info_field(s: &TestServer, section: &str, field: &str) -> String {
-    let info = s.cli(&["info", section]);
-    let prefix = format!("{}:", field);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 fn digest(s: &TestServer) -> String {

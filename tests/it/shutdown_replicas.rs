@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{have_tool, wait_until, TestServer};
+use crate::common::{have_tool, info_field, wait_until, TestServer};
 
 fn master(timeout: &str) -> TestServer {
     TestServer::with_args(&[
@@ -23,16 +23,6 @@ fn master(timeout: &str) -> TestServer {
 fn replica(m: &TestServer, bin: &str) -> TestServer {
     let port = m.port.to_string();
     TestServer::start_binary(bin, &["--replicaof", "127.0.0.1", &port])
-}
-
-fn info_field(s: &TestServer, section: &str, field: &str) -> String {
-    let info = s.cli(&["info", section]);
-    let prefix = format!("{}:", field);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 /// A master with one ferredis replica that acknowledged everything, then
